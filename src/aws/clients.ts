@@ -1,0 +1,45 @@
+/**
+ * One place that builds AWS SDK v3 clients: region, profile, endpoint override and retry mode.
+ * Clients are created on first use, per class, so a command loads only the services it touches.
+ */
+export interface ClientSettings {
+  region: string;
+  profile?: string;
+  /** From config `endpoint`; the SDK itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which win. */
+  endpoint?: string;
+  /** Total attempts per call, throttling and 5xx included (AWS_MAX_ATTEMPTS wins when set). */
+  maxAttempts?: number;
+}
+
+type ClientClass<T> = new (config: Record<string, unknown>) => T;
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+export class AwsClients {
+  private readonly cache = new Map<ClientClass<unknown>, unknown>();
+
+  constructor(readonly settings: ClientSettings) {}
+
+  /** True when requests go somewhere other than AWS's own endpoints (LocalStack, an emulator, a proxy). */
+  get endpointOverridden(): boolean {
+    return Boolean(this.settings.endpoint || process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3);
+  }
+
+  get<T>(Client: ClientClass<T>): T {
+    let client = this.cache.get(Client) as T | undefined;
+    if (!client) {
+      const config: Record<string, unknown> = {
+        region: this.settings.region,
+        retryMode: process.env.AWS_RETRY_MODE ?? "standard",
+      };
+      if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (this.settings.profile) config.profile = this.settings.profile;
+      if (this.settings.endpoint && !process.env.AWS_ENDPOINT_URL) config.endpoint = this.settings.endpoint;
+      // Emulators serve buckets under the endpoint's path, not as virtual hosts.
+      if (Client.name === "S3Client" && this.endpointOverridden) config.forcePathStyle = true;
+      client = new Client(config);
+      this.cache.set(Client, client);
+    }
+    return client;
+  }
+}

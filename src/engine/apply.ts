@@ -1,0 +1,218 @@
+import { awsFailure, errorCode } from "../aws/errors.js";
+import { isOurs } from "../aws/tags.js";
+import { AwsFailure, UserError } from "../errors.js";
+import type { ResourceContext, ResourceType } from "../resources/types.js";
+import { sameValue } from "../resources/types.js";
+import { dependenciesOf, resolveSpec, Ref, type Stack } from "../stack/model.js";
+import type { StateStore } from "../state/store.js";
+import type { Action, EventSink } from "./events.js";
+import { runGraph, type Outcome } from "./executor.js";
+import type { Plan, PlannedResource } from "./plan.js";
+import type { Registry } from "./registry.js";
+
+export interface ApplyOptions {
+  concurrency: number;
+  allowReplace: boolean;
+  signal?: AbortSignal;
+  events: EventSink;
+}
+
+export interface ResourceResult {
+  logicalId: string;
+  type: string;
+  action: Action;
+  status: "done" | "failed" | "skipped";
+  physicalId?: string;
+  error?: { message: string; code?: string };
+  reason?: string;
+}
+
+export interface ApplyResult {
+  resources: ResourceResult[];
+  outputs: Record<string, unknown>;
+  ok: boolean;
+}
+
+/**
+ * Makes AWS match the stack: resources removed from the config are destroyed first (dependents before dependencies),
+ * then every wanted resource is created, updated or left alone, in dependency order with bounded parallelism.
+ * State is written after every change.
+ */
+export async function applyStack(stack: Stack, plan: Plan, store: StateStore, registry: Registry, ctx: ResourceContext, options: ApplyOptions): Promise<ApplyResult> {
+  const planned = new Map(plan.resources.map((r) => [r.logicalId, r]));
+  const results: ResourceResult[] = [];
+
+  const removals = plan.resources.filter((r) => !stack.nodes.some((n) => n.logicalId === r.logicalId));
+  results.push(...(await destroyResources(removals, store, registry, ctx, options)));
+
+  const nodes = new Map(stack.nodes.map((n) => [n.logicalId, n]));
+  const attrs = new Map<string, Record<string, unknown>>();
+  const outcomes = await runGraph(
+    stack.nodes.map((n) => ({ id: n.logicalId, deps: dependenciesOf(n) })),
+    async (id) => {
+      const node = nodes.get(id)!;
+      const spec = resolveSpec(node.spec, (dep) => attrs.get(dep));
+      const result = await applyOne(id, node.type, spec, planned.get(id), dependenciesOf(node), store, ctx, options);
+      attrs.set(id, result.attributes);
+      return result.action;
+    },
+    { concurrency: options.concurrency, signal: options.signal, onSkip: (id, reason) => options.events({ kind: "skipped", logicalId: id, type: nodes.get(id)!.type.type, reason }) },
+  );
+  results.push(...summarize(outcomes, (id) => nodes.get(id)!.type.type, (id) => store.get(id)?.physicalId));
+
+  const outputs = resolveOutputs(stack.outputs, attrs);
+  const ok = results.every((r) => r.status === "done");
+  if (ok) await store.setOutputs(outputs);
+  else await store.setOutputs({ ...store.document.outputs, ...outputs });
+  await store.flush();
+  return { resources: results, outputs, ok };
+}
+
+async function applyOne(
+  logicalId: string,
+  type: ResourceType<unknown, unknown>,
+  spec: unknown,
+  planned: PlannedResource | undefined,
+  dependsOn: string[],
+  store: StateStore,
+  ctx: ResourceContext,
+  options: ApplyOptions,
+): Promise<{ action: Action; attributes: Record<string, unknown> }> {
+  const record = store.get(logicalId);
+  const identity = { logicalId, recorded: record?.attributes };
+  let actual = planned?.actual;
+  const started = Date.now();
+  let action: Action = "noop";
+  const emitStart = (a: Action) => {
+    action = a;
+    options.events({ kind: "start", logicalId, type: type.type, action: a });
+  };
+  try {
+    let attributes: unknown;
+    if (!actual) {
+      emitStart("create");
+      attributes = await type.create(ctx, spec, identity);
+    } else {
+      const changes = type.diff(spec, actual);
+      const replacing = changes.filter((c) => c.action === "replace");
+      if (replacing.length && !options.allowReplace) {
+        throw new UserError(
+          `${logicalId} needs replacement (${replacing.map((c) => c.field).join(", ")} cannot change in place); review the plan and run again with --allow-replace`,
+        );
+      }
+      if (replacing.length) {
+        emitStart("replace");
+        await type.destroy(ctx, actual);
+        attributes = await type.create(ctx, spec, { logicalId });
+      } else if (changes.length) {
+        emitStart("update");
+        if (!type.update) throw new Error(`internal: ${type.type} has in-place changes but no update`);
+        attributes = await type.update(ctx, spec, actual, changes);
+      } else {
+        attributes = actual;
+        if (!record) action = "adopt";
+      }
+    }
+    const recordNow = {
+      type: type.type,
+      physicalId: type.physicalId(attributes),
+      attributes: attributes as Record<string, unknown>,
+      dependsOn,
+    };
+    if (!record || !sameValue(record.attributes, recordNow.attributes) || !sameValue(record.dependsOn, dependsOn) || record.physicalId !== recordNow.physicalId) {
+      await store.put(logicalId, recordNow);
+    }
+    options.events({ kind: "done", logicalId, type: type.type, action, physicalId: recordNow.physicalId, elapsedMs: Date.now() - started });
+    return { action, attributes: attributes as Record<string, unknown> };
+  } catch (err) {
+    const failure = err instanceof UserError ? err : awsFailure(`${verb(action)} ${type.type} (${logicalId})`, err);
+    options.events({
+      kind: "failed",
+      logicalId,
+      type: type.type,
+      action,
+      message: failure.message,
+      code: failure instanceof AwsFailure ? failure.code : errorCode(err),
+      elapsedMs: Date.now() - started,
+    });
+    throw failure;
+  }
+}
+
+export interface DestroyOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+  events: EventSink;
+}
+
+/**
+ * Destroys recorded resources, each only after everything that depends on it is gone. A resource is deleted only when
+ * state records it and, for taggable resources, its tags prove it is this environment's.
+ */
+export async function destroyResources(
+  targets: Pick<PlannedResource, "logicalId" | "type" | "dependsOn" | "actual">[],
+  store: StateStore,
+  registry: Registry,
+  ctx: ResourceContext,
+  options: DestroyOptions,
+): Promise<ResourceResult[]> {
+  const ids = new Set(targets.map((t) => t.logicalId));
+  const byId = new Map(targets.map((t) => [t.logicalId, t]));
+  // Reverse edges: X waits for every target that depends on X.
+  const waitsFor = new Map<string, string[]>([...ids].map((id) => [id, []]));
+  for (const t of targets) for (const dep of t.dependsOn) if (ids.has(dep)) waitsFor.get(dep)!.push(t.logicalId);
+
+  const outcomes = await runGraph(
+    [...waitsFor].map(([id, deps]) => ({ id, deps })),
+    async (id) => {
+      const target = byId.get(id)!;
+      const type = registry.get(target.type);
+      if (!type) throw new Error(`state records ${id} with type ${target.type}, which this version of platform does not know`);
+      const started = Date.now();
+      options.events({ kind: "start", logicalId: id, type: type.type, action: "delete" });
+      try {
+        const actual = (target.actual ?? (await type.find(ctx, { logicalId: id, recorded: store.get(id)?.attributes }))) as Record<string, unknown> | undefined;
+        if (actual) {
+          const tags = actual.tags as Record<string, string> | undefined;
+          if (tags && !isOurs(tags, ctx.identity, id)) {
+            throw new UserError(`${id} (${type.physicalId(actual)}) is not tagged as this environment's ${id}; refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`);
+          }
+          await type.destroy(ctx, actual);
+        }
+        await store.remove(id);
+        options.events({ kind: "done", logicalId: id, type: type.type, action: "delete", elapsedMs: Date.now() - started });
+        return "delete" as Action;
+      } catch (err) {
+        const failure = err instanceof UserError ? err : awsFailure(`deleting ${type.type} (${id})`, err);
+        options.events({ kind: "failed", logicalId: id, type: type.type, action: "delete", message: failure.message, code: failure instanceof AwsFailure ? failure.code : undefined, elapsedMs: Date.now() - started });
+        throw failure;
+      }
+    },
+    { concurrency: options.concurrency, signal: options.signal, onSkip: (id, reason) => options.events({ kind: "skipped", logicalId: id, type: byId.get(id)!.type, reason }) },
+  );
+  await store.flush();
+  return summarize(outcomes, (id) => byId.get(id)!.type, () => undefined);
+}
+
+function summarize(outcomes: Map<string, Outcome<Action>>, typeOf: (id: string) => string, physicalIdOf: (id: string) => string | undefined): ResourceResult[] {
+  return [...outcomes].map(([logicalId, o]) => {
+    const base = { logicalId, type: typeOf(logicalId), physicalId: physicalIdOf(logicalId) };
+    if (o.status === "done") return { ...base, action: o.value, status: "done" };
+    if (o.status === "skipped") return { ...base, action: "noop", status: "skipped", reason: o.reason };
+    const err = o.error as Error;
+    return { ...base, action: "noop", status: "failed", error: { message: err.message, code: err instanceof AwsFailure ? err.code : undefined } };
+  });
+}
+
+function verb(action: Action): string {
+  return { create: "creating", update: "updating", replace: "replacing", delete: "deleting", noop: "reading", read: "reading", adopt: "adopting" }[action];
+}
+
+export function resolveOutputs(outputs: Record<string, Ref>, attrs: Map<string, Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, r] of Object.entries(outputs)) {
+    const value = attrs.get(r.logicalId)?.[r.attribute];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+import { awsFailure } from "../aws/errors.js";
+import type { Change, ResourceContext } from "../resources/types.js";
+import { dependenciesOf, resolveSpec, type Stack, type StackNode } from "../stack/model.js";
+import type { StateDocument } from "../state/document.js";
+import { runGraph, topologicalOrder } from "./executor.js";
+import type { Registry } from "./registry.js";
+
+export type PlannedAction = "create" | "update" | "replace" | "delete" | "noop";
+
+/** What a run found for one resource and what it would do about it. */
+export interface PlannedResource {
+  logicalId: string;
+  type: string;
+  action: PlannedAction;
+  changes: Change[];
+  /** What exists in AWS now, as the finder read it; undefined when absent. */
+  actual?: Record<string, unknown>;
+  physicalId?: string;
+  /** True when state records it. */
+  inState: boolean;
+  /** Why: "deleted outside platform", "found by its tags: adopted", "removed from the config". */
+  reason?: string;
+  dependsOn: string[];
+}
+
+export interface Plan {
+  resources: PlannedResource[];
+  /** Finders that failed (permissions, throttling beyond retries): the plan is incomplete. */
+  errors: { logicalId: string; error: Error }[];
+}
+
+export interface PlanOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Observes every resource the stack wants and every resource state records, in parallel (each finder is independent),
+ * then diffs in dependency order so a spec's references resolve against what exists.
+ */
+export async function planStack(stack: Stack, state: StateDocument, registry: Registry, ctx: ResourceContext, options: PlanOptions): Promise<Plan> {
+  const wanted = new Map(stack.nodes.map((n) => [n.logicalId, n]));
+  const removed = Object.entries(state.resources).filter(([id]) => !wanted.has(id));
+  const observed = new Map<string, Record<string, unknown> | undefined>();
+  const errors: Plan["errors"] = [];
+
+  const observeTasks = [...wanted.keys(), ...removed.map(([id]) => id)].map((id) => ({ id, deps: [] }));
+  const outcomes = await runGraph(
+    observeTasks,
+    async (id) => {
+      const type = wanted.get(id)?.type ?? registry.get(state.resources[id]!.type);
+      if (!type) throw new Error(`state records ${id} with unknown type ${state.resources[id]!.type}`);
+      const actual = await type.find(ctx, { logicalId: id, recorded: state.resources[id]?.attributes });
+      observed.set(id, actual as Record<string, unknown> | undefined);
+    },
+    options,
+  );
+  for (const [id, outcome] of outcomes) {
+    if (outcome.status === "failed") errors.push({ logicalId: id, error: awsFailure(`reading ${id}`, outcome.error) });
+  }
+
+  const resources: PlannedResource[] = [];
+  const byId = new Map<string, PlannedResource>();
+  const order = topologicalOrder(stack.nodes.map((n) => ({ id: n.logicalId, deps: dependenciesOf(n) })));
+  for (const id of order) {
+    const node = wanted.get(id)!;
+    const planned = planNode(node, observed.get(id), state, byId);
+    byId.set(id, planned);
+    resources.push(planned);
+  }
+  for (const [id, record] of removed) {
+    const actual = observed.get(id);
+    resources.push({
+      logicalId: id,
+      type: record.type,
+      action: actual ? "delete" : "noop",
+      changes: [],
+      actual,
+      physicalId: record.physicalId,
+      inState: true,
+      reason: actual ? "removed from the config" : "removed from the config and already gone",
+      dependsOn: record.dependsOn,
+    });
+  }
+  return { resources, errors };
+}
+
+function planNode(node: StackNode, actual: Record<string, unknown> | undefined, state: StateDocument, planned: Map<string, PlannedResource>): PlannedResource {
+  const record = state.resources[node.logicalId];
+  const base = { logicalId: node.logicalId, type: node.type.type, inState: Boolean(record), dependsOn: dependenciesOf(node) };
+  if (!actual) {
+    return { ...base, action: "create", changes: [], reason: record ? "deleted outside platform" : undefined };
+  }
+  const spec = resolveSpec(node.spec, (depId) => {
+    const dep = planned.get(depId);
+    return dep && (dep.action === "noop" || dep.action === "update") ? dep.actual : undefined;
+  });
+  const changes = node.type.diff(spec, actual);
+  const action: PlannedAction = changes.some((c) => c.action === "replace") ? "replace" : changes.length ? "update" : "noop";
+  return {
+    ...base,
+    action,
+    changes,
+    actual,
+    physicalId: node.type.physicalId(actual),
+    reason: record ? undefined : "found by its tags: adopted into state",
+  };
+}
+
+/** True when applying the plan would change anything in AWS (adoptions and state clean-ups alone do not count). */
+export function hasChanges(plan: Plan): boolean {
+  return plan.resources.some((r) => r.action !== "noop");
+}
+
+export function countActions(plan: Plan): Record<PlannedAction, number> {
+  const counts: Record<PlannedAction, number> = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const r of plan.resources) counts[r.action] += 1;
+  return counts;
+}

@@ -1,0 +1,23 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorCode } from "../aws/errors.js";
+import type { ResourceContext } from "./types.js";
+
+/**
+ * Retries `action` while it fails with one of `codes` (errors the SDK does not retry: eventual consistency,
+ * DependencyViolation while ENIs drain, IAM propagation), with backoff, for at most `budgetSeconds` of real-world time
+ * (scaled like every wait). The last error propagates once the budget is spent.
+ */
+export async function retryWhile<T>(ctx: ResourceContext, codes: string[], budgetSeconds: number, action: () => Promise<T>, onRetry?: (err: unknown, attempt: number) => void): Promise<T> {
+  const deadline = Date.now() + budgetSeconds * ctx.waits.scale * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      const code = errorCode(err) ?? (err as Error)?.name;
+      if (!code || !codes.includes(code) || Date.now() >= deadline || ctx.signal?.aborted) throw err;
+      onRetry?.(err, attempt);
+      const delay = Math.min(ctx.waits.maxDelay, ctx.waits.minDelay * 2 ** Math.min(attempt - 1, 10)) * 1000;
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
+  }
+}

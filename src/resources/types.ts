@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import type { AwsClients } from "../aws/clients.js";
+import type { StackIdentity } from "../aws/tags.js";
+
+/**
+ * The contract every resource type implements: one module, one object, the same five verbs.
+ * `S` is the resolved spec (what we want), `A` the attributes read back from AWS (what exists);
+ * attributes are recorded in state, so they hold ids, ARNs and settings, never secret values.
+ */
+export interface ResourceType<S, A> {
+  /** "ec2:vpc", "iam:role", ... recorded in state so `down` can find the module without the config. */
+  type: string;
+  /** Reads the resource by its recorded id, else by our tags; undefined when it does not exist. */
+  find(ctx: ResourceContext, id: Identity<A>): Promise<A | undefined>;
+  /** Pure: what would change to make `actual` match `spec`. */
+  diff(spec: S, actual: A): Change[];
+  /** Creates it, tagged; returns what the finder reads back. */
+  create(ctx: ResourceContext, spec: S, id: Identity<A>): Promise<A>;
+  /** Applies in-place changes; returns what the finder reads back. Absent when every change is a replacement. */
+  update?(ctx: ResourceContext, spec: S, actual: A, changes: Change[]): Promise<A>;
+  /** Deletes it and waits until it is gone; "not found" is success. */
+  destroy(ctx: ResourceContext, actual: A): Promise<void>;
+  /** The id shown to users and recorded as the physical id. */
+  physicalId(actual: A): string;
+}
+
+export interface Identity<A> {
+  logicalId: string;
+  /** Attributes recorded in state by an earlier run, when there are any. */
+  recorded?: A;
+}
+
+export interface Change {
+  field: string;
+  from: unknown;
+  to: unknown;
+  /** "update": applied in place; "replace": the resource must be destroyed and created again. */
+  action: "update" | "replace";
+  /** Said in plan next to the change, e.g. "applies at the next maintenance window". */
+  note?: string;
+}
+
+/** How long and how often to poll while AWS provisions or deletes something (seconds, as the SDK waiters take them). */
+export interface WaitSettings {
+  minDelay: number;
+  maxDelay: number;
+  /** Multiplies every time budget; 1 for real AWS, small in tests and the benchmark. */
+  scale: number;
+}
+
+export const REAL_AWS_WAITS: WaitSettings = { minDelay: 2, maxDelay: 20, scale: 1 };
+
+export interface ResourceContext {
+  aws: AwsClients;
+  identity: StackIdentity;
+  waits: WaitSettings;
+  /** A progress note for the resource being worked on ("waiting for available", "3 network interfaces still attached"). */
+  note(logicalId: string, message: string): void;
+  /** Account and region, for ARNs. */
+  accountId: string;
+  region: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * A deterministic EC2 ClientToken (≤ 64 ASCII characters): the same logical resource with the same spec gets the same token,
+ * so a retried create after a crash returns the first result instead of a duplicate.
+ */
+export function clientToken(ctx: ResourceContext, logicalId: string, spec: unknown): string {
+  const digest = createHash("sha256")
+    .update(JSON.stringify([ctx.accountId, ctx.region, ctx.identity.project, ctx.identity.environment, logicalId, spec]))
+    .digest("hex");
+  return `platform-${digest.slice(0, 48)}`;
+}
+
+/** SDK waiter options scaled for this run: `budgetSeconds` is the time AWS may take in the real world. */
+export function waiterOptions<C>(ctx: ResourceContext, client: C, budgetSeconds: number) {
+  return {
+    client,
+    maxWaitTime: Math.max(budgetSeconds * ctx.waits.scale, ctx.waits.minDelay * 2),
+    minDelay: ctx.waits.minDelay,
+    maxDelay: ctx.waits.maxDelay,
+    abortSignal: ctx.signal as never,
+  };
+}
+
+/** The tag change, if any: tags AWS added itself (aws:*) are ignored. */
+export function compareTags(want: Record<string, string> | undefined, have: Record<string, string> | undefined): Change[] {
+  if (!want) return [];
+  const ours = Object.fromEntries(Object.entries(have ?? {}).filter(([k]) => !k.startsWith("aws:")));
+  return sameValue(want, ours) ? [] : [{ field: "tags", from: ours, to: want, action: "update" }];
+}
+
+/** Tags to add and keys to remove to turn `have` into `want`. */
+export function tagDelta(want: Record<string, string>, have: Record<string, string> = {}) {
+  const set = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
+  const remove = Object.keys(have).filter((k) => !(k in want) && !k.startsWith("aws:"));
+  return { set, remove };
+}
+
+/** Compares the listed fields and returns one change for each that differs. */
+export function compareFields<S extends object, A extends object>(
+  spec: S,
+  actual: A,
+  fields: { field: keyof S & keyof A & string; action?: "update" | "replace"; note?: string }[],
+): Change[] {
+  const changes: Change[] = [];
+  for (const { field, action = "update", note } of fields) {
+    const want = spec[field] as unknown;
+    const have = actual[field] as unknown;
+    if (want === undefined) continue;
+    if (!sameValue(want, have)) changes.push({ field, from: have, to: want, action, ...(note ? { note } : {}) });
+  }
+  return changes;
+}
+
+/** Structural equality for JSON-like values; object key order does not matter. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import { UserError } from "../errors.js";
+
+export const STATE_FORMAT_VERSION = 1;
+
+/** What state records per logical id. Attributes hold ids, ARNs and settings: never a secret value. */
+export interface ResourceRecord {
+  type: string;
+  physicalId: string;
+  attributes: Record<string, unknown>;
+  /** Logical ids this resource depended on when it was applied; `down` walks them in reverse without the config. */
+  dependsOn: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StateDocument {
+  version: number;
+  /** A random id fixed when the state is first written; a state from another lineage is another environment's. */
+  lineage: string;
+  /** Incremented on every write. */
+  serial: number;
+  project: string;
+  environment: string;
+  region: string;
+  accountId: string;
+  resources: Record<string, ResourceRecord>;
+  outputs: Record<string, unknown>;
+}
+
+export function emptyState(init: { project: string; environment: string; region: string; accountId: string }): StateDocument {
+  return { version: STATE_FORMAT_VERSION, lineage: randomUUID(), serial: 0, ...init, resources: {}, outputs: {} };
+}
+
+/** Parses and checks a state document read from a backend. `source` names it in errors. */
+export function parseState(text: string, source: string): StateDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${source}: corrupted state (not JSON: ${(err as Error).message}); restore it from a backup or run 'platform state' to repair`);
+  }
+  const d = doc as Partial<StateDocument>;
+  if (typeof d !== "object" || d === null || typeof d.version !== "number" || typeof d.lineage !== "string" || typeof d.resources !== "object") {
+    throw new UserError(`${source}: not a platform state file (missing version, lineage or resources)`);
+  }
+  if (d.version > STATE_FORMAT_VERSION) {
+    throw new UserError(`${source}: state format ${d.version} is newer than this platform understands (${STATE_FORMAT_VERSION}); upgrade platform`);
+  }
+  return { outputs: {}, ...d } as StateDocument;
+}
+
+/** Refuses a state that belongs to another environment, region or account. */
+export function assertStateMatches(doc: StateDocument, expected: { project: string; environment: string; region: string; accountId?: string }, source: string): void {
+  for (const key of ["project", "environment", "region", "accountId"] as const) {
+    const want = expected[key];
+    if (want !== undefined && doc[key] && doc[key] !== want) {
+      throw new UserError(
+        `${source}: this state belongs to ${key} "${doc[key]}", not "${want}"; check --env, --region, --profile and the config's project`,
+      );
+    }
+  }
+}

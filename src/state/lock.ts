@@ -1,0 +1,51 @@
+import { hostname, userInfo } from "node:os";
+import { randomUUID } from "node:crypto";
+import { RunFailure } from "../errors.js";
+import type { LockInfo } from "./backend.js";
+
+/** How long a lock is valid before it is reported as stale. A live run renews nothing: runs are far shorter. */
+export const LOCK_TTL_SECONDS = 2 * 60 * 60;
+
+export function newLockInfo(command: string, now = new Date()): Omit<LockInfo, "id"> {
+  let owner = "unknown";
+  try {
+    owner = userInfo().username;
+  } catch {
+    // no user database entry (containers)
+  }
+  return {
+    owner,
+    host: hostname(),
+    pid: process.pid,
+    command,
+    startedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + LOCK_TTL_SECONDS * 1000).toISOString(),
+  };
+}
+
+export function withLockId(info: Omit<LockInfo, "id">): LockInfo {
+  return { id: randomUUID(), ...info };
+}
+
+export function isStale(info: LockInfo, now = new Date()): boolean {
+  return Date.parse(info.expiresAt) < now.getTime();
+}
+
+export function describeLock(info: LockInfo): string {
+  return `${info.owner}@${info.host} (pid ${info.pid}) running "${info.command}" since ${info.startedAt}`;
+}
+
+/** Thrown when another run holds the environment's lock. Exit 1: the input was fine, the environment is busy. */
+export class LockHeldError extends RunFailure {
+  constructor(
+    readonly holder: LockInfo,
+    location: string,
+  ) {
+    super(
+      `the state at ${location} is locked by ${describeLock(holder)}` +
+        (isStale(holder)
+          ? `; the lock expired at ${holder.expiresAt} and looks stale: if that run is gone, run 'platform state unlock --env ENV'`
+          : "; wait for it to finish, or pass --lock-timeout SECONDS to wait"),
+    );
+  }
+}

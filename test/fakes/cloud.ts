@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { mockClient } from "aws-sdk-client-mock";
+
+/**
+ * A stateful in-memory AWS, built on aws-sdk-client-mock. Each service registers handlers by command name
+ * ("CreateVpc"); a command no handler models is rejected, so the fake never silently says yes.
+ * It records every call (service, command, input), can add latency and provisioning delays (for the benchmark),
+ * and can inject a crash after a chosen call (for interrupted-run tests).
+ */
+export type Handler = (input: any) => unknown;
+
+export interface CallRecord {
+  service: string;
+  command: string;
+  input: any;
+  mutating: boolean;
+}
+
+export interface FakeTimings {
+  /** Added to every call. */
+  latencyMs: number;
+  /** How long things stay pending: NAT gateways, RDS instances, load balancers, ENIs draining. */
+  provisioningMs: Record<string, number>;
+}
+
+export const NO_DELAYS: FakeTimings = { latencyMs: 0, provisioningMs: {} };
+
+export class SimulatedCrash extends Error {
+  override name = "SimulatedCrash";
+}
+
+export interface ServiceModel {
+  service: string;
+  client: new (config: any) => any;
+  handlers: Record<string, Handler>;
+}
+
+const READ_PREFIXES = ["Describe", "List", "Get", "Head", "Lookup", "Simulate", "Filter"];
+
+export function isMutating(command: string): boolean {
+  return !READ_PREFIXES.some((p) => command.startsWith(p));
+}
+
+export class FakeCloud {
+  readonly calls: CallRecord[] = [];
+  timings: FakeTimings = NO_DELAYS;
+  readonly accountId = "123456789012";
+  readonly region = "us-east-1";
+  /** When set, called after each successful call; returning true throws SimulatedCrash (the call took effect). */
+  crashAfter?: (call: CallRecord, index: number) => boolean;
+  private mocks: { restore(): void }[] = [];
+  private counter = 0;
+  private readonly now0 = Date.now();
+
+  /** A fresh id in AWS's shape: `vpc-0a1b2c3d4e5f60001`. */
+  id(prefix: string): string {
+    this.counter += 1;
+    return `${prefix}-0${(this.counter + 0x1000000).toString(16).padStart(16, "0").slice(-16)}`;
+  }
+
+  /** Milliseconds since the fake was created: provisioning delays compare against it. */
+  elapsed(): number {
+    return Date.now() - this.now0;
+  }
+
+  /** True once `since + provisioningMs[kind]` has passed. */
+  ready(kind: string, since: number): boolean {
+    return this.elapsed() - since >= (this.timings.provisioningMs[kind] ?? 0);
+  }
+
+  install(models: ServiceModel[]): this {
+    for (const model of models) {
+      const mock = mockClient(model.client);
+      mock.onAnyCommand().callsFake((input: unknown) => {
+        const command = String(mock.send.lastCall.args[0].constructor.name).replace(/Command$/, "");
+        return this.dispatch(model, command, input);
+      });
+      this.mocks.push(mock);
+    }
+    return this;
+  }
+
+  restore(): void {
+    for (const m of this.mocks) m.restore();
+    this.mocks = [];
+  }
+
+  mutatingCalls(): CallRecord[] {
+    return this.calls.filter((c) => c.mutating);
+  }
+
+  callsTo(command: string): CallRecord[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  private async dispatch(model: ServiceModel, command: string, input: any): Promise<unknown> {
+    const call: CallRecord = { service: model.service, command, input: structuredClone(input ?? {}), mutating: isMutating(command) };
+    this.calls.push(call);
+    const index = this.calls.length - 1;
+    if (this.timings.latencyMs) await sleep(this.timings.latencyMs);
+    const handler = model.handlers[command];
+    if (!handler) throw new Error(`fake ${model.service}: ${command} is not modelled`);
+    const out = await handler(input ?? {});
+    if (this.crashAfter?.(call, index)) throw new SimulatedCrash(`simulated crash after ${model.service}:${command}`);
+    return structuredClone(out ?? {});
+  }
+}
+
+/** Each service's base exception class (EC2ServiceException, IAMServiceException, ...). */
+export type ServiceExceptionClass = new (options: { name: string; message: string; $fault: "client" | "server"; $metadata: Record<string, unknown> }) => Error;
+
+/** An exception as the SDK throws it: the service's exception class, `name` set to the AWS error code, with $metadata. */
+export function awsError(Exception: ServiceExceptionClass, code: string, message: string, status = 400): Error {
+  return new Exception({ name: code, message, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status, requestId: "fake-request-id" } });
+}
+
+/** Tag helpers shared by the service fakes. */
+export type Tags = Record<string, string>;
+
+export function fromTagList(list: { Key?: string; Value?: string }[] | undefined): Tags {
+  return Object.fromEntries((list ?? []).map((t) => [t.Key!, t.Value ?? ""]));
+}
+
+export function toTagList(tags: Tags): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}

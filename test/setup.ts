@@ -1,0 +1,9 @@
+import "aws-sdk-client-mock-jest/vitest";
+
+// The SDK warns once per process that Node 20 support ends in 2027; the CLI handles this deliberately (see src/cli.ts).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+// Tests never reach real AWS: no credentials lookups, no endpoint from the developer's shell.
+process.env.AWS_ACCESS_KEY_ID = "AKIDTEST";
+process.env.AWS_SECRET_ACCESS_KEY = "test-secret";
+delete process.env.AWS_PROFILE;
+delete process.env.AWS_ENDPOINT_URL;
