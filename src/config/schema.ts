@@ -16,14 +16,8 @@ const cidrBlock = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { message: 'must be an IPv4 CIDR block with host bits zero, e.g. "10.0.0.0/16"' });
 
-const tagKey = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine((k) => !k.toLowerCase().startsWith("aws:"), { message: 'tag keys may not start with "aws:"' })
-  .refine((k) => !["Project", "Environment", "ManagedBy", "platform:logical-id"].includes(k), {
-    message: "Project, Environment, ManagedBy and platform:logical-id are set by platform itself",
-  });
+const tagKey = z.string().min(1).max(128);
+const RESERVED_TAGS = ["Project", "Environment", "ManagedBy", "platform:logical-id"];
 
 export const ConfigSchema = z
   .strictObject({
@@ -99,6 +93,10 @@ export const ConfigSchema = z
       .prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    for (const key of Object.keys(cfg.tags)) {
+      if (RESERVED_TAGS.includes(key)) ctx.addIssue({ code: "custom", path: ["tags", key], message: `${RESERVED_TAGS.join(", ")} are set by platform itself` });
+      else if (key.toLowerCase().startsWith("aws:")) ctx.addIssue({ code: "custom", path: ["tags", key], message: 'tag keys may not start with "aws:"' });
+    }
     const vpc = parseCidr(cfg.network.cidr);
     if (!vpc) return;
     if (vpc.prefix < 16 || vpc.prefix > 26) {

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The SDK prints a multi-line NodeVersionSupportWarning on every start under Node 20 (SDK releases after January 2027
+// need Node 22). platform pins SDK versions that support Node 20 in its lock file, so the warning tells users nothing
+// they can act on per run; it is silenced here unless they set the variable themselves, and the README says when to move to Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+// Ctrl-C or SIGTERM: start nothing new, let in-flight AWS calls finish, write state, release the lock, exit 130/143.
+// A second signal exits at once (the lock is then left behind and reported as held by this pid).
+const interrupt = new AbortController();
+let signalled: NodeJS.Signals | undefined;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (signalled) process.exit(sig === "SIGINT" ? 130 : 143);
+    signalled = sig;
+    process.stderr.write(`\n${sig}: finishing the calls in flight and saving state; press Ctrl-C again to quit at once\n`);
+    interrupt.abort();
+  });
+}
+
+const { main } = await import("./cli.js");
+const code = await main(process.argv.slice(2), undefined, { signal: interrupt.signal });
+process.exitCode = signalled ? (signalled === "SIGINT" ? 130 : 143) : code;

@@ -1,0 +1,111 @@
+import { Command, CommanderError, Option } from "commander";
+import { isVisibleError, UserError } from "./errors.js";
+import { CommandContext, type MainOptions } from "./commands/runtime.js";
+import { processIo, type Io } from "./ui/io.js";
+
+/**
+ * The command-line program. Command modules are imported only when their command runs, so `platform --help`
+ * loads no AWS SDK code.
+ */
+export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) => void): Command {
+  const program = new Command("platform")
+    .description("Bring up, operate and tear down the clinical data platform on AWS.")
+    .version(VERSION, "-V, --version")
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .option("-e, --env <name>", "environment: reads config/<name>.json")
+    .option("-c, --config <file>", "a config file elsewhere than config/<env>.json")
+    .option("--set <key.path=value>", "override one config field for this run (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--profile <name>", "AWS profile (default: AWS_PROFILE or the default chain)")
+    .option("--region <region>", "AWS region (overrides the config)")
+    .option("--json", "machine-readable output on stdout; progress goes to stderr")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--concurrency <n>", "resources worked on at once", "10")
+    .option("--lock-timeout <seconds>", "wait this long for another run's lock", "0")
+    .option("-v, --verbose", "more detail, including AWS request ids")
+    .option("--no-color", "no colours (NO_COLOR is honoured too)");
+
+  const run = (load: () => Promise<(cc: CommandContext, ...args: any[]) => Promise<number>>) =>
+    async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const cc = CommandContext.of(io, main, command);
+      const handler = await load();
+      setExit(await handler(cc, ...args.slice(0, -2), args.at(-2)));
+    };
+
+  program
+    .command("plan")
+    .description("show what up would change, resource by resource; changes nothing")
+    .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when something would, 1 on errors, 3 on bad input")
+    .action(run(async () => (await import("./commands/plan.js")).planCommand));
+
+  program
+    .command("up")
+    .description("create or update the environment to match its config")
+    .option("--allow-replace", "replace resources whose changed settings cannot be updated in place")
+    .action(run(async () => (await import("./commands/up.js")).upCommand));
+
+  program
+    .command("status")
+    .description("every resource with its id and whether it is in sync, drifted or missing")
+    .action(run(async () => (await import("./commands/status.js")).statusCommand));
+
+  program
+    .command("outputs")
+    .argument("[name]", "one output, printed bare (for scripts)")
+    .description("recorded outputs: VPC id, subnet ids, ...")
+    .action(run(async () => async (cc: CommandContext, name: string | undefined) => (await import("./commands/outputs.js")).outputsCommand(cc, name)));
+
+  program
+    .command("down")
+    .description("destroy the environment: everything state records, dependents first")
+    .option("--dry-run", "list what would be deleted; delete nothing")
+    .option("--force-prod", "with --yes: allow destroying a production environment without typing its name")
+    .action(run(async () => (await import("./commands/down.js")).downCommand));
+
+  const state = program.command("state").description("inspect and repair the environment's state");
+  state
+    .command("unlock")
+    .description("break the lock of a run that is gone, after showing who held it")
+    .option("--force", "do not ask")
+    .action(run(async () => (await import("./commands/state.js")).stateUnlockCommand));
+
+  return program;
+}
+
+export const VERSION = "0.1.0";
+
+/** Runs the CLI and returns its exit code: 0 success, 1 AWS or runtime failure, 2 bad input (see README). */
+export async function main(argv: string[], io: Io = processIo(), options: MainOptions = {}): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, options, (code) => (exitCode = code));
+  const detailed = argv.includes("--detailed-exitcode");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      return detailed ? 3 : 2; // commander printed the usage error itself
+    }
+    const verbose = argv.includes("--verbose") || argv.includes("-v");
+    if (isVisibleError(err)) {
+      io.stderr.write(`error: ${err.message}\n`);
+      if (verbose && err.cause) io.stderr.write(`${describeCause(err.cause)}\n`);
+      const code = err.exitCode;
+      return err instanceof UserError && detailed ? 3 : code;
+    }
+    io.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (verbose) io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+    else io.stderr.write("(this is a bug in platform; run again with --verbose for the stack trace and report it)\n");
+    return 1;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  const meta = (cause as { $metadata?: { requestId?: string; httpStatusCode?: number } }).$metadata;
+  return meta ? `AWS request id ${meta.requestId ?? "?"}, HTTP ${meta.httpStatusCode ?? "?"}` : String((cause as Error)?.stack ?? cause);
+}
+
+export { Option };

@@ -1,0 +1,88 @@
+import { destroyResources } from "../engine/apply.js";
+import { awsFailure } from "../aws/errors.js";
+import { findTaggedResources } from "../aws/sweep.js";
+import { UserError } from "../errors.js";
+import { registry } from "../resources/index.js";
+import { interactive } from "../ui/io.js";
+import { renderApplySummary } from "../ui/plan.js";
+import { createProgress } from "../ui/progress.js";
+import { confirm, confirmByTyping } from "../ui/prompt.js";
+import { renderTable } from "../ui/table.js";
+import { openEnvironment, type CommandContext, type Environment } from "./runtime.js";
+
+export interface DownFlags {
+  dryRun?: boolean;
+  forceProd?: boolean;
+}
+
+export const PROTECTED_ENVIRONMENTS = new Set(["prod", "production"]);
+
+/**
+ * `platform down`: destroys what state records, dependents first; then sweeps for anything still tagged with the
+ * environment. Exit 0 only when the environment is really gone.
+ */
+export async function downCommand(cc: CommandContext, flags: DownFlags): Promise<number> {
+  const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
+  const env = await openEnvironment(cc, { command: `down --env ${cc.opts.env ?? cc.opts.config}`, lock: !flags.dryRun, events: (e) => progress.onEvent(e) });
+  try {
+    const records = Object.entries(env.store.document.resources);
+    if (flags.dryRun) {
+      cc.say(records.length ? `down would delete ${records.length} resources from ${env.config.environment}:` : `state records nothing for ${env.config.environment}.`);
+      if (records.length) cc.say(renderTable(["RESOURCE", "TYPE", "ID"], records.map(([id, r]) => [id, r.type, r.physicalId])));
+      if (cc.opts.json) cc.json({ environment: env.config.environment, dryRun: true, resources: records.map(([id, r]) => ({ logicalId: id, type: r.type, physicalId: r.physicalId })) });
+      return 0;
+    }
+    if (records.length) {
+      await confirmDestroy(cc, env, flags, records.length);
+      const results = await destroyResources(
+        records.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
+        env.store,
+        registry,
+        env.ctx,
+        { concurrency: cc.concurrency(), signal: cc.main.signal, events: (e) => progress.onEvent(e) },
+      );
+      progress.stop();
+      cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy"));
+      if (results.some((r) => r.status !== "done")) {
+        if (cc.opts.json) cc.json({ environment: env.config.environment, ok: false, resources: results });
+        return cc.main.signal?.aborted ? 130 : 1;
+      }
+      await env.store.setOutputs({});
+    } else {
+      cc.say(`state records nothing for ${env.config.environment}.`);
+    }
+    const leftovers = await sweep(env);
+    if (leftovers.length) {
+      cc.say(cc.c.yellow(`Still tagged with ${env.config.project}/${env.config.environment} (not deleted: state does not record them):`));
+      cc.say(renderTable(["ARN", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
+      cc.say("Delete them by hand if they are yours, or run 'platform up' to adopt them first.");
+    } else {
+      cc.say(`Nothing tagged with ${env.config.project}/${env.config.environment} remains.`);
+    }
+    if (cc.opts.json) cc.json({ environment: env.config.environment, ok: leftovers.length === 0, deleted: records.length, leftovers });
+    return leftovers.length ? 1 : 0;
+  } finally {
+    progress.stop();
+    await env.close();
+  }
+}
+
+async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownFlags, count: number): Promise<void> {
+  const name = env.config.environment;
+  const isProd = PROTECTED_ENVIRONMENTS.has(name);
+  if (cc.opts.yes && (!isProd || flags.forceProd)) return;
+  if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to destroy it without typing its name`);
+  if (!interactive(cc.io)) throw new UserError(`not destroying ${name}: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to destroy it`);
+  const ok = isProd
+    ? await confirmByTyping(cc.io, `This deletes ${count} resources of production environment ${name}. Type its name to confirm:`, name)
+    : await confirm(cc.io, `Delete ${count} resources of ${name}?`);
+  if (!ok) throw new UserError("not confirmed; nothing was deleted");
+}
+
+async function sweep(env: Environment) {
+  try {
+    return await findTaggedResources(env.clients, env.ctx.identity);
+  } catch (err) {
+    throw awsFailure(`listing resources still tagged with ${env.config.environment} (tag:GetResources)`, err);
+  }
+}

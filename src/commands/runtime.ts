@@ -1,0 +1,161 @@
+import type { Command } from "commander";
+import { AwsClients } from "../aws/clients.js";
+import { loadConfig, type LoadedConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { UserError } from "../errors.js";
+import type { EngineEvent } from "../engine/events.js";
+import { REAL_AWS_WAITS, type ResourceContext, type WaitSettings } from "../resources/types.js";
+import type { LockHandle, StateBackend } from "../state/backend.js";
+import { assertStateMatches, emptyState, type StateDocument } from "../state/document.js";
+import { backendFor } from "../state/index.js";
+import { newLockInfo } from "../state/lock.js";
+import { StateStore } from "../state/store.js";
+import { colorEnabled, colors, type Colors, type Io } from "../ui/io.js";
+
+/** Flags every command understands (set on the program, usable after the command name). */
+export interface GlobalOptions {
+  env?: string;
+  config?: string;
+  set?: string[];
+  profile?: string;
+  region?: string;
+  json?: boolean;
+  yes?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  concurrency?: string;
+  lockTimeout?: string;
+}
+
+/** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory. */
+export interface MainOptions {
+  waits?: WaitSettings;
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
+/** What a command gets: where to write, how to colour, its flags, and the run's overrides. */
+export class CommandContext {
+  readonly c: Colors;
+  constructor(
+    readonly io: Io,
+    readonly opts: GlobalOptions,
+    readonly main: MainOptions,
+  ) {
+    this.c = colors(colorEnabled(io, opts.color !== false));
+  }
+
+  static of(io: Io, main: MainOptions, command: Command): CommandContext {
+    return new CommandContext(io, command.optsWithGlobals() as GlobalOptions, main);
+  }
+
+  get cwd(): string {
+    return this.main.cwd ?? process.cwd();
+  }
+
+  /** Human output: stdout, or stderr when --json owns stdout. */
+  say(text = ""): void {
+    (this.opts.json ? this.io.stderr : this.io.stdout).write(text + "\n");
+  }
+
+  /** The machine-readable document of a --json run. */
+  json(doc: unknown): void {
+    this.io.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+  }
+
+  verbose(text: string): void {
+    if (this.opts.verbose) this.io.stderr.write(this.c.dim(text) + "\n");
+  }
+
+  concurrency(): number {
+    const raw = this.opts.concurrency ?? "10";
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new UserError(`--concurrency ${raw}: expected a whole number from 1 to 64`);
+    return n;
+  }
+
+  lockTimeoutSeconds(): number {
+    const raw = this.opts.lockTimeout ?? "0";
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new UserError(`--lock-timeout ${raw}: expected a number of seconds, 0 or more`);
+    return n;
+  }
+
+  loadConfig(): LoadedConfig {
+    return loadConfig({ env: this.opts.env, file: this.opts.config, sets: this.opts.set, region: this.opts.region, cwd: this.cwd });
+  }
+}
+
+/** An environment opened for a command: config, AWS clients, state, and (for mutating commands) the lock. */
+export interface Environment {
+  config: Config;
+  configFile: string;
+  clients: AwsClients;
+  ctx: ResourceContext;
+  backend: StateBackend;
+  store: StateStore;
+  lock?: LockHandle;
+  /** Releases the lock; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** The command, recorded in the lock ("platform up --env dev"). */
+  command: string;
+  lock: boolean;
+  events?: (e: EngineEvent) => void;
+}
+
+export async function openEnvironment(cc: CommandContext, options: OpenOptions): Promise<Environment> {
+  const { config, file } = cc.loadConfig();
+  cc.concurrency();
+  const lockWait = cc.lockTimeoutSeconds();
+  const clients = new AwsClients({ region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
+  const accountId = await callerAccount(clients);
+  const backend = backendFor(config, cc.cwd);
+  const lock = options.lock ? await backend.lock(newLockInfo(options.command), lockWait) : undefined;
+  try {
+    const existing = await backend.read();
+    const identity = { project: config.project, environment: config.environment, region: config.region, accountId };
+    if (existing) assertStateMatches(existing, identity, backend.location);
+    const doc: StateDocument = existing ?? emptyState(identity);
+    const ctx: ResourceContext = {
+      aws: clients,
+      identity: { project: config.project, environment: config.environment },
+      waits: cc.main.waits ?? REAL_AWS_WAITS,
+      note: (logicalId, message) => options.events?.({ kind: "note", logicalId, message }),
+      accountId,
+      region: config.region,
+      signal: cc.main.signal,
+    };
+    let released = false;
+    return {
+      config,
+      configFile: file,
+      clients,
+      ctx,
+      backend,
+      store: new StateStore(backend, doc),
+      lock,
+      close: async () => {
+        if (released) return;
+        released = true;
+        await lock?.release();
+      },
+    };
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+}
+
+async function callerAccount(clients: AwsClients): Promise<string> {
+  const { STSClient, GetCallerIdentityCommand } = await import("@aws-sdk/client-sts");
+  const { awsFailure } = await import("../aws/errors.js");
+  try {
+    const out = await clients.get(STSClient).send(new GetCallerIdentityCommand({}));
+    return out.Account!;
+  } catch (err) {
+    throw awsFailure("reading the caller's AWS account (sts:GetCallerIdentity)", err);
+  }
+}

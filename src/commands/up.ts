@@ -1,0 +1,58 @@
+import { applyStack } from "../engine/apply.js";
+import { countActions, hasChanges } from "../engine/plan.js";
+import { UserError } from "../errors.js";
+import { registry } from "../resources/index.js";
+import { interactive } from "../ui/io.js";
+import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
+import { createProgress } from "../ui/progress.js";
+import { confirm } from "../ui/prompt.js";
+import { observe } from "./observe.js";
+import { openEnvironment, type CommandContext } from "./runtime.js";
+
+export interface UpFlags {
+  allowReplace?: boolean;
+}
+
+/** `platform up`: plan, confirm, reconcile with live progress, summarise. */
+export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<number> {
+  const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
+  const env = await openEnvironment(cc, { command: `up --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events: (e) => progress.onEvent(e) });
+  try {
+    const { stack, plan } = await observe(cc, env);
+    cc.say(renderPlan(plan, cc.c));
+    const adoptOrCleanOnly = !hasChanges(plan);
+    if (plan.errors.length) {
+      throw new UserError(`${plan.errors.length} resources could not be read, so the plan is incomplete; nothing was changed. Fix the errors above and run again`);
+    }
+    if (adoptOrCleanOnly && plan.resources.every((r) => r.inState && r.actual)) {
+      if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs });
+      return 0;
+    }
+    if (!adoptOrCleanOnly && !cc.opts.yes) {
+      if (!interactive(cc.io)) {
+        throw new UserError("not applying: there is no terminal to confirm on; review the plan and pass --yes to apply it");
+      }
+      if (!(await confirm(cc.io, `Apply these changes to ${env.config.environment}?`))) {
+        cc.say("Nothing changed.");
+        return 1;
+      }
+    }
+    const counts = countActions(plan);
+    const result = await applyStack(stack, plan, env.store, registry, env.ctx, {
+      concurrency: cc.concurrency(),
+      allowReplace: Boolean(flags.allowReplace),
+      signal: cc.main.signal,
+      events: (e) => progress.onEvent(e),
+    });
+    progress.stop();
+    cc.say(renderApplySummary(result, cc.c, "Apply"));
+    if (cc.opts.json) {
+      cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });
+    }
+    if (cc.main.signal?.aborted) return 130;
+    return result.ok ? 0 : 1;
+  } finally {
+    progress.stop();
+    await env.close();
+  }
+}

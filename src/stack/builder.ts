@@ -1,0 +1,52 @@
+import type { Config } from "../config/schema.js";
+import { namePrefix } from "../config/naming.js";
+import { standardTags } from "../aws/tags.js";
+import type { ResourceType } from "../resources/types.js";
+import { ref, type Stack, type StackNode, type Unresolved } from "./model.js";
+
+/** Facts about the account and region a stack is built for, read once per run. */
+export interface StackFacts {
+  accountId: string;
+  region: string;
+  availabilityZones: [string, string];
+}
+
+/** Collects a stack's nodes and outputs; each layer (network, data, ...) adds its own. */
+export class StackBuilder {
+  private readonly nodes: StackNode[] = [];
+  private readonly outputs: Stack["outputs"] = {};
+
+  constructor(
+    readonly config: Config,
+    readonly facts: StackFacts,
+  ) {}
+
+  get accountId(): string {
+    return this.facts.accountId;
+  }
+
+  get region(): string {
+    return this.facts.region;
+  }
+
+  add<S, A>(logicalId: string, type: ResourceType<S, A>, spec: Unresolved<S>, dependsOn?: string[]): void {
+    if (this.nodes.some((n) => n.logicalId === logicalId)) throw new Error(`internal: duplicate logical id ${logicalId}`);
+    this.nodes.push({ logicalId, type: type as ResourceType<unknown, unknown>, spec: spec as Unresolved<unknown>, dependsOn });
+  }
+
+  /** The tags every resource carries; `name` adds a Name tag (`<project>-<env>-<name>`) for the EC2 console. */
+  tags(logicalId: string, name?: string): Record<string, string> {
+    return standardTags({ project: this.config.project, environment: this.config.environment }, logicalId, {
+      ...this.config.tags,
+      ...(name ? { Name: `${namePrefix(this.config)}-${name}` } : {}),
+    });
+  }
+
+  output(name: string, logicalId: string, attribute: string): void {
+    this.outputs[name] = ref(logicalId, attribute);
+  }
+
+  build(): Stack {
+    return { nodes: [...this.nodes], outputs: { ...this.outputs } };
+  }
+}

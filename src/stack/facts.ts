@@ -1,0 +1,29 @@
+import { DescribeAvailabilityZonesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { awsFailure } from "../aws/errors.js";
+import { RunFailure } from "../errors.js";
+import type { ResourceContext } from "../resources/types.js";
+import type { StateDocument } from "../state/document.js";
+import type { StackFacts } from "./builder.js";
+
+/**
+ * The first two available zones of the region (sorted by name, opt-in zones excluded). Zones already recorded on the
+ * environment's subnets win, so a change in AWS's list never moves existing subnets.
+ */
+export async function gatherFacts(ctx: ResourceContext, state: StateDocument): Promise<StackFacts> {
+  const recorded = ["network.subnet.public-a", "network.subnet.public-b"].map((id) => state.resources[id]?.attributes.availabilityZone as string | undefined);
+  if (recorded[0] && recorded[1]) return { accountId: ctx.accountId, region: ctx.region, availabilityZones: [recorded[0], recorded[1]] };
+  let zones: string[];
+  try {
+    const out = await ctx.aws.get(EC2Client).send(
+      new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["available"] }, { Name: "opt-in-status", Values: ["opt-in-not-required"] }] }),
+    );
+    zones = (out.AvailabilityZones ?? [])
+      .filter((z) => z.State === "available" && (z.ZoneType ?? "availability-zone") === "availability-zone")
+      .map((z) => z.ZoneName!)
+      .sort();
+  } catch (err) {
+    throw awsFailure(`listing availability zones in ${ctx.region}`, err);
+  }
+  if (zones.length < 2) throw new RunFailure(`${ctx.region} has fewer than two available zones; choose another region`);
+  return { accountId: ctx.accountId, region: ctx.region, availabilityZones: [zones[0]!, zones[1]!] };
+}

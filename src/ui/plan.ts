@@ -1,0 +1,81 @@
+import type { Change } from "../resources/types.js";
+import type { Plan, PlannedAction, PlannedResource } from "../engine/plan.js";
+import { countActions } from "../engine/plan.js";
+import type { ApplyResult } from "../engine/apply.js";
+import type { Colors } from "./io.js";
+import { renderTable } from "./table.js";
+
+const SYMBOL: Record<PlannedAction, string> = { create: "+", update: "~", replace: "-/+", delete: "-", noop: " " };
+
+export function formatValue(value: unknown): string {
+  if (value === undefined) return "(none)";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+}
+
+function changeLine(change: Change): string {
+  return `${change.field}: ${formatValue(change.from)} → ${formatValue(change.to)}${change.action === "replace" ? " (forces replacement)" : ""}${change.note ? ` [${change.note}]` : ""}`;
+}
+
+function colorFor(c: Colors, action: PlannedAction): (s: string) => string {
+  return { create: c.green, update: c.yellow, replace: c.magenta, delete: c.red, noop: c.dim }[action];
+}
+
+/** The plan as Terraform users expect it: one line per resource that changes, the changed fields below it, then a count. */
+export function renderPlan(plan: Plan, c: Colors): string {
+  const lines: string[] = [];
+  for (const r of plan.resources) {
+    if (r.action === "noop") continue;
+    const color = colorFor(c, r.action);
+    lines.push(`${color(SYMBOL[r.action].padStart(3))} ${r.logicalId} ${c.dim(`(${r.type})`)} ${color(r.action)}${r.physicalId ? ` ${c.dim(r.physicalId)}` : ""}${r.reason ? ` ${c.dim(`- ${r.reason}`)}` : ""}`);
+    for (const change of r.changes) lines.push(`      ${changeLine(change)}`);
+  }
+  const adopted = plan.resources.filter((r) => r.action === "noop" && !r.inState && r.actual);
+  for (const r of adopted) lines.push(`  ${c.cyan("←")} ${r.logicalId} ${c.dim(`(${r.type})`)} found by its tags: recorded in state ${c.dim(r.physicalId ?? "")}`);
+  const n = countActions(plan);
+  lines.push(
+    n.create + n.update + n.replace + n.delete === 0
+      ? `No changes: ${n.noop} resources match the config.`
+      : `Plan: ${n.create} to create, ${n.update} to update, ${n.replace} to replace, ${n.delete} to delete, ${n.noop} unchanged.`,
+  );
+  for (const e of plan.errors) lines.push(c.red(`could not read ${e.logicalId}: ${e.error.message}`));
+  return lines.join("\n");
+}
+
+export function planJson(plan: Plan) {
+  return {
+    summary: countActions(plan),
+    resources: plan.resources.map((r) => ({
+      logicalId: r.logicalId,
+      type: r.type,
+      action: r.action,
+      physicalId: r.physicalId ?? null,
+      reason: r.reason ?? null,
+      changes: r.changes,
+    })),
+    errors: plan.errors.map((e) => ({ logicalId: e.logicalId, message: e.error.message })),
+  };
+}
+
+/** The closing summary of up or down: counts, and every failure with its AWS error code. */
+export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Colors, verb: "Apply" | "Destroy"): string {
+  const done = result.resources.filter((r) => r.status === "done");
+  const count = (a: string) => done.filter((r) => r.action === a).length;
+  const failed = result.resources.filter((r) => r.status === "failed");
+  const skipped = result.resources.filter((r) => r.status === "skipped");
+  const lines = [
+    verb === "Apply"
+      ? `${failed.length ? c.red("Apply failed") : c.green("Apply complete")}: ${count("create")} created, ${count("update")} updated, ${count("replace")} replaced, ${count("delete")} deleted, ${count("adopt")} adopted, ${count("noop")} unchanged.`
+      : `${failed.length ? c.red("Destroy failed") : c.green("Destroy complete")}: ${count("delete")} deleted.`,
+  ];
+  if (failed.length) {
+    lines.push("", "Failed:");
+    lines.push(renderTable(["RESOURCE", "ERROR CODE", "MESSAGE"], failed.map((r) => [r.logicalId, r.error?.code ?? "-", r.error?.message ?? ""])));
+  }
+  if (skipped.length) lines.push("", `Not attempted (a dependency failed or the run was interrupted): ${skipped.map((r) => r.logicalId).join(", ")}`);
+  return lines.join("\n");
+}
+
+export function isDrifted(r: PlannedResource): boolean {
+  return r.inState && (r.action !== "noop" || !r.actual);
+}
