@@ -44,6 +44,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .command("up")
     .description("create or update the environment to match its config")
     .option("--allow-replace", "replace resources whose changed settings cannot be updated in place")
+    .option("--apply-immediately", "apply database changes now instead of in the next maintenance window")
     .action(run(async () => (await import("./commands/up.js")).upCommand));
 
   program
@@ -62,14 +63,71 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .description("destroy the environment: everything state records, dependents first")
     .option("--dry-run", "list what would be deleted; delete nothing")
     .option("--force-prod", "with --yes: allow destroying a production environment without typing its name")
+    .option("--delete-data", "also delete buckets that hold objects (every version) and repositories that hold images")
+    .option("--skip-final-snapshot", "delete the database without taking a final snapshot")
+    .option("--disable-deletion-protection", "turn off the database's deletion protection first (needed for prod)")
+    .option("--force-delete-secrets", "delete secrets at once instead of after the recovery window")
     .action(run(async () => (await import("./commands/down.js")).downCommand));
 
-  const state = program.command("state").description("inspect and repair the environment's state");
+  const repeat = (v: string, acc: string[]) => [...acc, v];
+  program
+    .command("bootstrap-secrets")
+    .description("create missing secrets with generated values; keep existing ones unless rotated; never prints a value")
+    .option("--rotate <name>", "replace this secret's value (repeatable); database-credentials also changes the database's password", repeat, [] as string[])
+    .option("--rotate-all", "replace every generated secret's value")
+    .option("--from-file <file>", 'values you already have, as JSON: {"<name>": "<value>", ...}')
+    .option("--set-secret <name>", "ask for this secret's value with hidden input (repeatable; --set is for config overrides)", repeat, [] as string[])
+    .action(run(async () => (await import("./commands/bootstrap-secrets.js")).bootstrapSecretsCommand));
+
+  const secrets = program.command("secrets").description("the environment's secrets: names, ARNs, states; never values");
+  secrets
+    .command("list")
+    .description("every secret with its ARN, whether it holds a value, and when it last changed")
+    .action(run(async () => (await import("./commands/secrets.js")).secretsListCommand));
+
+  const state = program.command("state").description("inspect, repair and move the environment's state (local file or S3)");
+  const stateCommands = async () => await import("./commands/state.js");
+  state
+    .command("list")
+    .description("the logical ids state records, one per line (with type and id: --verbose or --json)")
+    .action(run(async () => (await stateCommands()).stateListCommand));
+  state
+    .command("show")
+    .argument("<id>", "a logical id, as state list prints it")
+    .description("everything state records about one resource")
+    .action(run(async () => (await stateCommands()).stateShowCommand));
+  state
+    .command("pull")
+    .description("print the whole state document on stdout")
+    .action(run(async () => (await stateCommands()).statePullCommand));
+  state
+    .command("push")
+    .argument("<file>", "a state document, as state pull prints it")
+    .description("replace the state with FILE (under the lock)")
+    .option("--force", "also replace a state of another lineage or a newer serial")
+    .action(run(async () => (await stateCommands()).statePushCommand));
+  state
+    .command("rm")
+    .argument("<id...>", "logical ids to forget")
+    .description("forget resources without deleting them in AWS (under the lock)")
+    .option("--dry-run", "show what would be forgotten")
+    .action(run(async () => (await stateCommands()).stateRmCommand));
   state
     .command("unlock")
     .description("break the lock of a run that is gone, after showing who held it")
     .option("--force", "do not ask")
-    .action(run(async () => (await import("./commands/state.js")).stateUnlockCommand));
+    .action(run(async () => (await stateCommands()).stateUnlockCommand));
+  state
+    .command("migrate")
+    .description("move the state to the other backend: copy, read back, compare, then remove the original")
+    .addOption(new Option("--to <backend>", "where the state goes").choices(["s3", "local"]).makeOptionMandatory())
+    .option("--force", "overwrite a different state already at the destination")
+    .action(run(async () => (await stateCommands()).stateMigrateCommand));
+  state
+    .command("bootstrap")
+    .description("create the S3 bucket for remote state: versioned, encrypted, private, TLS only (no --env needed)")
+    .option("--bucket <name>", "a globally unique bucket name (default: the config's state.bucket with --env)")
+    .action(run(async () => (await stateCommands()).stateBootstrapCommand));
 
   return program;
 }

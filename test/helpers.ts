@@ -12,6 +12,7 @@ export function testContext(overrides: Partial<ResourceContext> = {}): ResourceC
   return {
     aws: new AwsClients({ region: "us-east-1", maxAttempts: 1 }),
     identity: TEST_IDENTITY,
+    flags: {},
     waits: TEST_WAITS,
     note: (_id, message) => notes.push(message),
     accountId: "123456789012",

@@ -38,6 +38,11 @@ export const NOT_FOUND_CODES = new Set([
   "NoSuchBucket",
   "NotFound",
   "NoSuchKey",
+  "NoSuchBucketPolicy",
+  "NoSuchLifecycleConfiguration",
+  "ServerSideEncryptionConfigurationNotFoundError",
+  "NoSuchPublicAccessBlockConfiguration",
+  "OwnershipControlsNotFoundError",
   // RDS
   "DBInstanceNotFound",
   "DBInstanceNotFoundFault",
@@ -46,6 +51,7 @@ export const NOT_FOUND_CODES = new Set([
   "DBParameterGroupNotFoundFault",
   // ECR
   "RepositoryNotFoundException",
+  "LifecyclePolicyNotFoundException",
   // ECS
   "ClusterNotFoundException",
   "ServiceNotFoundException",
@@ -90,6 +96,9 @@ const HINTS: Record<string, string> = {
   AddressLimitExceeded: "the account's Elastic IP quota is reached; release an unused address or request a quota increase",
   DependencyViolation: "other resources still use it; wait a few minutes for network interfaces to drain and run again",
   IdempotentParameterMismatch: "a previous attempt used the same client token with other parameters; run again after it settles",
+  InvalidDBInstanceStateFault: "the database is busy (being created, modified or backed up) or stopped; wait until its status is available (aws rds describe-db-instances) and run again",
+  StorageQuotaExceededFault: "the account's RDS storage quota is reached; delete unused instances or snapshots, or request a quota increase",
+  InstanceQuotaExceededFault: "the account's RDS instance quota is reached; delete an unused instance or request a quota increase",
 };
 
 export function hintFor(code: string): string | undefined {

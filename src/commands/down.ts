@@ -51,7 +51,7 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     } else {
       cc.say(`state records nothing for ${env.config.environment}.`);
     }
-    const leftovers = await sweep(env);
+    const { leftovers, scheduledSecrets } = await sweep(env);
     if (leftovers.length) {
       cc.say(cc.c.yellow(`Still tagged with ${env.config.project}/${env.config.environment} (not deleted: state does not record them):`));
       cc.say(renderTable(["ARN", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
@@ -59,7 +59,10 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     } else {
       cc.say(`Nothing tagged with ${env.config.project}/${env.config.environment} remains.`);
     }
-    if (cc.opts.json) cc.json({ environment: env.config.environment, ok: leftovers.length === 0, deleted: records.length, leftovers });
+    if (scheduledSecrets.length) {
+      cc.say(`${scheduledSecrets.length} secrets are scheduled for deletion after their recovery window; until then 'platform up' or 'platform bootstrap-secrets' restores them, and 'down --force-delete-secrets' deletes them at once.`);
+    }
+    if (cc.opts.json) cc.json({ environment: env.config.environment, ok: leftovers.length === 0, deleted: records.length, leftovers, scheduledSecrets });
     return leftovers.length ? 1 : 0;
   } finally {
     progress.stop();
@@ -70,6 +73,9 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
 async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownFlags, count: number): Promise<void> {
   const name = env.config.environment;
   const isProd = PROTECTED_ENVIRONMENTS.has(name);
+  if (isProd && cc.opts.forceDeleteSecrets && !flags.forceProd) {
+    throw new UserError(`${name} is a production environment: --force-delete-secrets (no recovery window) is honoured there only together with --force-prod; nothing was deleted`);
+  }
   if (cc.opts.yes && (!isProd || flags.forceProd)) return;
   if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to destroy it without typing its name`);
   if (!interactive(cc.io)) throw new UserError(`not destroying ${name}: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to destroy it`);
@@ -80,9 +86,13 @@ async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownF
 }
 
 async function sweep(env: Environment) {
+  let tagged;
   try {
-    return await findTaggedResources(env.clients, env.ctx.identity);
+    tagged = await findTaggedResources(env.clients, env.ctx.identity);
   } catch (err) {
     throw awsFailure(`listing resources still tagged with ${env.config.environment} (tag:GetResources)`, err);
   }
+  // Secrets in their recovery window still exist, tagged, until Secrets Manager deletes them: not leftovers.
+  const { splitScheduledSecrets } = await import("../secrets/scheduled.js");
+  return splitScheduledSecrets(env.ctx, tagged);
 }

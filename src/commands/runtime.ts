@@ -23,6 +23,13 @@ export interface GlobalOptions {
   yes?: boolean;
   verbose?: boolean;
   color?: boolean;
+  applyImmediately?: boolean;
+  skipFinalSnapshot?: boolean;
+  deleteData?: boolean;
+  disableDeletionProtection?: boolean;
+  forceDeleteSecrets?: boolean;
+  /** down's --force-prod (optsWithGlobals includes a command's own options). */
+  forceProd?: boolean;
   concurrency?: string;
   lockTimeout?: string;
 }
@@ -110,20 +117,30 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
   const { config, file } = cc.loadConfig();
   cc.concurrency();
   const lockWait = cc.lockTimeoutSeconds();
-  const clients = new AwsClients({ region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
+  const clients = awsClientsFor(cc, config);
   const accountId = await callerAccount(clients);
-  const backend = backendFor(config, cc.cwd);
+  const backend = await backendFor(config, clients, cc.cwd);
   const lock = options.lock ? await backend.lock(newLockInfo(options.command), lockWait) : undefined;
   try {
     const existing = await backend.read();
     const identity = { project: config.project, environment: config.environment, region: config.region, accountId };
     if (existing) assertStateMatches(existing, identity, backend.location);
     const doc: StateDocument = existing ?? emptyState(identity);
+    const store = new StateStore(backend, doc);
     const ctx: ResourceContext = {
       aws: clients,
+      flags: {
+        applyImmediately: cc.opts.applyImmediately,
+        skipFinalSnapshot: cc.opts.skipFinalSnapshot,
+        deleteData: cc.opts.deleteData,
+        disableDeletionProtection: cc.opts.disableDeletionProtection,
+        forceDeleteSecrets: cc.opts.forceDeleteSecrets,
+        forceProd: cc.opts.forceProd,
+      },
       identity: { project: config.project, environment: config.environment },
       waits: cc.main.waits ?? REAL_AWS_WAITS,
       note: (logicalId, message) => options.events?.({ kind: "note", logicalId, message }),
+      generation: (logicalId) => store.generation(logicalId),
       accountId,
       region: config.region,
       signal: cc.main.signal,
@@ -135,7 +152,7 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
       clients,
       ctx,
       backend,
-      store: new StateStore(backend, doc),
+      store,
       lock,
       close: async () => {
         if (released) return;
@@ -147,6 +164,11 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
     await lock?.release();
     throw err;
   }
+}
+
+/** The AWS clients of a command working on `config`'s environment (region, endpoint) with the run's --profile. */
+export function awsClientsFor(cc: CommandContext, config: Config): AwsClients {
+  return new AwsClients({ region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
 }
 
 async function callerAccount(clients: AwsClients): Promise<string> {

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { cidrContains, cidrsOverlap, parseCidr } from "./cidr.js";
+import { EXTRA_GENERATORS } from "../secrets/generate.js";
+import { BUILT_IN_SECRETS } from "../secrets/catalog.js";
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [
@@ -12,11 +14,99 @@ export const MAX_NAME_PREFIX = 25;
 export const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,8}[a-z0-9]$|^[a-z]$/;
 export const ENVIRONMENT_RULE = "1-10 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen";
 
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** S3 bucket naming rules (general purpose buckets); the reserved prefixes and suffixes are checked in superRefine. */
+export const STATE_BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 const cidrBlock = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { message: 'must be an IPv4 CIDR block with host bits zero, e.g. "10.0.0.0/16"' });
 
+/** ACM certificate ARNs (the load balancer's HTTPS listener takes only these here). */
+export const ACM_CERTIFICATE_ARN = /^arn:aws(-cn|-us-gov)?:acm:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** RDS enhanced monitoring intervals, in seconds (0 is off). */
+export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
+
+/** Names RDS for PostgreSQL keeps for itself, and SQL keywords it rejects, as the master user name. */
+const RESERVED_USERNAMES = ["rdsadmin", "rdsrepladmin", "rds_superuser", "rds_replication", "public", "user", "all", "select", "table", "default"];
+/** Database names that exist on every instance or belong to RDS. */
+const RESERVED_DB_NAMES = ["postgres", "rdsadmin", "template0", "template1"];
+
+/** Length in minutes of a daily "hh24:mi-hh24:mi" or weekly "ddd:hh24:mi-ddd:hh24:mi" window; it may run past midnight or the week's end. */
+function windowMinutes(window: string): number {
+  const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const weekly = window.split("-")[0]!.split(":").length === 3;
+  const minuteOf = (part: string) => {
+    const bits = part.split(":");
+    const [day, hh, mm] = weekly ? [days.indexOf(bits[0]!), bits[1], bits[2]] : [0, bits[0], bits[1]];
+    return day * 1440 + Number(hh) * 60 + Number(mm);
+  };
+  const [from, to] = window.split("-").map(minuteOf) as [number, number];
+  const cycle = weekly ? 7 * 1440 : 1440;
+  return (to - from + cycle) % cycle;
+}
+
 const tagKey = z.string().min(1).max(128);
+
+/** A KMS key's ARN (not an alias: S3 and ECR report the key ARN back, so an alias would show as drift on every run). */
+const kmsKeyArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN such as "arn:aws:kms:us-east-1:123456789012:key/1234abcd-..."');
+
+/** The data-lake buckets, in the order they are created; raw and gold are versioned by default. */
+export const BUCKET_KEYS = ["raw", "silver", "gold", "lineage", "artifacts"] as const;
+export type BucketKey = (typeof BUCKET_KEYS)[number];
+const VERSIONED_BY_DEFAULT: readonly BucketKey[] = ["raw", "gold"];
+
+const lifecycleDays = z.int().min(1).max(36500);
+const bucketLifecycle = z
+  .strictObject({
+    transitionToIaDays: z.int().min(30).max(36500).optional().describe("Move current objects to S3 Standard-IA after this many days (S3 requires at least 30)."),
+    transitionToGlacierDays: lifecycleDays.optional().describe("Move current objects to S3 Glacier Flexible Retrieval after this many days (at least 30 after transitionToIaDays)."),
+    expireNoncurrentDays: lifecycleDays.optional().describe("Permanently delete versions this many days after they stop being current (versioned buckets)."),
+    abortMultipartDays: lifecycleDays.default(7).describe("Abort multipart uploads left incomplete for this many days."),
+  })
+  .refine((l) => l.transitionToIaDays === undefined || l.transitionToGlacierDays === undefined || l.transitionToGlacierDays >= l.transitionToIaDays + 30, {
+    message: "transitionToGlacierDays must be at least 30 days after transitionToIaDays (objects stay 30 days in Standard-IA)",
+    path: ["transitionToGlacierDays"],
+  });
+
+const bucketSettings = (key: BucketKey) =>
+  z
+    .strictObject({
+      name: z.string().optional().describe(`The bucket's name; defaults to <project>-<environment>-${key}-<account id>. S3 names are global: set one when the default is taken.`),
+      versioning: z.boolean().default(VERSIONED_BY_DEFAULT.includes(key)).describe("Keep every version of every object."),
+      lifecycle: bucketLifecycle.prefault({}),
+    })
+    .prefault({});
+
+const bucketsSchema = z
+  .strictObject({
+    encryption: z
+      .strictObject({
+        kmsKeyArn: kmsKeyArn.optional().describe("Encrypt every bucket with this KMS key (SSE-KMS, with an S3 Bucket Key); absent means S3-managed keys (SSE-S3, AES-256)."),
+      })
+      .prefault({}),
+    ...(Object.fromEntries(BUCKET_KEYS.map((k) => [k, bucketSettings(k)])) as { [K in BucketKey]: ReturnType<typeof bucketSettings> }),
+  })
+  .prefault({})
+  .describe("The data-lake buckets: raw, silver, gold, lineage and artifacts.");
+
+const ecrSchema = z
+  .strictObject({
+    imageTagMutability: z.enum(["MUTABLE", "IMMUTABLE"]).default("MUTABLE").describe("IMMUTABLE refuses to push a tag that already exists."),
+    keepLastImages: z.int().min(1).max(10000).default(20).describe("The lifecycle policy expires all but the newest N images of each repository."),
+    scanOnPush: z.boolean().default(true).describe("Scan every pushed image for vulnerabilities."),
+    kmsKeyArn: kmsKeyArn.optional().describe("Encrypt images with this KMS key; absent means AES-256. Fixed when a repository is created."),
+  })
+  .prefault({})
+  .describe("The container image repositories: api, dbt-runner and worker.");
+
+/** Extra secret names: lowercase words; no hyphen plus six characters at the end (Secrets Manager's ARN suffix looks like that). */
+const EXTRA_SECRET_NAME = /^(?![a-z0-9-]*-[a-z0-9]{6}$)[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
+const EXTRA_SECRET_RULE = "2-64 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen plus six characters";
+const KMS_KEY_PATTERN = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const RESERVED_TAGS = ["Project", "Environment", "ManagedBy", "platform:logical-id"];
 
 export const ConfigSchema = z
@@ -35,12 +125,35 @@ export const ConfigSchema = z
       .describe("The environment's name; defaults to the config file's name (dev for config/dev.json)."),
     region: z
       .string()
-      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'an AWS region such as "us-east-1"')
+      .regex(REGION_PATTERN, 'an AWS region such as "us-east-1"')
       .default("us-east-1"),
     endpoint: z
       .url()
       .optional()
       .describe("An AWS-compatible endpoint (LocalStack: http://localhost:4566). AWS_ENDPOINT_URL overrides it."),
+    state: z
+      .strictObject({
+        backend: z.enum(["local", "s3"]).default("local").describe('Where state lives: "local" (state/<env>.json) or "s3".'),
+        bucket: z
+          .string()
+          .regex(STATE_BUCKET_PATTERN, "an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit")
+          .optional()
+          .describe("The state bucket (create it with: platform state bootstrap --bucket NAME). Required for the s3 backend."),
+        key: z
+          .string()
+          .min(1)
+          .max(1019)
+          .regex(/^[^/]/, "must not start with /")
+          .optional()
+          .describe("The state object's key; defaults to <project>/<environment>.json. The lock is <key>.lock."),
+        region: z
+          .string()
+          .regex(REGION_PATTERN, 'an AWS region such as "us-east-1"')
+          .optional()
+          .describe("The state bucket's region; defaults to the config's region."),
+      })
+      .prefault({})
+      .describe("Where this environment's state is kept and locked."),
     tags: z.record(tagKey, z.string().max(256)).default({}).describe("Extra tags on every taggable resource."),
     network: z
       .strictObject({
@@ -66,12 +179,90 @@ export const ConfigSchema = z
         appPort: z.int().min(1).max(65535).default(8000).describe("The port the API container listens on."),
       })
       .prefault({}),
+    loadBalancer: z
+      .strictObject({
+        certificateArn: z
+          .string()
+          .regex(ACM_CERTIFICATE_ARN, "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
+          .optional()
+          .describe("Serve HTTPS on 443 with this ACM certificate (in the environment's region); HTTP on 80 then redirects to HTTPS."),
+        healthCheckPath: z
+          .string()
+          .max(1024)
+          .regex(/^\/[A-Za-z0-9_\-.$/~"'@:+&]*$/, 'a path starting with "/" (letters, digits and _ - . $ / ~ " \' @ : + &)')
+          .default("/health")
+          .describe("The path the load balancer checks on each API task."),
+        deregistrationDelaySeconds: z
+          .int()
+          .min(0)
+          .max(3600)
+          .default(30)
+          .describe("How long a stopping API task keeps serving its in-flight requests (AWS's default is 300)."),
+        idleTimeoutSeconds: z.int().min(1).max(4000).default(60).describe("Connections idle this long are closed."),
+        deletionProtection: z.boolean().default(false).describe("The load balancer cannot be deleted until this is turned off (down --disable-deletion-protection does it)."),
+      })
+      .prefault({}),
     database: z
       .strictObject({
         instanceClass: z
           .string()
           .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class such as "db.t3.micro"')
           .default("db.t3.micro"),
+        engineVersion: z
+          .string()
+          .regex(/^(1[2-9]|[2-9]\d)(\.\d{1,3})?$/, 'a PostgreSQL version: a major such as "16", or major.minor such as "16.11"')
+          .default("16")
+          .describe('PostgreSQL version. A major ("16") lets RDS pick its default minor at creation; "16.11" asks for at least that minor. Minor upgrades apply in place; major upgrades are not done by platform.'),
+        allocatedStorage: z.int().min(20).max(65536).default(20).describe("Storage in GiB (gp3, encrypted). It can only grow."),
+        maxAllocatedStorage: z.int().min(21).max(65536).optional().describe("Storage autoscaling ceiling in GiB, above allocatedStorage; omit to keep autoscaling off."),
+        backupRetentionDays: z.int().min(0).max(35).default(7).describe("Days of automated backups (0 turns them off)."),
+        preferredBackupWindow: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'a daily UTC window "hh24:mi-hh24:mi" such as "03:00-03:30"')
+          .optional()
+          .describe("Daily UTC backup window, at least 30 minutes, not overlapping the maintenance window; AWS picks one when omitted."),
+        preferredMaintenanceWindow: z
+          .string()
+          .regex(
+            /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+            'a weekly UTC window "ddd:hh24:mi-ddd:hh24:mi" such as "sun:04:00-sun:04:30"',
+          )
+          .optional()
+          .describe("Weekly UTC maintenance window, at least 30 minutes; AWS picks one when omitted."),
+        multiAz: z.boolean().default(false).describe("A standby in a second availability zone (doubles the instance cost)."),
+        deletionProtection: z.boolean().default(false).describe("RDS refuses to delete the database; down needs --disable-deletion-protection."),
+        performanceInsights: z
+          .boolean()
+          .default(true)
+          .describe("Performance Insights (7 days, free tier); left off on classes that lack it (db.t3.micro/small, db.t4g.micro/small), as plan says."),
+        enhancedMonitoringInterval: z
+          .int()
+          .refine((n) => (MONITORING_INTERVALS as readonly number[]).includes(n), { message: `one of ${MONITORING_INTERVALS.join(", ")}` })
+          .default(0)
+          .describe("Enhanced monitoring interval in seconds (0 turns it off); platform creates the monitoring role when on."),
+        username: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_]{0,15}$/, "1-16 letters, digits or underscores, starting with a letter")
+          .refine((s) => !RESERVED_USERNAMES.includes(s.toLowerCase()), { message: `may not be a reserved name (${RESERVED_USERNAMES.join(", ")})` })
+          .default("platform_admin")
+          .describe("The master user; its password lives only in the Secrets Manager secret <project>-<env>/database/credentials."),
+        dbName: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, "1-63 letters, digits or underscores, starting with a letter")
+          .refine((s) => !RESERVED_DB_NAMES.includes(s.toLowerCase()), { message: `may not be a reserved name (${RESERVED_DB_NAMES.join(", ")})` })
+          .default("clinical")
+          .describe("The database created in the instance."),
+      })
+      .superRefine((db, ctx) => {
+        if (db.maxAllocatedStorage !== undefined && db.maxAllocatedStorage <= db.allocatedStorage) {
+          ctx.addIssue({ code: "custom", path: ["maxAllocatedStorage"], message: `must be above allocatedStorage (${db.allocatedStorage}); omit it to keep autoscaling off` });
+        }
+        if (db.preferredBackupWindow && windowMinutes(db.preferredBackupWindow) < 30) {
+          ctx.addIssue({ code: "custom", path: ["preferredBackupWindow"], message: "must be at least 30 minutes long" });
+        }
+        if (db.preferredMaintenanceWindow && windowMinutes(db.preferredMaintenanceWindow) < 30) {
+          ctx.addIssue({ code: "custom", path: ["preferredMaintenanceWindow"], message: "must be at least 30 minutes long" });
+        }
       })
       .prefault({}),
     monitoring: z
@@ -79,6 +270,34 @@ export const ConfigSchema = z
         prometheus: z.boolean().default(false),
         grafana: z.boolean().default(false),
         openlineage: z.boolean().default(false),
+      })
+      .prefault({}),
+    secrets: z
+      .strictObject({
+        recoveryWindowDays: z
+          .int()
+          .min(7)
+          .max(30)
+          .default(7)
+          .describe("Days a deleted secret stays restorable (Secrets Manager allows 7 to 30); down --force-delete-secrets skips it."),
+        kmsKeyId: z
+          .string()
+          .regex(KMS_KEY_PATTERN, "a KMS key ARN, key id, alias ARN or alias/name")
+          .optional()
+          .describe("KMS key that encrypts every secret; default: the AWS-managed key aws/secretsmanager."),
+        extra: z
+          .record(
+            z.string().regex(EXTRA_SECRET_NAME, EXTRA_SECRET_RULE),
+            z.strictObject({
+              description: z.string().min(1).max(2048),
+              generate: z
+                .enum(EXTRA_GENERATORS)
+                .default("external")
+                .describe("token-64 or password-32: generated by bootstrap-secrets; external: you supply it (--set-secret, --from-file)."),
+            }),
+          )
+          .default({})
+          .describe("More secrets under <project>-<env>/extra/<name>, e.g. third-party API keys."),
       })
       .prefault({}),
     logs: z
@@ -91,11 +310,40 @@ export const ConfigSchema = z
           .default(7),
       })
       .prefault({}),
+    buckets: bucketsSchema,
+    ecr: ecrSchema,
   })
   .superRefine((cfg, ctx) => {
+    const bucketNames = new Map<string, BucketKey>();
+    for (const key of BUCKET_KEYS) {
+      const name = cfg.buckets[key].name;
+      if (name === undefined) continue;
+      const problem = bucketNameProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", path: ["buckets", key, "name"], message: problem });
+      const other = bucketNames.get(name);
+      if (other) ctx.addIssue({ code: "custom", path: ["buckets", key, "name"], message: `${name} is already the name of buckets.${other}` });
+      bucketNames.set(name, key);
+    }
+    for (const name of Object.keys(cfg.secrets.extra)) {
+      if ((BUILT_IN_SECRETS as readonly string[]).includes(name)) ctx.addIssue({ code: "custom", path: ["secrets", "extra", name], message: `${BUILT_IN_SECRETS.join(", ")} are platform's own secrets; choose another name` });
+    }
+    if (cfg.state.backend === "s3" && !cfg.state.bucket) {
+      ctx.addIssue({ code: "custom", path: ["state", "bucket"], message: 'required when state.backend is "s3" (create one with: platform state bootstrap --bucket NAME)' });
+    }
+    if (cfg.state.bucket && STATE_BUCKET_PATTERN.test(cfg.state.bucket)) {
+      const problem = bucketNameProblem(cfg.state.bucket);
+      if (problem) ctx.addIssue({ code: "custom", path: ["state", "bucket"], message: problem });
+    }
     for (const key of Object.keys(cfg.tags)) {
       if (RESERVED_TAGS.includes(key)) ctx.addIssue({ code: "custom", path: ["tags", key], message: `${RESERVED_TAGS.join(", ")} are set by platform itself` });
       else if (key.toLowerCase().startsWith("aws:")) ctx.addIssue({ code: "custom", path: ["tags", key], message: 'tag keys may not start with "aws:"' });
+    }
+    if (cfg.project === "internal" || cfg.project.startsWith("internal-")) {
+      ctx.addIssue({ code: "custom", path: ["project"], message: 'load balancer names may not start with "internal-": choose another project name' });
+    }
+    const certRegion = cfg.loadBalancer.certificateArn && ACM_CERTIFICATE_ARN.exec(cfg.loadBalancer.certificateArn)?.[2];
+    if (certRegion && certRegion !== cfg.region) {
+      ctx.addIssue({ code: "custom", path: ["loadBalancer", "certificateArn"], message: `the certificate is in ${certRegion}; a load balancer in ${cfg.region} needs a certificate from ACM in ${cfg.region}` });
     }
     const vpc = parseCidr(cfg.network.cidr);
     if (!vpc) return;
@@ -122,6 +370,16 @@ export const ConfigSchema = z
       }
     }
   });
+
+/** Why S3 would refuse this bucket name, beyond STATE_BUCKET_PATTERN; undefined when it is fine. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (!STATE_BUCKET_PATTERN.test(name)) return "3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent dots";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not look like an IP address";
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name)) return 'must not start with "xn--", "sthree-" or "amzn-s3-demo-"';
+  if (/(-s3alias|--ol-s3|--x-s3|--table-s3|\.mrap)$/.test(name)) return 'must not end with "-s3alias", "--ol-s3", "--x-s3", "--table-s3" or ".mrap"';
+  return undefined;
+}
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 /** A validated configuration: every default applied and the environment name settled. */

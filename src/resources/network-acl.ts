@@ -16,7 +16,8 @@ import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
-import { clientToken, compareFields, compareTags, type ResourceContext, type ResourceType, sameValue } from "./types.js";
+import { createWithClientToken } from "./idempotent-create.js";
+import { compareFields, compareTags, type ResourceContext, type ResourceType, sameValue } from "./types.js";
 
 export interface NetworkAclEntrySpec {
   ruleNumber: number;
@@ -53,7 +54,8 @@ function canonicalEntry(e: NetworkAclEntrySpec): NetworkAclEntrySpec {
   return { ruleNumber, egress, protocol, ruleAction, cidrBlock, ...(hasPorts(protocol) ? { fromPort: e.fromPort, toPort: e.toPort } : {}) };
 }
 
-const entryKey = (e: { egress: boolean; ruleNumber: number }) => `${e.egress ? "egress" : "ingress"}:${String(e.ruleNumber).padStart(5, "0")}`;
+/** Sorts ingress before egress, then by rule number: the order AWS evaluates them in. */
+const entryKey = (e: { egress: boolean; ruleNumber: number }) => `${e.egress ? 1 : 0}:${String(e.ruleNumber).padStart(5, "0")}`;
 
 function canonicalEntries(entries: NetworkAclEntrySpec[]): NetworkAclEntrySpec[] {
   return entries.map(canonicalEntry).sort((a, b) => (entryKey(a) < entryKey(b) ? -1 : entryKey(a) > entryKey(b) ? 1 : 0));
@@ -147,12 +149,12 @@ async function syncSubnets(ctx: ResourceContext, acl: Pick<NetworkAclAttrs, "net
   for (const subnetId of removed) await moveSubnet(ctx, subnetId, defaultAclId);
 }
 
-async function createAcl(ctx: ResourceContext, spec: NetworkAclSpec, logicalId: string): Promise<NetworkAclAttrs> {
+async function createAcl(ctx: ResourceContext, spec: NetworkAclSpec, token: string): Promise<string> {
   const ec2 = ctx.aws.get(EC2Client);
-  const input = { VpcId: spec.vpcId, ClientToken: clientToken(ctx, logicalId, spec), TagSpecifications: ec2TagSpecification("network-acl", spec.tags) };
+  const input = { VpcId: spec.vpcId, ClientToken: token, TagSpecifications: ec2TagSpecification("network-acl", spec.tags) };
   // A VPC can be briefly unknown right after its creation.
   const out = await retryWhile(ctx, ["InvalidVpcID.NotFound"], 60, () => ec2.send(new CreateNetworkAclCommand(input)));
-  return toAttrs(out.NetworkAcl!);
+  return out.NetworkAcl!.NetworkAclId!;
 }
 
 export const networkAcl: ResourceType<NetworkAclSpec, NetworkAclAttrs> = {
@@ -177,7 +179,7 @@ export const networkAcl: ResourceType<NetworkAclSpec, NetworkAclAttrs> = {
 
   async create(ctx, spec, { logicalId }) {
     // The ClientToken makes a retried create return the same ACL; what it already holds is then reconciled, not duplicated.
-    const acl = await createAcl(ctx, spec, logicalId);
+    const acl = await createWithClientToken(ctx, logicalId, spec, (token) => createAcl(ctx, spec, token), (id) => findNetworkAclById(ctx, id));
     await syncEntries(ctx, acl.networkAclId, spec.entries, acl.entries);
     await syncSubnets(ctx, acl, spec.subnetIds, acl.subnetIds);
     return (await findNetworkAclById(ctx, acl.networkAclId)) ?? { ...spec, networkAclId: acl.networkAclId };

@@ -85,6 +85,7 @@ async function revokeDefaultEgress(ctx: ResourceContext, groupId: string): Promi
     try {
       await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: DEFAULT_EGRESS }));
     } catch (err) {
+      // Not orUndefined: InvalidGroup.NotFound must reach retryWhile, only the rule being gone is fine.
       if (!hasCode(err, "InvalidPermission.NotFound")) throw err;
     }
   });

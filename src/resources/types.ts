@@ -50,12 +50,31 @@ export interface WaitSettings {
 
 export const REAL_AWS_WAITS: WaitSettings = { minDelay: 2, maxDelay: 20, scale: 1 };
 
+/** What the user allowed for this run, read by the resources it concerns. */
+export interface RunFlags {
+  /** up --apply-immediately: RDS modifications now rather than in the next maintenance window. */
+  applyImmediately?: boolean;
+  /** down --skip-final-snapshot: delete the database without a final snapshot. */
+  skipFinalSnapshot?: boolean;
+  /** down --delete-data: empty buckets (every version) and ECR repositories before deleting them. */
+  deleteData?: boolean;
+  /** down --disable-deletion-protection: turn deletion protection off before deleting (required for prod). */
+  disableDeletionProtection?: boolean;
+  /** down --force-delete-secrets: delete secrets without the recovery window. */
+  forceDeleteSecrets?: boolean;
+  /** down --force-prod: the user explicitly allowed destructive shortcuts in a production environment (force-deleting secrets there needs it). */
+  forceProd?: boolean;
+}
+
 export interface ResourceContext {
   aws: AwsClients;
+  flags: RunFlags;
   identity: StackIdentity;
   waits: WaitSettings;
   /** A progress note for the resource being worked on ("waiting for available", "3 network interfaces still attached"). */
   note(logicalId: string, message: string): void;
+  /** How many times a logical id was destroyed before (from state); part of client tokens. */
+  generation?(logicalId: string): number;
   /** Account and region, for ARNs. */
   accountId: string;
   region: string;
@@ -63,12 +82,14 @@ export interface ResourceContext {
 }
 
 /**
- * A deterministic EC2 ClientToken (≤ 64 ASCII characters): the same logical resource with the same spec gets the same token,
- * so a retried create after a crash returns the first result instead of a duplicate.
+ * A deterministic EC2 ClientToken (≤ 64 ASCII characters): the same logical resource with the same spec in the same
+ * generation gets the same token, so a create retried after a crash returns the first result instead of a duplicate,
+ * while a create after `down` (next generation) is a new request rather than a replay of a deleted resource.
  */
 export function clientToken(ctx: ResourceContext, logicalId: string, spec: unknown): string {
+  const generation = ctx.generation?.(logicalId) ?? 0;
   const digest = createHash("sha256")
-    .update(JSON.stringify([ctx.accountId, ctx.region, ctx.identity.project, ctx.identity.environment, logicalId, spec]))
+    .update(JSON.stringify([ctx.accountId, ctx.region, ctx.identity.project, ctx.identity.environment, logicalId, generation, spec]))
     .digest("hex");
   return `platform-${digest.slice(0, 48)}`;
 }

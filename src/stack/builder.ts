@@ -34,6 +34,11 @@ export class StackBuilder {
     this.nodes.push({ logicalId, type: type as ResourceType<unknown, unknown>, spec: spec as Unresolved<unknown>, dependsOn });
   }
 
+  /** True when a layer already added `logicalId` (for wiring that exists only when another layer's resource does). */
+  has(logicalId: string): boolean {
+    return this.nodes.some((n) => n.logicalId === logicalId);
+  }
+
   /** The tags every resource carries; `name` adds a Name tag (`<project>-<env>-<name>`) for the EC2 console. */
   tags(logicalId: string, name?: string): Record<string, string> {
     return standardTags({ project: this.config.project, environment: this.config.environment }, logicalId, {

@@ -1,12 +1,21 @@
 import type { Config } from "../config/schema.js";
 import { StackBuilder, type StackFacts } from "./builder.js";
+import { addDatabase } from "./database.js";
 import type { Stack } from "./model.js";
+import { addLoadBalancer } from "./load-balancer.js";
 import { addNetwork } from "./network.js";
+import { addSecrets, addSecretWiring } from "./secrets.js";
+import { addStorage } from "./storage.js";
 
 /** The desired resource graph for a validated config. Pure: every AWS read it needs comes in through `facts`. */
 export function buildStack(config: Config, facts: StackFacts): Stack {
   const b = new StackBuilder(config, facts);
+  addSecrets(b, config);
   addNetwork(b, config, facts.availabilityZones);
+  addDatabase(b, config);
+  addStorage(b, config);
+  addLoadBalancer(b, config);
+  addSecretWiring(b, config); // after the database layer: needs data.database.instance
   return b.build();
 }
 

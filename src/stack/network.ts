@@ -59,7 +59,7 @@ export function addNetwork(b: StackBuilder, config: Config, availabilityZones: [
       subnetId: ref(ids.subnet("public-a"), "subnetId"),
       allocationId: ref("network.elastic-ip.nat", "allocationId"),
       tags: b.tags(ids.natGateway, "nat"),
-    });
+    }, [ids.igw]); // a public NAT gateway created before the VPC's internet gateway is attached fails with Gateway.NotAttached
   }
   for (const name of PRIVATE_SUBNETS) {
     addRouteTable(b, name, [name], config.network.natGateway ? { natGatewayId: ref(ids.natGateway, "natGatewayId") } : undefined);

@@ -26,6 +26,11 @@ export interface StateDocument {
   accountId: string;
   resources: Record<string, ResourceRecord>;
   outputs: Record<string, unknown>;
+  /**
+   * How many times each logical id has been destroyed. Part of EC2 client tokens, so a create after `down` is a new
+   * request while a create retried after a crash (same generation) is the same one.
+   */
+  generations?: Record<string, number>;
 }
 
 export function emptyState(init: { project: string; environment: string; region: string; accountId: string }): StateDocument {

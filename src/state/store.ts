@@ -29,9 +29,15 @@ export class StateStore {
     await this.persist();
   }
 
+  /** The number of times a logical id has been destroyed (see StateDocument.generations). */
+  generation(logicalId: string): number {
+    return this.doc.generations?.[logicalId] ?? 0;
+  }
+
   async remove(logicalId: string): Promise<void> {
     if (!(logicalId in this.doc.resources)) return;
     delete this.doc.resources[logicalId];
+    this.doc.generations = { ...this.doc.generations, [logicalId]: this.generation(logicalId) + 1 };
     await this.persist();
   }
 

@@ -46,6 +46,8 @@ export class FakeCloud {
   timings: FakeTimings = NO_DELAYS;
   readonly accountId = "123456789012";
   readonly region = "us-east-1";
+  /** When set, called before each call; an error it returns is thrown instead of running the call (fault injection). */
+  fault?: (call: CallRecord) => Error | undefined;
   /** When set, called after each successful call; returning true throws SimulatedCrash (the call took effect). */
   crashAfter?: (call: CallRecord, index: number) => boolean;
   private mocks: { restore(): void }[] = [];
@@ -98,10 +100,17 @@ export class FakeCloud {
     this.calls.push(call);
     const index = this.calls.length - 1;
     if (this.timings.latencyMs) await sleep(this.timings.latencyMs);
+    const injected = this.fault?.(call);
+    if (injected) throw injected;
     const handler = model.handlers[command];
     if (!handler) throw new Error(`fake ${model.service}: ${command} is not modelled`);
     const out = await handler(input ?? {});
     if (this.crashAfter?.(call, index)) throw new SimulatedCrash(`simulated crash after ${model.service}:${command}`);
+    // A streaming Body (S3 GetObject) has methods (transformToString) structuredClone cannot copy; handlers make a fresh one per call.
+    if (out && typeof out === "object" && "Body" in out) {
+      const { Body, ...rest } = out as Record<string, unknown>;
+      return { ...structuredClone(rest), Body };
+    }
     return structuredClone(out ?? {});
   }
 }

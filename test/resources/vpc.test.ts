@@ -33,10 +33,12 @@ describe("ec2:vpc", () => {
   });
 
   it("returns undefined when neither the recorded id nor the tags find it", async () => {
-    ec2.on(DescribeVpcsCommand, { VpcIds: ["vpc-gone"] }).rejects(ec2Error("InvalidVpcID.NotFound"));
+    // The catch-all stub goes first: aws-sdk-client-mock lets a later, broader stub win over an earlier, narrower one.
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
+    ec2.on(DescribeVpcsCommand, { VpcIds: ["vpc-gone"] }).rejects(ec2Error("InvalidVpcID.NotFound"));
     const found = await vpc.find(testContext(), { logicalId: "network.vpc", recorded: { ...spec, vpcId: "vpc-gone" } });
     expect(found).toBeUndefined();
+    expect(ec2.commandCalls(DescribeVpcsCommand)).toHaveLength(2);
     expect(ec2.commandCalls(DescribeVpcsCommand)[1]!.args[0].input.Filters).toEqual([
       { Name: "tag:platform:logical-id", Values: ["network.vpc"] },
       { Name: "tag:Project", Values: ["clinical-platform"] },

@@ -1,0 +1,291 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
+  paginateListRolePolicies,
+  paginateListRoleTags,
+  PutRolePolicyCommand,
+  RemoveRoleFromInstanceProfileCommand,
+  type Role,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+} from "@aws-sdk/client-iam";
+import { hasCode, orUndefined } from "../aws/errors.js";
+import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import { retryWhile } from "./retry.js";
+import { compareFields, compareTags, sameValue, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+
+/** An IAM policy document as JSON ({ Version, Statement }). */
+export type PolicyDocument = Record<string, unknown>;
+
+export interface IamRoleSpec {
+  /** ≤ 64 characters; unique in the account (case-insensitively). */
+  name: string;
+  /** Defaults to "/". */
+  path?: string;
+  description: string;
+  /** The trust policy: who may assume the role. */
+  assumeRolePolicy: PolicyDocument;
+  /** Inline policies by name. */
+  inlinePolicies: Record<string, PolicyDocument>;
+  managedPolicyArns: string[];
+  /** Seconds, 3600–43200; defaults to 3600. */
+  maxSessionDuration?: number;
+  tags: Record<string, string>;
+}
+
+export interface IamRoleAttrs {
+  name: string;
+  arn: string;
+  roleId: string;
+  path: string;
+  description: string;
+  assumeRolePolicy: PolicyDocument;
+  inlinePolicies: Record<string, PolicyDocument>;
+  /** Sorted. */
+  managedPolicyArns: string[];
+  maxSessionDuration: number;
+  tags: Record<string, string>;
+}
+
+const KIND = "IAM role";
+const DEFAULT_PATH = "/";
+const DEFAULT_MAX_SESSION = 3600;
+// SDK v3 names IAM exceptions "<Code>Exception"; the wire code (also kept on err.Code) lacks the suffix. Both are accepted.
+const NO_SUCH_ENTITY = ["NoSuchEntityException", "NoSuchEntity"];
+const ALREADY_EXISTS = ["EntityAlreadyExistsException", "EntityAlreadyExists"];
+const DELETE_CONFLICT = ["DeleteConflictException", "DeleteConflict"];
+
+const iamClient = (ctx: ResourceContext) => ctx.aws.get(IAMClient);
+
+/**
+ * IAM returns policy documents URL-encoded (RFC 3986), exactly as they were submitted otherwise: whitespace and key order
+ * vary, so documents are compared structurally (sameValue). Equivalent spellings such as `"Action": "x"` versus
+ * `"Action": ["x"]` are NOT normalised: a document edited outside platform in another spelling shows as drift and is rewritten.
+ * A document that already starts with "{" (some emulators do not encode) is parsed as it is; an encoded one cannot, "{" being "%7B".
+ */
+export function decodePolicyDocument(raw: string | undefined): PolicyDocument {
+  if (!raw) return {};
+  const text = raw.trimStart().startsWith("{") ? raw : decodeURIComponent(raw);
+  return JSON.parse(text) as PolicyDocument;
+}
+
+async function listInlineNames(ctx: ResourceContext, roleName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListRolePolicies({ client: iamClient(ctx) }, { RoleName: roleName })) names.push(...(page.PolicyNames ?? []));
+  return names;
+}
+
+async function readInlinePolicies(ctx: ResourceContext, roleName: string): Promise<Record<string, PolicyDocument>> {
+  const names = await listInlineNames(ctx, roleName);
+  // A policy deleted between the listing and its read is skipped, not taken for the role being gone.
+  const docs = await Promise.all(names.map((PolicyName) => orUndefined(iamClient(ctx).send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName })))));
+  return Object.fromEntries(docs.filter((d) => d !== undefined).map((d) => [d.PolicyName!, decodePolicyDocument(d.PolicyDocument)]));
+}
+
+async function listManagedArns(ctx: ResourceContext, roleName: string): Promise<string[]> {
+  const arns: string[] = [];
+  for await (const page of paginateListAttachedRolePolicies({ client: iamClient(ctx) }, { RoleName: roleName })) {
+    arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+  }
+  return arns.sort();
+}
+
+async function readTags(ctx: ResourceContext, role: Role): Promise<Record<string, string>> {
+  if (role.Tags) return tagRecord(role.Tags);
+  const tags: { Key?: string; Value?: string }[] = [];
+  for await (const page of paginateListRoleTags({ client: iamClient(ctx) }, { RoleName: role.RoleName })) tags.push(...(page.Tags ?? []));
+  return tagRecord(tags);
+}
+
+async function readAttrs(ctx: ResourceContext, role: Role): Promise<IamRoleAttrs> {
+  const name = role.RoleName!;
+  const [inlinePolicies, managedPolicyArns, tags] = await Promise.all([readInlinePolicies(ctx, name), listManagedArns(ctx, name), readTags(ctx, role)]);
+  return {
+    name,
+    arn: role.Arn!,
+    roleId: role.RoleId!,
+    path: role.Path ?? DEFAULT_PATH,
+    description: role.Description ?? "",
+    assumeRolePolicy: decodePolicyDocument(role.AssumeRolePolicyDocument),
+    inlinePolicies,
+    managedPolicyArns,
+    maxSessionDuration: role.MaxSessionDuration ?? DEFAULT_MAX_SESSION,
+    tags,
+  };
+}
+
+/** The role and everything attached to it; undefined when it does not exist (or vanished while being read). */
+export async function findRoleByName(ctx: ResourceContext, name: string): Promise<IamRoleAttrs | undefined> {
+  const out = await orUndefined(iamClient(ctx).send(new GetRoleCommand({ RoleName: name })));
+  return out?.Role ? orUndefined(readAttrs(ctx, out.Role)) : undefined;
+}
+
+/** IAM is eventually consistent: a role just created can be briefly unknown to reads and to its own sub-resources. */
+async function whileRoleUnknown<T>(ctx: ResourceContext, action: () => Promise<T>): Promise<T> {
+  return retryWhile(ctx, NO_SUCH_ENTITY, 30, action);
+}
+
+async function readBack(ctx: ResourceContext, name: string): Promise<IamRoleAttrs> {
+  return whileRoleUnknown(ctx, async () => readAttrs(ctx, (await iamClient(ctx).send(new GetRoleCommand({ RoleName: name }))).Role!));
+}
+
+/** True when the role was created, false when the name was already taken. */
+async function createRole(ctx: ResourceContext, spec: IamRoleSpec): Promise<boolean> {
+  const input = {
+    RoleName: spec.name,
+    Path: spec.path ?? DEFAULT_PATH,
+    AssumeRolePolicyDocument: JSON.stringify(spec.assumeRolePolicy),
+    Description: spec.description,
+    MaxSessionDuration: spec.maxSessionDuration,
+    // Tags on create: a role whose creation outlived a crash can be proven ours and adopted.
+    Tags: tagList(spec.tags),
+  };
+  try {
+    await iamClient(ctx).send(new CreateRoleCommand(input));
+    return true;
+  } catch (err) {
+    if (hasCode(err, ...ALREADY_EXISTS)) return false;
+    throw err;
+  }
+}
+
+/** The existing role of that name, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */
+async function adoptExisting(ctx: ResourceContext, name: string, logicalId: string): Promise<IamRoleAttrs> {
+  const existing = await findRoleByName(ctx, name);
+  if (!existing) throw new Error(`creating ${KIND} (${name}): AWS reports the name is taken, but no such role is visible; run again`);
+  if (!isOurs(existing.tags, ctx.identity, logicalId)) {
+    throw new Error(`creating ${KIND} (${name}): a role of this name already exists and is not tagged as ${logicalId} of this environment; delete or rename it, or choose another name`);
+  }
+  return existing;
+}
+
+async function putInlinePolicy(ctx: ResourceContext, roleName: string, policyName: string, doc: PolicyDocument): Promise<void> {
+  await iamClient(ctx).send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(doc) }));
+}
+
+/** Writes what differs first, then removes what is no longer wanted, so the role never lacks a permission it keeps. */
+async function syncInlinePolicies(ctx: ResourceContext, roleName: string, want: Record<string, PolicyDocument>, have: Record<string, PolicyDocument>): Promise<void> {
+  for (const [name, doc] of Object.entries(want)) if (!sameValue(doc, have[name])) await putInlinePolicy(ctx, roleName, name, doc);
+  for (const name of Object.keys(have)) {
+    if (!(name in want)) await orUndefined(iamClient(ctx).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
+  }
+}
+
+async function syncManagedPolicies(ctx: ResourceContext, roleName: string, want: string[], have: string[]): Promise<void> {
+  for (const arn of want.filter((a) => !have.includes(a))) await iamClient(ctx).send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn }));
+  for (const arn of have.filter((a) => !want.includes(a))) {
+    await orUndefined(iamClient(ctx).send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })));
+  }
+}
+
+async function syncTags(ctx: ResourceContext, roleName: string, want: Record<string, string>, have: Record<string, string>): Promise<void> {
+  const { set, remove } = tagDelta(want, have);
+  if (Object.keys(set).length) await iamClient(ctx).send(new TagRoleCommand({ RoleName: roleName, Tags: tagList(set) }));
+  if (remove.length) await iamClient(ctx).send(new UntagRoleCommand({ RoleName: roleName, TagKeys: remove }));
+}
+
+/** What the spec means once defaults are filled in, in the shape of the attributes. */
+function desired(spec: IamRoleSpec) {
+  return {
+    ...spec,
+    path: spec.path ?? DEFAULT_PATH,
+    maxSessionDuration: spec.maxSessionDuration ?? DEFAULT_MAX_SESSION,
+    managedPolicyArns: [...spec.managedPolicyArns].sort(),
+  };
+}
+
+function diff(spec: IamRoleSpec, actual: IamRoleAttrs): Change[] {
+  return [
+    ...compareFields(desired(spec), actual, [
+      { field: "name", action: "replace" },
+      { field: "path", action: "replace" },
+      { field: "description" },
+      { field: "assumeRolePolicy" },
+      { field: "maxSessionDuration" },
+      { field: "inlinePolicies" },
+      { field: "managedPolicyArns" },
+    ]),
+    ...compareTags(spec.tags, actual.tags),
+  ];
+}
+
+/** Every in-place change; replacements (name, path) are left to the engine. */
+async function applyChanges(ctx: ResourceContext, spec: IamRoleSpec, actual: IamRoleAttrs, changes: Change[]): Promise<IamRoleAttrs> {
+  const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
+  const want = desired(spec);
+  const RoleName = actual.name;
+  if (fields.has("assumeRolePolicy")) await iamClient(ctx).send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(spec.assumeRolePolicy) }));
+  if (fields.has("description") || fields.has("maxSessionDuration")) {
+    await iamClient(ctx).send(new UpdateRoleCommand({ RoleName, Description: want.description, MaxSessionDuration: want.maxSessionDuration }));
+  }
+  if (fields.has("inlinePolicies")) await syncInlinePolicies(ctx, RoleName, want.inlinePolicies, actual.inlinePolicies);
+  if (fields.has("managedPolicyArns")) await syncManagedPolicies(ctx, RoleName, want.managedPolicyArns, actual.managedPolicyArns);
+  if (fields.has("tags")) await syncTags(ctx, RoleName, spec.tags, actual.tags);
+  return readBack(ctx, RoleName);
+}
+
+async function attachEverything(ctx: ResourceContext, spec: IamRoleSpec): Promise<void> {
+  for (const [name, doc] of Object.entries(spec.inlinePolicies)) await putInlinePolicy(ctx, spec.name, name, doc);
+  for (const arn of spec.managedPolicyArns) await iamClient(ctx).send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: arn }));
+}
+
+async function listInstanceProfileNames(ctx: ResourceContext, roleName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListInstanceProfilesForRole({ client: iamClient(ctx) }, { RoleName: roleName })) {
+    names.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName!));
+  }
+  return names;
+}
+
+/** DeleteRole fails with DeleteConflict while inline policies, attached policies or instance profiles remain: remove them, as AWS lists them now. */
+async function emptyRole(ctx: ResourceContext, RoleName: string): Promise<void> {
+  const iam = iamClient(ctx);
+  for (const PolicyName of await listInlineNames(ctx, RoleName)) await orUndefined(iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+  for (const PolicyArn of await listManagedArns(ctx, RoleName)) await orUndefined(iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+  for (const InstanceProfileName of await listInstanceProfileNames(ctx, RoleName)) {
+    await orUndefined(iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName, RoleName })));
+  }
+}
+
+export const iamRole: ResourceType<IamRoleSpec, IamRoleAttrs> = {
+  type: "iam:role",
+
+  // The name is the key; without a recorded name there is nothing to look up (create adopts a role of ours it runs into).
+  async find(ctx, { recorded }) {
+    return recorded?.name ? findRoleByName(ctx, recorded.name) : undefined;
+  },
+
+  diff,
+
+  async create(ctx, spec, { logicalId }) {
+    if (await createRole(ctx, spec)) {
+      await whileRoleUnknown(ctx, () => attachEverything(ctx, spec));
+      return readBack(ctx, spec.name);
+    }
+    const existing = await adoptExisting(ctx, spec.name, logicalId);
+    return applyChanges(ctx, spec, existing, diff(spec, existing));
+  },
+
+  update: applyChanges,
+
+  async destroy(ctx, actual) {
+    // Already gone (NoSuchEntity from the listings) is fine: DeleteRole then reports NoSuchEntity too, which is success.
+    await orUndefined(emptyRole(ctx, actual.name));
+    // Detaching is eventually consistent: DeleteRole can still see a policy for a moment.
+    await retryWhile(ctx, DELETE_CONFLICT, 30, async () => {
+      await orUndefined(iamClient(ctx).send(new DeleteRoleCommand({ RoleName: actual.name })));
+    });
+  },
+
+  physicalId: (a) => a.name,
+};

@@ -1,0 +1,119 @@
+import type { Config } from "../config/schema.js";
+import { NAME_LIMITS, physicalName } from "../config/naming.js";
+import { UserError } from "../errors.js";
+import { dbInstance, type DbInstanceSpec } from "../resources/db-instance.js";
+import { dbParameterGroup, postgresFamily } from "../resources/db-parameter-group.js";
+import { dbSubnetGroup } from "../resources/db-subnet-group.js";
+import { iamRole } from "../resources/iam-role.js";
+import type { StackBuilder } from "./builder.js";
+import { ref, type Unresolved } from "./model.js";
+import { ids as network, PRIVATE_SUBNETS } from "./network.js";
+
+export const dbIds = {
+  subnetGroup: "data.database.subnet-group",
+  parameterGroup: "data.database.parameter-group",
+  monitoringRole: "data.database.monitoring-role",
+  instance: "data.database.instance",
+} as const;
+
+/** The credentials secret (the secrets layer adds it): its JSON value holds the master password the instance starts with. */
+export const DATABASE_CREDENTIALS_SECRET = "secrets.database-credentials";
+
+/** AWS's managed policy for RDS enhanced monitoring (publishes OS metrics to CloudWatch Logs' RDSOSMetrics group). */
+export const ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+
+/** Parameters set on the instance's parameter group. rds.force_ssl: clients must use TLS (dynamic: applies without a reboot). */
+export const DATABASE_PARAMETERS: Record<string, string> = { "rds.force_ssl": "1" };
+
+/** CloudWatch Logs exports: the PostgreSQL log, and the upgrade log (what a minor or major upgrade did). */
+export const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"];
+
+/** RDS identifiers and parameter group names: letters, digits and single hyphens, starting with a letter, not ending with a hyphen. */
+function rdsName(config: Config, role: string, limit: number): string {
+  const name = physicalName(config, role, limit);
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
+    throw new UserError(`the database name ${name} (from project and environment) is not one RDS accepts: no two hyphens in a row; change project or environment`);
+  }
+  return name;
+}
+
+/**
+ * The data layer's PostgreSQL: a DB subnet group over the private subnets, a parameter group for the engine family with
+ * rds.force_ssl=1, the optional enhanced-monitoring role, and the instance, which starts as soon as those, the database
+ * security group and the credentials secret exist (everything else in the stack goes on meanwhile).
+ */
+export function addDatabase(b: StackBuilder, config: Config): void {
+  const db = config.database;
+
+  b.add(dbIds.subnetGroup, dbSubnetGroup, {
+    name: rdsName(config, "db", 255),
+    description: `Private subnets of ${config.project}-${config.environment}'s PostgreSQL database`,
+    subnetIds: PRIVATE_SUBNETS.map((s) => ref(network.subnet(s), "subnetId")),
+    tags: b.tags(dbIds.subnetGroup),
+  });
+
+  const family = postgresFamily(db.engineVersion);
+  b.add(dbIds.parameterGroup, dbParameterGroup, {
+    name: rdsName(config, family, 255),
+    family,
+    description: `${config.project}-${config.environment} PostgreSQL parameters (TLS required)`,
+    parameters: DATABASE_PARAMETERS,
+    tags: b.tags(dbIds.parameterGroup),
+  });
+
+  const monitoring = db.enhancedMonitoringInterval > 0;
+  if (monitoring) addMonitoringRole(b, config);
+
+  const spec: Unresolved<DbInstanceSpec> = {
+    identifier: rdsName(config, "db", NAME_LIMITS.rdsIdentifier),
+    engineVersion: db.engineVersion,
+    instanceClass: db.instanceClass,
+    allocatedStorage: db.allocatedStorage,
+    ...(db.maxAllocatedStorage !== undefined ? { maxAllocatedStorage: db.maxAllocatedStorage } : {}),
+    storageEncrypted: true,
+    publiclyAccessible: false,
+    multiAz: db.multiAz,
+    backupRetentionDays: db.backupRetentionDays,
+    ...(db.preferredBackupWindow ? { preferredBackupWindow: db.preferredBackupWindow } : {}),
+    ...(db.preferredMaintenanceWindow ? { preferredMaintenanceWindow: db.preferredMaintenanceWindow } : {}),
+    deletionProtection: db.deletionProtection,
+    performanceInsights: db.performanceInsights,
+    monitoringInterval: db.enhancedMonitoringInterval,
+    ...(monitoring ? { monitoringRoleArn: ref(dbIds.monitoringRole, "arn") } : {}),
+    cloudwatchLogsExports: DATABASE_LOG_EXPORTS,
+    autoMinorVersionUpgrade: true,
+    dbName: db.dbName,
+    masterUsername: db.username,
+    credentialsSecretArn: ref(DATABASE_CREDENTIALS_SECRET, "arn"),
+    dbSubnetGroupName: ref(dbIds.subnetGroup, "name"),
+    parameterGroupName: ref(dbIds.parameterGroup, "name"),
+    vpcSecurityGroupIds: [ref(network.sg("db"), "groupId")],
+    tags: b.tags(dbIds.instance),
+  };
+  b.add(dbIds.instance, dbInstance, spec);
+
+  b.output("db_endpoint", dbIds.instance, "endpointAddress");
+  b.output("db_port", dbIds.instance, "port");
+  b.output("db_identifier", dbIds.instance, "identifier");
+}
+
+function addMonitoringRole(b: StackBuilder, config: Config): void {
+  b.add(dbIds.monitoringRole, iamRole, {
+    name: physicalName(config, "rds-monitoring", NAME_LIMITS.iamRole),
+    description: "Lets RDS enhanced monitoring publish the database's OS metrics to CloudWatch Logs",
+    assumeRolePolicy: {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "monitoring.rds.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": b.accountId } },
+        },
+      ],
+    },
+    inlinePolicies: {},
+    managedPolicyArns: [ENHANCED_MONITORING_POLICY_ARN],
+    tags: b.tags(dbIds.monitoringRole),
+  });
+}

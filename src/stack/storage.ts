@@ -1,0 +1,99 @@
+import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
+import { BUCKET_KEYS, type BucketKey, type Config } from "../config/schema.js";
+import { bucket, bucketArn } from "../resources/bucket.js";
+import {
+  bucketEncryption,
+  bucketLifecycle,
+  bucketOwnershipControls,
+  bucketPolicy,
+  bucketPublicAccessBlock,
+  bucketVersioning,
+  denyInsecureTransportPolicy,
+  lifecycleRules,
+} from "../resources/bucket-settings.js";
+import { ecrLifecyclePolicy, keepLastImagesPolicy } from "../resources/ecr-lifecycle-policy.js";
+import { ecrRepository } from "../resources/ecr-repository.js";
+import { logGroup } from "../resources/log-group.js";
+import type { StackBuilder } from "./builder.js";
+import { ref } from "./model.js";
+
+export const REPOSITORIES = ["api", "dbt-runner", "worker"] as const;
+export type RepositoryKey = (typeof REPOSITORIES)[number];
+
+export const BUCKET_SETTINGS = ["encryption", "public-access-block", "policy", "versioning", "lifecycle", "ownership-controls"] as const;
+export type BucketSettingKey = (typeof BUCKET_SETTINGS)[number];
+
+/** Buckets that hold patient data: tagged DataClassification=PHI. The others hold lineage metadata and build artifacts. */
+export const PHI_BUCKETS: readonly BucketKey[] = ["raw", "silver", "gold"];
+
+export const storageIds = {
+  bucket: (key: BucketKey) => `data.bucket.${key}`,
+  bucketSetting: (key: BucketKey, setting: BucketSettingKey) => `data.bucket.${key}.${setting}`,
+  repository: (key: RepositoryKey) => `data.ecr.${key}`,
+  lifecyclePolicy: (key: RepositoryKey) => `data.ecr.${key}.lifecycle`,
+  ecsLogGroup: "data.log-group.ecs",
+  rdsLogGroup: "data.log-group.rds",
+} as const;
+
+/** `<project>-<env>-<bucket>-<account id>` (at most 25 + 10 + 13 = 48 characters), unless the config names it. */
+export function bucketName(config: Config, accountId: string, key: BucketKey): string {
+  return config.buckets[key].name ?? physicalName(config, `${key}-${accountId}`, NAME_LIMITS.bucket);
+}
+
+/** `<project>-<env>/api`: one namespace per environment. */
+export function repositoryName(config: Config, key: RepositoryKey): string {
+  return `${namePrefix(config)}/${key}`;
+}
+
+/** The log group RDS exports PostgreSQL logs to; the database layer names the instance `<project>-<env>-db`. */
+export function rdsLogGroupName(config: Config): string {
+  return `/aws/rds/instance/${physicalName(config, "db", NAME_LIMITS.rdsIdentifier)}/postgresql`;
+}
+
+/** The data layer's storage: the lake's buckets with their settings, the image repositories, and the log groups. */
+export function addStorage(b: StackBuilder, config: Config): void {
+  for (const key of BUCKET_KEYS) addBucket(b, config, key);
+  for (const key of REPOSITORIES) addRepository(b, config, key);
+  addLogGroups(b, config);
+}
+
+function addBucket(b: StackBuilder, config: Config, key: BucketKey): void {
+  const id = storageIds.bucket(key);
+  const settings = config.buckets[key];
+  const name = bucketName(config, b.accountId, key);
+  b.add(id, bucket, { name, tags: { ...b.tags(id), DataClassification: PHI_BUCKETS.includes(key) ? "PHI" : "Internal" } });
+  const on = ref(id, "name");
+  const kmsKeyArn = config.buckets.encryption.kmsKeyArn;
+  const setting = (s: BucketSettingKey) => storageIds.bucketSetting(key, s);
+  b.add(setting("encryption"), bucketEncryption, kmsKeyArn ? { bucket: on, algorithm: "aws:kms", kmsKeyArn, bucketKeyEnabled: true } : { bucket: on, algorithm: "AES256" });
+  b.add(setting("public-access-block"), bucketPublicAccessBlock, { bucket: on, blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
+  b.add(setting("policy"), bucketPolicy, { bucket: on, policy: denyInsecureTransportPolicy(bucketArn(name, b.region)) });
+  b.add(setting("versioning"), bucketVersioning, { bucket: on, enabled: settings.versioning });
+  b.add(setting("lifecycle"), bucketLifecycle, { bucket: on, rules: lifecycleRules(settings.lifecycle) });
+  b.add(setting("ownership-controls"), bucketOwnershipControls, { bucket: on, objectOwnership: "BucketOwnerEnforced" });
+  b.output(`bucket_${key}`, id, "name");
+}
+
+function addRepository(b: StackBuilder, config: Config, key: RepositoryKey): void {
+  const id = storageIds.repository(key);
+  const { kmsKeyArn } = config.ecr;
+  b.add(id, ecrRepository, {
+    name: repositoryName(config, key),
+    scanOnPush: config.ecr.scanOnPush,
+    imageTagMutability: config.ecr.imageTagMutability,
+    encryption: kmsKeyArn ? { type: "KMS", kmsKeyArn } : { type: "AES256" },
+    tags: b.tags(id),
+  });
+  b.add(storageIds.lifecyclePolicy(key), ecrLifecyclePolicy, { repository: ref(id, "name"), policy: keepLastImagesPolicy(config.ecr.keepLastImages) });
+  b.output(`ecr_repository_${key.replace(/-/g, "_")}_url`, id, "uri");
+}
+
+function addLogGroups(b: StackBuilder, config: Config): void {
+  const retentionDays = config.logs.retentionDays;
+  const ecs = storageIds.ecsLogGroup;
+  b.add(ecs, logGroup, { name: `/ecs/${namePrefix(config)}`, retentionDays, tags: b.tags(ecs) });
+  // Created ahead of the database, so its retention is ours rather than RDS's "never expire".
+  const rds = storageIds.rdsLogGroup;
+  b.add(rds, logGroup, { name: rdsLogGroupName(config), retentionDays, tags: b.tags(rds) });
+  b.output("ecs_log_group", ecs, "name");
+}

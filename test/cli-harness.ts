@@ -1,0 +1,47 @@
+import { mkdtempSync, mkdirSync, writeFileSync, cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { main } from "../src/cli.js";
+import type { Io } from "../src/ui/io.js";
+import { TEST_WAITS } from "./helpers.js";
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An Io with in-memory streams: not a terminal, no colour, nothing to read. */
+export function memoryIo(env: NodeJS.ProcessEnv = {}): Io & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => (out += d));
+  stderr.on("data", (d) => (err += d));
+  const stdin = new PassThrough();
+  return { stdout, stderr, stdin, env, out: () => out, err: () => err };
+}
+
+/** Runs the CLI in-process, as `platform <args>` in `cwd`, with waits scaled down for tests. */
+export async function runCli(cwd: string, args: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CliRun> {
+  const io = memoryIo(options.env);
+  const code = await main(args, io, { cwd, waits: TEST_WAITS, signal: options.signal });
+  await new Promise((r) => setImmediate(r));
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+/** A temporary project folder with config/<env>.json files (the repo's own config files when none are given). */
+export function tempProject(configs?: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "platform-project-"));
+  mkdirSync(path.join(dir, "config"));
+  if (configs) {
+    for (const [env, config] of Object.entries(configs)) writeFileSync(path.join(dir, "config", `${env}.json`), JSON.stringify(config, null, 2));
+  } else {
+    const repoConfig = path.resolve(import.meta.dirname, "../config");
+    for (const env of ["dev", "staging", "prod"]) cpSync(path.join(repoConfig, `${env}.json`), path.join(dir, "config", `${env}.json`));
+    cpSync(path.join(repoConfig, "schema.json"), path.join(dir, "config", "schema.json"));
+  }
+  return dir;
+}
