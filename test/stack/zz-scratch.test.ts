@@ -1,0 +1,23 @@
+import { it } from "vitest";
+import { installFakeAws } from "../fakes/index.js";
+import { runCli, tempProject } from "../cli-harness.js";
+const DEV = { project: "clinical-platform", region: "us-east-1", network: { cidr: "10.0.0.0/16", natGateway: false, flowLogs: { enabled: true, trafficType: "REJECT" } }, logs: { retentionDays: 7 } };
+it("scratch", async () => {
+  const aws = installFakeAws();
+  const cwd = tempProject({ dev: DEV });
+  const up = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
+  console.log("UP", up.code, up.stderr);
+  aws.cloud.calls.length = 0;
+  const again = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
+  const reads = aws.cloud.calls.filter((c) => c.service === "s3" || c.service === "ecr");
+  console.log("AGAIN", again.code, aws.cloud.mutatingCalls().map((c) => c.command), again.stdout.split("\n").filter((l) => /data\.(bucket|ecr|log)/.test(l)).join("\n"));
+  console.log("s3/ecr calls", reads.length, [...new Set(reads.map((c) => c.command))]);
+  const status = await runCli(cwd, ["status", "--env", "dev"]);
+  console.log(status.stdout.split("\n").filter((l) => /data\.(bucket|ecr|log)/.test(l)).slice(0, 50).join("\n"));
+  const out = await runCli(cwd, ["outputs", "--env", "dev"]);
+  console.log(out.stdout);
+  const down = await runCli(cwd, ["down", "--env", "dev", "--yes"]);
+  console.log("DOWN", down.code, down.stdout.split("\n").filter((l) => /data\.|fail|Still|Nothing/i.test(l)).join("\n"), down.stderr);
+  console.log(aws.s3.buckets.size, aws.ecr.repositories.size);
+  aws.restore();
+});
