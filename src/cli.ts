@@ -65,7 +65,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--force-prod", "with --yes: allow destroying a production environment without typing its name")
     .option("--delete-data", "also delete buckets that hold objects (every version) and repositories that hold images")
     .option("--skip-final-snapshot", "delete the database without taking a final snapshot")
-    .option("--disable-deletion-protection", "turn off the database's deletion protection first (needed for prod)")
+    .option("--disable-deletion-protection", "turn off the database's and load balancer's deletion protection first (needed for prod)")
     .option("--force-delete-secrets", "delete secrets at once instead of after the recovery window")
     .action(run(async () => (await import("./commands/down.js")).downCommand));
 

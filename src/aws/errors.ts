@@ -95,6 +95,7 @@ const HINTS: Record<string, string> = {
   VpcLimitExceeded: "the account's VPC quota is reached; delete an unused VPC or request a quota increase",
   AddressLimitExceeded: "the account's Elastic IP quota is reached; release an unused address or request a quota increase",
   DependencyViolation: "other resources still use it; wait a few minutes for network interfaces to drain and run again",
+  CertificateNotFoundException: "the certificate in loadBalancer.certificateArn does not exist in this account and region (or is not issued yet); check it in ACM",
   IdempotentParameterMismatch: "a previous attempt used the same client token with other parameters; run again after it settles",
   InvalidDBInstanceStateFault: "the database is busy (being created, modified or backed up) or stopped; wait until its status is available (aws rds describe-db-instances) and run again",
   StorageQuotaExceededFault: "the account's RDS storage quota is reached; delete unused instances or snapshots, or request a quota increase",

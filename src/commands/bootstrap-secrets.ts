@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { UserError } from "../errors.js";
 import { bootstrapSecrets } from "../secrets/bootstrap.js";
 import { secretCatalog, type CatalogEntry } from "../secrets/catalog.js";
@@ -83,5 +84,8 @@ async function ask(cc: CommandContext, catalog: CatalogEntry[], entries: Catalog
 
 async function promptHidden(io: Io, message: string, json?: boolean): Promise<string> {
   const { default: password } = await import("@inquirer/password");
-  return password({ message, mask: false }, { input: io.stdin, output: (json ? io.stderr : io.stdout) as NodeJS.WritableStream });
+  const target = json ? io.stderr : io.stdout;
+  // The prompt ends the stream it writes to when it closes; the command still has its table to print there.
+  const output = new Writable({ write: (chunk, encoding, done) => void target.write(chunk, encoding, done) });
+  return password({ message, mask: false }, { input: io.stdin, output });
 }

@@ -8,7 +8,7 @@ import { renderApplySummary } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
 import { renderTable } from "../ui/table.js";
-import { openEnvironment, type CommandContext, type Environment } from "./runtime.js";
+import { engineEvents, openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
 export interface DownFlags {
   dryRun?: boolean;
@@ -23,7 +23,8 @@ export const PROTECTED_ENVIRONMENTS = new Set(["prod", "production"]);
  */
 export async function downCommand(cc: CommandContext, flags: DownFlags): Promise<number> {
   const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
-  const env = await openEnvironment(cc, { command: `down --env ${cc.opts.env ?? cc.opts.config}`, lock: !flags.dryRun, events: (e) => progress.onEvent(e) });
+  const events = engineEvents(cc, progress);
+  const env = await openEnvironment(cc, { command: `down --env ${cc.opts.env ?? cc.opts.config}`, lock: !flags.dryRun, events });
   try {
     const records = Object.entries(env.store.document.resources);
     if (flags.dryRun) {
@@ -33,13 +34,14 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
       return 0;
     }
     if (records.length) {
+      assertUnprotected(cc, records);
       await confirmDestroy(cc, env, flags, records.length);
       const results = await destroyResources(
         records.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
         env.store,
         registry,
         env.ctx,
-        { concurrency: cc.concurrency(), signal: cc.main.signal, events: (e) => progress.onEvent(e) },
+        { concurrency: cc.concurrency(), signal: cc.main.signal, events },
       );
       progress.stop();
       cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy"));
@@ -67,6 +69,17 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
   } finally {
     progress.stop();
     await env.close();
+  }
+}
+
+/**
+ * Resources recorded with deletion protection on (the load balancer, the database) are refused before anything is deleted,
+ * so a down without --disable-deletion-protection does not tear away everything around them (listeners, services) first.
+ */
+function assertUnprotected(cc: CommandContext, records: [string, { attributes: Record<string, unknown> }][]): void {
+  const guarded = records.filter(([, r]) => r.attributes.deletionProtection === true).map(([id]) => id);
+  if (guarded.length && !cc.opts.disableDeletionProtection) {
+    throw new UserError(`${guarded.join(", ")} ha${guarded.length > 1 ? "ve" : "s"} deletion protection on; nothing was deleted. Run down again with --disable-deletion-protection to turn it off and delete everything`);
   }
 }
 

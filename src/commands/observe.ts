@@ -9,6 +9,6 @@ import type { CommandContext, Environment } from "./runtime.js";
 export async function observe(cc: CommandContext, env: Environment): Promise<{ stack: Stack; plan: Plan }> {
   const facts = await gatherFacts(env.ctx, env.store.document);
   const stack = buildStack(env.config, facts);
-  const plan = await planStack(stack, env.store.document, registry, env.ctx, { concurrency: cc.concurrency(), signal: cc.main.signal });
+  const plan = await planStack(stack, env.store.document, registry, env.ctx, { concurrency: cc.concurrency(), signal: cc.main.signal, events: cc.main.events });
   return { stack, plan };
 }

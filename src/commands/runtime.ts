@@ -3,7 +3,7 @@ import { AwsClients } from "../aws/clients.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
-import type { EngineEvent } from "../engine/events.js";
+import type { EngineEvent, EventSink } from "../engine/events.js";
 import { REAL_AWS_WAITS, type ResourceContext, type WaitSettings } from "../resources/types.js";
 import type { LockHandle, StateBackend } from "../state/backend.js";
 import { assertStateMatches, emptyState, type StateDocument } from "../state/document.js";
@@ -34,11 +34,16 @@ export interface GlobalOptions {
   lockTimeout?: string;
 }
 
-/** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory. */
+/** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory, engine events. */
 export interface MainOptions {
   waits?: WaitSettings;
   cwd?: string;
   signal?: AbortSignal;
+  /**
+   * Receives every engine event of up, down, plan and status besides the progress view, including the observe phase's
+   * per-resource reads (action "read", which the progress view does not show). The benchmark times resources with it.
+   */
+  events?: EventSink;
 }
 
 /** What a command gets: where to write, how to colour, its flags, and the run's overrides. */
@@ -164,6 +169,16 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
     await lock?.release();
     throw err;
   }
+}
+
+/** The progress view's event sink, teeing into MainOptions.events when a test or the benchmark listens. */
+export function engineEvents(cc: CommandContext, view: { onEvent(e: EngineEvent): void }): EventSink {
+  const hook = cc.main.events;
+  if (!hook) return (e) => view.onEvent(e);
+  return (e) => {
+    view.onEvent(e);
+    hook(e);
+  };
 }
 
 /** The AWS clients of a command working on `config`'s environment (region, endpoint) with the run's --profile. */

@@ -7,7 +7,7 @@ import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
 import { confirm } from "../ui/prompt.js";
 import { observe } from "./observe.js";
-import { openEnvironment, type CommandContext } from "./runtime.js";
+import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
 
 export interface UpFlags {
   allowReplace?: boolean;
@@ -16,7 +16,8 @@ export interface UpFlags {
 /** `platform up`: plan, confirm, reconcile with live progress, summarise. */
 export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<number> {
   const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
-  const env = await openEnvironment(cc, { command: `up --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events: (e) => progress.onEvent(e) });
+  const events = engineEvents(cc, progress);
+  const env = await openEnvironment(cc, { command: `up --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events });
   try {
     const { stack, plan } = await observe(cc, env);
     cc.say(renderPlan(plan, cc.c));
@@ -42,7 +43,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       concurrency: cc.concurrency(),
       allowReplace: Boolean(flags.allowReplace),
       signal: cc.main.signal,
-      events: (e) => progress.onEvent(e),
+      events,
     });
     progress.stop();
     cc.say(renderApplySummary(result, cc.c, "Apply"));

@@ -25,6 +25,79 @@ const cidrBlock = z
 /** ACM certificate ARNs (the load balancer's HTTPS listener takes only these here). */
 export const ACM_CERTIFICATE_ARN = /^arn:aws(-cn|-us-gov)?:acm:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * Fargate's CPU units and the memory (MiB) each allows (AWS Fargate task definition parameters, "Task size"):
+ * 256 takes 512, 1024 or 2048; from 512 up, steps of 1024 MiB within the range (8 and 16 vCPU: steps of 4096 and 8192).
+ */
+export const FARGATE_SIZES: Record<number, { min: number; max: number; step: number; extra?: number[] }> = {
+  256: { min: 1024, max: 2048, step: 1024, extra: [512] },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+  8192: { min: 16384, max: 61440, step: 4096 },
+  16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+/** Why Fargate would refuse this CPU/memory pair, in one line; undefined when it is allowed. */
+export function fargateSizeProblem(cpu: number, memory: number): string | undefined {
+  const size = FARGATE_SIZES[cpu];
+  if (!size) return `cpu ${cpu} is not a Fargate size; use one of ${Object.keys(FARGATE_SIZES).join(", ")}`;
+  const allowed = (memory >= size.min && memory <= size.max && (memory - size.min) % size.step === 0) || Boolean(size.extra?.includes(memory));
+  if (allowed) return undefined;
+  const range = `${size.extra?.length ? `${size.extra.join(", ")}, ` : ""}${size.min}-${size.max} in steps of ${size.step}`;
+  return `memory ${memory} MiB is not allowed with cpu ${cpu} on Fargate; cpu ${cpu} takes ${range} MiB`;
+}
+
+/** A Docker image tag (1-128 of letters, digits, _ . -, not starting with . or -) or an image digest (sha256:<64 hex>). */
+export const IMAGE_TAG_PATTERN = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/;
+export const IMAGE_TAG_RULE = 'an image tag (letters, digits, "_", "." or "-", at most 128, not starting with "." or "-") or a digest "sha256:<64 hex digits>"';
+
+const fargateCpu = z.int().describe("Fargate CPU units: 256 (.25 vCPU), 512, 1024, 2048, 4096, 8192 or 16384.");
+const fargateMemory = z.int().describe("Memory in MiB; must be allowed with cpu on Fargate (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720).");
+const desiredCount = z.int().min(0).max(1000);
+
+/** ECS services and one-off tasks: sizes per service, the image tag, Container Insights. */
+const servicesSchema = z
+  .strictObject({
+    imageTag: z
+      .string()
+      .regex(IMAGE_TAG_PATTERN, IMAGE_TAG_RULE)
+      .default("latest")
+      .describe("The image tag (or sha256 digest) every service runs from its ECR repository; up --image TAG overrides it for one run."),
+    containerInsights: z.boolean().default(false).describe("CloudWatch Container Insights on the cluster (extra CloudWatch cost); prod turns it on."),
+    api: z
+      .strictObject({
+        cpu: fargateCpu.default(256),
+        memory: fargateMemory.default(512),
+        desiredCount: desiredCount.default(1).describe("API tasks behind the load balancer; the container port is network.appPort and the health check loadBalancer.healthCheckPath."),
+      })
+      .prefault({}),
+    worker: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe("Run the background worker service."),
+        cpu: fargateCpu.default(256),
+        memory: fargateMemory.default(512),
+        desiredCount: desiredCount.default(1),
+      })
+      .prefault({}),
+    dbtRunner: z
+      .strictObject({
+        cpu: fargateCpu.default(512),
+        memory: fargateMemory.default(1024),
+      })
+      .prefault({})
+      .describe("The dbt runner's task definition (it runs as one-off tasks, not as a service)."),
+  })
+  .superRefine((services, ctx) => {
+    for (const key of ["api", "worker", "dbtRunner"] as const) {
+      const problem = fargateSizeProblem(services[key].cpu, services[key].memory);
+      if (problem) ctx.addIssue({ code: "custom", path: [key, "memory"], message: problem });
+    }
+  })
+  .prefault({})
+  .describe("The ECS services (api, optional worker) and the dbt runner's one-off tasks.");
+
 /** RDS enhanced monitoring intervals, in seconds (0 is off). */
 export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
 
@@ -265,6 +338,7 @@ export const ConfigSchema = z
         }
       })
       .prefault({}),
+    services: servicesSchema,
     monitoring: z
       .strictObject({
         prometheus: z.boolean().default(false),

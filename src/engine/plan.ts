@@ -2,6 +2,7 @@ import { awsFailure } from "../aws/errors.js";
 import type { Change, ResourceContext } from "../resources/types.js";
 import { dependenciesOf, resolveSpec, type Stack, type StackNode } from "../stack/model.js";
 import type { StateDocument } from "../state/document.js";
+import type { EventSink } from "./events.js";
 import { runGraph, topologicalOrder } from "./executor.js";
 import type { Registry } from "./registry.js";
 
@@ -32,6 +33,8 @@ export interface Plan {
 export interface PlanOptions {
   concurrency: number;
   signal?: AbortSignal;
+  /** Each finder's start and end (action "read"), for timing; the progress view does not subscribe. */
+  events?: EventSink;
 }
 
 /**
@@ -50,7 +53,13 @@ export async function planStack(stack: Stack, state: StateDocument, registry: Re
     async (id) => {
       const type = wanted.get(id)?.type ?? registry.get(state.resources[id]!.type);
       if (!type) throw new Error(`state records ${id} with unknown type ${state.resources[id]!.type}`);
-      const actual = await type.find(ctx, { logicalId: id, recorded: state.resources[id]?.attributes });
+      const started = Date.now();
+      options.events?.({ kind: "start", logicalId: id, type: type.type, action: "read" });
+      const actual = await type.find(ctx, { logicalId: id, recorded: state.resources[id]?.attributes }).catch((err: unknown) => {
+        options.events?.({ kind: "failed", logicalId: id, type: type.type, action: "read", message: (err as Error)?.message ?? String(err), elapsedMs: Date.now() - started });
+        throw err;
+      });
+      options.events?.({ kind: "done", logicalId: id, type: type.type, action: "read", elapsedMs: Date.now() - started });
       observed.set(id, actual as Record<string, unknown> | undefined);
     },
     options,

@@ -116,7 +116,7 @@ async function bootstrapOne(ctx: ResourceContext, store: StateStore, { entry, sp
   if (!actual) {
     const value = secretString(entry.rule, entry.template, supplied);
     const created = await createSecretWithValue(ctx, spec, value);
-    if (created) return record(ctx, store, entry, spec, created, value === undefined ? "empty" : "created");
+    if (created) return record(ctx, store, entry, spec, created, value === undefined ? "empty" : "created", value === undefined ? emptyNote(entry) : undefined);
     actual = await adoptByName(ctx, spec, entry.logicalId); // created by a run that died before recording it
   }
   // A secret scheduled for deletion (an earlier down) is restored; its value is replaced only if it must change.
@@ -128,7 +128,7 @@ async function bootstrapOne(ctx: ResourceContext, store: StateStore, { entry, sp
     const value = secretString(entry.rule, entry.template, supplied);
     if (value !== undefined) await putSecretValue(ctx, actual.arn, value);
     status = value === undefined ? "empty" : "set";
-    if (value === undefined) note = `no value yet: supply it with --set-secret ${entry.key} or --from-file FILE`;
+    if (value === undefined) note = emptyNote(entry);
   } else if (request.rotate.has(entry.key)) {
     note = await rotate(ctx, store, entry, actual, supplied);
     status = "rotated";
@@ -141,6 +141,8 @@ async function bootstrapOne(ctx: ResourceContext, store: StateStore, { entry, sp
   }
   return record(ctx, store, entry, spec, actual, status, note);
 }
+
+const emptyNote = (entry: CatalogEntry) => `no value yet: supply it with --set-secret ${entry.key} or --from-file FILE`;
 
 async function rotate(ctx: ResourceContext, store: StateStore, entry: CatalogEntry, actual: SecretAttrs, supplied: string | undefined): Promise<string> {
   if (entry.rule === "database-credentials") {

@@ -1,0 +1,133 @@
+import { type Cluster, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, UpdateClusterSettingsCommand } from "@aws-sdk/client-ecs";
+import { orUndefined } from "../aws/errors.js";
+import { isOurs } from "../aws/tags.js";
+import { AwsFailure } from "../errors.js";
+import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
+import { single } from "./find.js";
+import { retryWhileIamPropagates } from "./iam-propagation.js";
+import { retryWhile } from "./retry.js";
+import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+
+export type ContainerInsights = "enabled" | "disabled";
+
+export interface EcsClusterSpec {
+  /** `<project>-<env>-cluster`: up to 255 letters, digits, hyphens and underscores. */
+  name: string;
+  containerInsights: ContainerInsights;
+  tags: Record<string, string>;
+}
+
+export interface EcsClusterAttrs {
+  name: string;
+  arn: string;
+  /** As AWS reports it; "enhanced" (set outside platform) shows as drift. */
+  containerInsights: string;
+  tags: Record<string, string>;
+}
+
+const KIND = "ECS cluster";
+const CONTAINER_INSIGHTS = "containerInsights";
+/** DeleteCluster refuses while services (even draining ones) or tasks remain; they go within minutes of DeleteService. */
+const STILL_IN_USE = ["ClusterContainsServicesException", "ClusterContainsTasksException", "UpdateInProgressException"];
+const IN_USE_BUDGET_SECONDS = 10 * 60;
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+async function describeCluster(ctx: ResourceContext, name: string): Promise<Cluster | undefined> {
+  const out = await orUndefined(ecs(ctx).send(new DescribeClustersCommand({ clusters: [name], include: ["SETTINGS", "TAGS"] })));
+  assertOnlyMissing(out?.failures, `${KIND} ${name}`);
+  // A deleted cluster stays listed as INACTIVE for a while: that is gone.
+  return single(
+    (out?.clusters ?? []).filter((c) => c.status !== "INACTIVE"),
+    `${KIND}s named ${name}`,
+  );
+}
+
+function toAttrs(c: Cluster): EcsClusterAttrs {
+  return {
+    name: c.clusterName!,
+    arn: c.clusterArn!,
+    containerInsights: c.settings?.find((s) => s.name === CONTAINER_INSIGHTS)?.value ?? "disabled",
+    tags: ecsTagRecord(c.tags),
+  };
+}
+
+export async function findClusterByName(ctx: ResourceContext, name: string): Promise<EcsClusterAttrs | undefined> {
+  const c = await describeCluster(ctx, name);
+  return c && toAttrs(c);
+}
+
+async function readBack(ctx: ResourceContext, name: string): Promise<EcsClusterAttrs> {
+  const found = await findClusterByName(ctx, name);
+  if (!found) throw new Error(`reading ${KIND} (${name}) back: DescribeClusters does not list it; run again`);
+  return found;
+}
+
+function diff(spec: EcsClusterSpec, actual: EcsClusterAttrs): Change[] {
+  return [...compareFields(spec, actual, [{ field: "name", action: "replace" }, { field: "containerInsights" }]), ...compareTags(spec.tags, actual.tags)];
+}
+
+async function applyChanges(ctx: ResourceContext, spec: EcsClusterSpec, actual: EcsClusterAttrs, changes: Change[]): Promise<EcsClusterAttrs> {
+  const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
+  if (fields.has("containerInsights")) {
+    await ecs(ctx).send(new UpdateClusterSettingsCommand({ cluster: actual.name, settings: [{ name: CONTAINER_INSIGHTS, value: spec.containerInsights }] }));
+  }
+  if (fields.has("tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
+  return readBack(ctx, actual.name);
+}
+
+function notOurs(name: string, logicalId: string): AwsFailure {
+  return new AwsFailure(
+    `creating ${KIND} (${name})`,
+    "ClusterAlreadyExists",
+    `a cluster named ${name} already exists and is not tagged as ${logicalId} of this environment`,
+    "delete or rename that cluster, or change project or environment so the names differ",
+  );
+}
+
+export const ecsCluster: ResourceType<EcsClusterSpec, EcsClusterAttrs> = {
+  type: "ecs:cluster",
+
+  // The name is the key; without a recorded name there is nothing to look up (create adopts a cluster of ours it runs into).
+  async find(ctx, { recorded }) {
+    return recorded?.name ? findClusterByName(ctx, recorded.name) : undefined;
+  },
+
+  diff,
+
+  async create(ctx, spec, { logicalId }) {
+    if (!NAME.test(spec.name)) throw new Error(`internal: ${KIND} name ${spec.name} is not 1-255 letters, digits, hyphens or underscores`);
+    // CreateCluster returns an ACTIVE cluster of the same name as it is, so look first: only ours is adopted.
+    const existing = await findClusterByName(ctx, spec.name);
+    if (existing) {
+      if (!isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
+      return applyChanges(ctx, spec, existing, diff(spec, existing));
+    }
+    // The first cluster of an account creates ECS's service-linked role, which can take a moment to be assumable.
+    await retryWhileIamPropagates(ctx, () =>
+      ecs(ctx).send(
+        new CreateClusterCommand({
+          clusterName: spec.name,
+          settings: [{ name: CONTAINER_INSIGHTS, value: spec.containerInsights }],
+          tags: ecsTagList(spec.tags),
+        }),
+      ),
+    );
+    return readBack(ctx, spec.name);
+  },
+
+  update: applyChanges,
+
+  async destroy(ctx, actual) {
+    await retryWhile(
+      ctx,
+      STILL_IN_USE,
+      IN_USE_BUDGET_SECONDS,
+      async () => {
+        await orUndefined(ecs(ctx).send(new DeleteClusterCommand({ cluster: actual.name })));
+      },
+      (err) => ctx.note(actual.tags["platform:logical-id"] ?? actual.name, `services or tasks still draining (${(err as Error).name}); waiting`),
+    );
+  },
+
+  physicalId: (a) => a.name,
+};
