@@ -1,6 +1,6 @@
 import { type Cluster, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, UpdateClusterSettingsCommand } from "@aws-sdk/client-ecs";
 import { orUndefined } from "../aws/errors.js";
-import { isOurs } from "../aws/tags.js";
+import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
 import { AwsFailure } from "../errors.js";
 import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
 import { single } from "./find.js";
@@ -125,7 +125,7 @@ export const ecsCluster: ResourceType<EcsClusterSpec, EcsClusterAttrs> = {
       async () => {
         await orUndefined(ecs(ctx).send(new DeleteClusterCommand({ cluster: actual.name })));
       },
-      (err) => ctx.note(actual.tags["platform:logical-id"] ?? actual.name, `services or tasks still draining (${(err as Error).name}); waiting`),
+      (err) => ctx.note(actual.tags[TAG_LOGICAL_ID] ?? actual.name, `services or tasks still draining (${(err as Error).name}); waiting`),
     );
   },
 

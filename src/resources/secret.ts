@@ -15,10 +15,11 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
-import { UserError } from "../errors.js";
+import { AwsFailure, UserError } from "../errors.js";
 import { isProductionEnvironment } from "../secrets/catalog.js";
 import { secretString, type CredentialsTemplate, type GeneratorName } from "../secrets/generate.js";
 import { single } from "./find.js";
+import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface SecretSpec {
@@ -101,10 +102,17 @@ async function findSecretByTags(ctx: ResourceContext, logicalId: string, recover
   return ours && findSecretById(ctx, ours.ARN!, recoveryWindowDays);
 }
 
+/** Thrown (and retried) while AWS catches up: a new secret not yet visible, a force-deleted name not yet free. */
+class NotYetSettled extends Error {
+  override name = "NotYetSettled";
+}
+
 async function readBack(ctx: ResourceContext, arn: string, spec: SecretSpec): Promise<SecretAttrs> {
-  const found = await findSecretById(ctx, arn, spec.recoveryWindowDays);
-  if (!found) throw new Error(`reading ${KIND} (${spec.name}) back: DescribeSecret does not find ${arn}; run again`);
-  return found;
+  return retryWhile(ctx, ["NotYetSettled"], 30, async () => {
+    const found = await findSecretById(ctx, arn, spec.recoveryWindowDays);
+    if (!found) throw new NotYetSettled(`reading ${KIND} (${spec.name}) back: DescribeSecret does not find ${arn} yet; run again`);
+    return found;
+  });
 }
 
 /**
@@ -113,25 +121,36 @@ async function readBack(ctx: ResourceContext, arn: string, spec: SecretSpec): Pr
  * invalid requests by describing the name, not by the message).
  */
 export async function createSecretWithValue(ctx: ResourceContext, spec: SecretSpec, value: string | undefined): Promise<SecretAttrs | undefined> {
-  try {
-    const out = await client(ctx).send(
-      new CreateSecretCommand({ Name: spec.name, Description: spec.description, KmsKeyId: spec.kmsKeyId, SecretString: value, Tags: tagList(spec.tags) }),
-    );
-    return await readBack(ctx, out.ARN!, spec);
-  } catch (err) {
-    if (hasCode(err, "ResourceExistsException")) return undefined;
-    if (hasCode(err, "InvalidRequestException") && (await findSecretById(ctx, spec.name))?.deletedDate) return undefined;
-    throw err;
-  }
+  const arn = await retryWhile(ctx, ["NotYetSettled"], 60, async () => {
+    try {
+      const out = await client(ctx).send(
+        new CreateSecretCommand({ Name: spec.name, Description: spec.description, KmsKeyId: spec.kmsKeyId, SecretString: value, Tags: tagList(spec.tags) }),
+      );
+      return out.ARN!;
+    } catch (err) {
+      if (hasCode(err, "ResourceExistsException")) return undefined;
+      if (!hasCode(err, "InvalidRequestException")) throw err;
+      const existing = await findSecretById(ctx, spec.name);
+      if (existing?.deletedDate) return undefined;
+      // ForceDeleteWithoutRecovery deletes in the background: the name stays taken for a few seconds ("use back off and retry").
+      if (!existing) throw new NotYetSettled(`creating ${KIND} (${spec.name}): the name is still taken by a secret being deleted; run again in a minute`, { cause: err });
+      throw err;
+    }
+  });
+  return arn === undefined ? undefined : readBack(ctx, arn, spec);
 }
 
 /** The existing secret named `spec.name`, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */
 export async function adoptByName(ctx: ResourceContext, spec: SecretSpec, logicalId: string): Promise<SecretAttrs> {
   const existing = await findSecretById(ctx, spec.name, spec.recoveryWindowDays);
-  if (!existing) throw new Error(`creating ${KIND} (${spec.name}): AWS reports the name is taken, but no such secret is visible; run again`);
+  const action = `creating ${KIND} (${spec.name})`;
+  if (!existing) throw new AwsFailure(action, "ResourceExistsException", "AWS reports the name is taken, but DescribeSecret does not find it", "run again in a minute");
   if (!isOurs(existing.tags, ctx.identity, logicalId)) {
-    throw new Error(
-      `creating ${KIND} (${spec.name}): a secret of this name already exists and is not tagged as ${logicalId} of ${ctx.identity.project}/${ctx.identity.environment}; delete or rename it, or change the project name`,
+    throw new AwsFailure(
+      action,
+      "ResourceExistsException",
+      `a secret of this name already exists and is not tagged as ${logicalId} of ${ctx.identity.project}/${ctx.identity.environment}`,
+      "delete or rename that secret, or change the project name; platform never adopts a secret it cannot prove is its own",
     );
   }
   return existing;

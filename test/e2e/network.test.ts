@@ -3,6 +3,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { runCli, tempProject } from "../cli-harness.js";
+import { LocalBackend } from "../../src/state/local.js";
+import { newLockInfo } from "../../src/state/lock.js";
 
 /** The network layer only: the data, secrets and compute layers are switched off by config where they exist. */
 const DEV = {
@@ -119,13 +121,14 @@ describe("safety", () => {
     expect(mutating()).toEqual([]);
   });
 
-  it("a second run on the same environment is told who holds the lock", async () => {
-    const first = runCli(cwd, ["up", "--env", "dev", "--yes"]);
-    await new Promise((r) => setTimeout(r, 5));
+  it("a second run on the same environment is told who holds the lock, and changes nothing", async () => {
+    const held = await new LocalBackend(path.join(cwd, "state/dev.json"), cwd).lock(newLockInfo("up --env dev"));
     const second = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/is locked by .+ running "up --env dev" since/);
-    expect((await first).code).toBe(0);
+    expect(second.stderr).toMatch(/state\/dev.json is locked by .+ \(pid \d+\) running "up --env dev" since .+; wait for it to finish/);
+    expect(mutating()).toEqual([]);
+    await held.release();
+    expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@ import type { TagSource } from "./tagging.js";
  * The bucket part of the S3 fake: reading and deleting bucket settings, listing and deleting object versions in
  * batches, multipart uploads, and DeleteBucket. CreateBucket, HeadBucket and the PutBucket{Versioning,Encryption,Policy,
  * OwnershipControls} / PutPublicAccessBlock calls live in test/fakes/s3-objects.ts (as do the single-object calls and
- * `addForeignBucket`); GetBucketPolicy here replaces its fallback. No command is registered by both files.
+ * `addForeignBucket`). No command is registered by both files (a test checks).
  *
  * Modelled as S3 documents it: "not configured" errors per setting (404), NoSuchTagSet, DeleteBucketEncryption resetting
  * to SSE-S3, ListObjectVersions ordered by key then newest first and paged by KeyMarker/VersionIdMarker (≤ 1000 entries,
@@ -244,7 +244,7 @@ function bucketHandlers(_cloud: FakeCloud, state: S3State): Record<string, (inpu
         .sort(([a], [b]) => (a < b ? -1 : 1));
       const size = pageSize(input.MaxKeys);
       const page = current.slice(0, size);
-      const truncated = current.length > size;
+      const truncated = page.length > 0 && current.length > size;
       return {
         Name: bucket.name,
         Prefix: input.Prefix ?? "",
