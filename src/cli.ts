@@ -69,14 +69,14 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--force-delete-secrets", "delete secrets at once instead of after the recovery window")
     .action(run(async () => (await import("./commands/down.js")).downCommand));
 
-  const repeat = (v: string, acc: string[]) => [...acc, v];
+  const repeat = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
   program
     .command("bootstrap-secrets")
     .description("create missing secrets with generated values; keep existing ones unless rotated; never prints a value")
-    .option("--rotate <name>", "replace this secret's value (repeatable); database-credentials also changes the database's password", repeat, [] as string[])
+    .option("--rotate <name>", "replace this secret's value (repeatable); database-credentials also changes the database's password", repeat)
     .option("--rotate-all", "replace every generated secret's value")
     .option("--from-file <file>", 'values you already have, as JSON: {"<name>": "<value>", ...}')
-    .option("--set-secret <name>", "ask for this secret's value with hidden input (repeatable; --set is for config overrides)", repeat, [] as string[])
+    .option("--set-secret <name>", "ask for this secret's value with hidden input (repeatable; --set is for config overrides)", repeat)
     .action(run(async () => (await import("./commands/bootstrap-secrets.js")).bootstrapSecretsCommand));
 
   const secrets = program.command("secrets").description("the environment's secrets: names, ARNs, states; never values");

@@ -62,6 +62,8 @@ export const NOT_FOUND_CODES = new Set([
   "TargetGroupNotFoundException",
   "ListenerNotFound",
   "ListenerNotFoundException",
+  "RuleNotFound",
+  "RuleNotFoundException",
 ]);
 
 export function isNotFound(err: unknown): boolean {

@@ -201,7 +201,7 @@ async function emptyBucket(ctx: ResourceContext, name: string, logicalId: string
   note(`emptying ${name}: deleting every object version and delete marker`);
   const deleted = await deleteAllVersions(ctx, name, note);
   const aborted = await abortMultipartUploads(ctx, name);
-  note(`${name} emptied: ${deleted} object versions and delete markers deleted, ${aborted} incomplete uploads aborted`);
+  note(`${name} emptied: ${deleted} object versions and delete markers deleted, ${aborted} incomplete ${aborted === 1 ? "upload" : "uploads"} aborted`);
 }
 
 async function deleteBucket(ctx: ResourceContext, name: string, logicalId: string, seen: ObjectCount): Promise<void> {

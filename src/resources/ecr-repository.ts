@@ -164,9 +164,9 @@ export const ecrRepository: ResourceType<EcrRepositorySpec, EcrRepositoryAttrs> 
       if (!hasCode(err, "RepositoryNotEmptyException")) throw err;
       if (!ctx.flags.deleteData) {
         const images = await countRepositoryImages(ctx, actual.name);
-        const count = images ? (images.more ? `more than ${images.count}` : String(images.count)) : "some";
+        const count = images ? (images.more ? `more than ${images.count} images` : `${images.count} ${images.count === 1 ? "image" : "images"}`) : "images";
         throw new UserError(
-          `${logicalId}: ${KIND} ${actual.name} holds ${count} images (RepositoryNotEmptyException); nothing was deleted. Run 'platform down --delete-data' to delete the images with it`,
+          `${logicalId}: ${KIND} ${actual.name} holds ${count} (RepositoryNotEmptyException); nothing was deleted. Run 'platform down --delete-data' to delete the images with it`,
         );
       }
       ctx.note(logicalId, `deleting ${actual.name} with its images (--delete-data)`);

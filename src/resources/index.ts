@@ -4,6 +4,9 @@ import { bucket } from "./bucket.js";
 import { dbInstance } from "./db-instance.js";
 import { dbParameterGroup } from "./db-parameter-group.js";
 import { dbSubnetGroup } from "./db-subnet-group.js";
+import { ecsCluster } from "./ecs-cluster.js";
+import { ecsService } from "./ecs-service.js";
+import { ecsTaskDefinition } from "./ecs-task-definition.js";
 import { ecrLifecyclePolicy } from "./ecr-lifecycle-policy.js";
 import { ecrRepository } from "./ecr-repository.js";
 import { elasticIp } from "./elastic-ip.js";
@@ -11,6 +14,7 @@ import { flowLog } from "./flow-log.js";
 import { iamRole } from "./iam-role.js";
 import { internetGateway } from "./internet-gateway.js";
 import { listener } from "./listener.js";
+import { listenerRule } from "./listener-rule.js";
 import { loadBalancer } from "./load-balancer.js";
 import { logGroup } from "./log-group.js";
 import { natGateway } from "./nat-gateway.js";
@@ -49,9 +53,13 @@ export const registry = registryOf([
   loadBalancer,
   targetGroup,
   listener,
+  listenerRule,
   secret,
   secretFields,
   dbSubnetGroup,
   dbParameterGroup,
   dbInstance,
+  ecsCluster,
+  ecsTaskDefinition,
+  ecsService,
 ]);

@@ -133,7 +133,9 @@ export async function createSecretWithValue(ctx: ResourceContext, spec: SecretSp
       const existing = await findSecretById(ctx, spec.name);
       if (existing?.deletedDate) return undefined;
       // ForceDeleteWithoutRecovery deletes in the background: the name stays taken for a few seconds ("use back off and retry").
-      if (!existing) throw new NotYetSettled(`creating ${KIND} (${spec.name}): the name is still taken by a secret being deleted; run again in a minute`, { cause: err });
+      if (!existing) {
+        throw new NotYetSettled(`creating ${KIND} (${spec.name}): InvalidRequestException: ${(err as Error).message} (the name is still taken by a secret being deleted; run again in a minute)`, { cause: err });
+      }
       throw err;
     }
   });

@@ -59,7 +59,7 @@ describe("s3:bucket destroy --delete-data (stateful fake)", () => {
       `1000 object versions and delete markers deleted from ${NAME}, more to go`,
       `2000 object versions and delete markers deleted from ${NAME}, more to go`,
       `2500 object versions and delete markers deleted from ${NAME}`,
-      `${NAME} emptied: 2500 object versions and delete markers deleted, 1 incomplete uploads aborted`,
+      `${NAME} emptied: 2500 object versions and delete markers deleted, 1 incomplete upload aborted`,
     ]);
   });
 

@@ -146,9 +146,18 @@ describe("secretsmanager:secret create", () => {
 
   it("passes on an InvalidRequestException that is not about a scheduled deletion", async () => {
     sm.on(CreateSecretCommand).rejects(err(InvalidRequestException, "something else"));
-    sm.on(DescribeSecretCommand).rejects(err(ResourceNotFoundException));
+    sm.on(DescribeSecretCommand).resolves(described());
     await expect(secret.create(testContext(), spec, { logicalId: ID })).rejects.toMatchObject({ name: "InvalidRequestException" });
     expect(sm).not.toHaveReceivedCommand(RestoreSecretCommand);
+  });
+
+  it("retries while a force-deleted secret of that name is still being deleted in the background", async () => {
+    sm.on(CreateSecretCommand).rejectsOnce(err(InvalidRequestException, "scheduled for deletion")).resolves({ ARN });
+    sm.on(DescribeSecretCommand, { SecretId: NAME }).rejects(err(ResourceNotFoundException));
+    sm.on(DescribeSecretCommand, { SecretId: ARN }).resolves(described());
+    const created = await secret.create(testContext(), spec, { logicalId: ID });
+    expect(created.arn).toBe(ARN);
+    expect(sm).toHaveReceivedCommandTimes(CreateSecretCommand, 2);
   });
 
   it("adopts a live secret of ours that a crashed run created, without touching its value", async () => {

@@ -1,0 +1,409 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  type Service,
+  UpdateServiceCommand,
+  type UpdateServiceCommandInput,
+  waitUntilServicesInactive,
+  waitUntilServicesStable,
+} from "@aws-sdk/client-ecs";
+import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { hasCode, orUndefined } from "../aws/errors.js";
+import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
+import { AwsFailure } from "../errors.js";
+import { elbv2 } from "./elbv2-shared.js";
+import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
+import { describeStoppedTasks, recentlyStoppedTasks } from "./ecs-task-failures.js";
+import { retryWhileIamPropagates } from "./iam-propagation.js";
+import { single } from "./find.js";
+import { retryWhile } from "./retry.js";
+import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
+
+export interface LoadBalancerBinding {
+  targetGroupArn: string;
+  containerName: string;
+  containerPort: number;
+}
+
+export interface EcsServiceSpec {
+  /** The cluster's name. */
+  cluster: string;
+  name: string;
+  /** A revision's ARN: a new one rolls the service to it. */
+  taskDefinitionArn: string;
+  desiredCount: number;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  /** True only without a NAT gateway: tasks in public subnets then need a public IP to reach ECR, Secrets Manager and CloudWatch Logs. */
+  assignPublicIp: boolean;
+  loadBalancers: LoadBalancerBinding[];
+  /** Seconds the load balancer's health checks are ignored after a task starts (with a load balancer only). */
+  healthCheckGracePeriodSeconds?: number;
+  enableExecuteCommand: boolean;
+  tags: Record<string, string>;
+}
+
+export interface DeploymentSettings {
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+  circuitBreaker: { enable: boolean; rollback: boolean };
+}
+
+export interface EcsServiceAttrs {
+  cluster: string;
+  name: string;
+  arn: string;
+  launchType: string;
+  taskDefinitionArn: string;
+  desiredCount: number;
+  /** Sorted. */
+  subnetIds: string[];
+  /** Sorted. */
+  securityGroupIds: string[];
+  assignPublicIp: boolean;
+  /** Sorted by target group. */
+  loadBalancers: LoadBalancerBinding[];
+  healthCheckGracePeriodSeconds?: number;
+  enableExecuteCommand: boolean;
+  deployment: DeploymentSettings;
+  tags: Record<string, string>;
+}
+
+const KIND = "ECS service";
+/** Rolling deployments that never drop below the desired count, and roll back by themselves when new tasks keep failing. */
+export const DEPLOYMENT: DeploymentSettings = { minimumHealthyPercent: 100, maximumPercent: 200, circuitBreaker: { enable: true, rollback: true } };
+const LAUNCH_TYPE = "FARGATE";
+/** How long (real-world seconds) up waits for a deployment: new tasks pull, start, pass health checks, old ones drain. */
+export const STEADY_STATE_BUDGET_SECONDS = 15 * 60;
+/** Each waitUntilServicesStable round; between rounds the rollout state is checked, so a failed deployment is reported early. */
+const WAITER_ROUND_SECONDS = 60;
+const INACTIVE_BUDGET_SECONDS = 10 * 60;
+/** A service of the same name still DRAINING makes CreateService fail ("Creation of service was not idempotent"). */
+const DRAINING_BUDGET_SECONDS = 10 * 60;
+const GONE = ["ServiceNotFoundException", "ServiceNotActiveException", "ClusterNotFoundException"];
+
+const sorted = (xs: string[]) => [...xs].sort();
+const sortBindings = (xs: LoadBalancerBinding[]) => [...xs].sort((a, b) => (a.targetGroupArn < b.targetGroupArn ? -1 : a.targetGroupArn > b.targetGroupArn ? 1 : 0));
+const clusterName = (arn: string | undefined) => arn?.split("/").at(-1) ?? "";
+
+/** The service as DescribeServices has it, whatever its status; undefined when ECS does not know it (or the cluster). */
+async function describeService(ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> {
+  const out = await orUndefined(ecs(ctx).send(new DescribeServicesCommand({ cluster, services: [name], include: ["TAGS"] })));
+  assertOnlyMissing(out?.failures, `${KIND} ${name}`);
+  return single(out?.services, `${KIND}s named ${name} in ${cluster}`);
+}
+
+function toAttrs(s: Service): EcsServiceAttrs {
+  const net = s.networkConfiguration?.awsvpcConfiguration;
+  const dc = s.deploymentConfiguration;
+  return {
+    cluster: clusterName(s.clusterArn),
+    name: s.serviceName!,
+    arn: s.serviceArn!,
+    launchType: s.launchType ?? "",
+    taskDefinitionArn: s.taskDefinition!,
+    desiredCount: s.desiredCount ?? 0,
+    subnetIds: sorted(net?.subnets ?? []),
+    securityGroupIds: sorted(net?.securityGroups ?? []),
+    assignPublicIp: net?.assignPublicIp === "ENABLED",
+    loadBalancers: sortBindings((s.loadBalancers ?? []).map((l) => ({ targetGroupArn: l.targetGroupArn!, containerName: l.containerName!, containerPort: l.containerPort! }))),
+    ...(s.healthCheckGracePeriodSeconds !== undefined ? { healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds } : {}),
+    enableExecuteCommand: s.enableExecuteCommand ?? false,
+    deployment: {
+      minimumHealthyPercent: dc?.minimumHealthyPercent ?? 100,
+      maximumPercent: dc?.maximumPercent ?? 200,
+      circuitBreaker: { enable: dc?.deploymentCircuitBreaker?.enable ?? false, rollback: dc?.deploymentCircuitBreaker?.rollback ?? false },
+    },
+    tags: ecsTagRecord(s.tags),
+  };
+}
+
+/** The ACTIVE service; a DRAINING or INACTIVE one (deleted) is gone. */
+export async function findService(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs | undefined> {
+  const s = await describeService(ctx, cluster, name);
+  return s && s.status === "ACTIVE" ? toAttrs(s) : undefined;
+}
+
+async function readBack(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs> {
+  const found = await findService(ctx, cluster, name);
+  if (!found) throw new Error(`reading ${KIND} (${name}) back: DescribeServices does not list it as ACTIVE; run again`);
+  return found;
+}
+
+function networkConfiguration(spec: EcsServiceSpec) {
+  return {
+    awsvpcConfiguration: { subnets: spec.subnetIds, securityGroups: spec.securityGroupIds, assignPublicIp: spec.assignPublicIp ? ("ENABLED" as const) : ("DISABLED" as const) },
+  };
+}
+
+const deploymentConfiguration = () => ({
+  deploymentCircuitBreaker: { ...DEPLOYMENT.circuitBreaker },
+  minimumHealthyPercent: DEPLOYMENT.minimumHealthyPercent,
+  maximumPercent: DEPLOYMENT.maximumPercent,
+});
+
+function desired(spec: EcsServiceSpec) {
+  return {
+    ...spec,
+    launchType: LAUNCH_TYPE,
+    subnetIds: sorted(spec.subnetIds),
+    securityGroupIds: sorted(spec.securityGroupIds),
+    loadBalancers: sortBindings(spec.loadBalancers),
+    deployment: DEPLOYMENT,
+  };
+}
+
+function diff(spec: EcsServiceSpec, actual: EcsServiceAttrs): Change[] {
+  const placement = spec.assignPublicIp
+    ? "no NAT gateway: tasks run in the public subnets with public IPs to reach ECR, Secrets Manager and CloudWatch Logs"
+    : "tasks run in the private subnets without public IPs";
+  return [
+    ...compareFields(desired(spec), actual, [
+      { field: "cluster", action: "replace" },
+      { field: "name", action: "replace" },
+      { field: "launchType", action: "replace" },
+      { field: "taskDefinitionArn", note: "rolling deployment; the circuit breaker rolls back if the new tasks fail" },
+      { field: "desiredCount" },
+      { field: "subnetIds", note: placement },
+      { field: "securityGroupIds" },
+      { field: "assignPublicIp", note: placement },
+      { field: "loadBalancers" },
+      { field: "healthCheckGracePeriodSeconds" },
+      { field: "enableExecuteCommand", note: "tasks are replaced so the setting applies to them" },
+      { field: "deployment" },
+    ]),
+    ...compareTags(spec.tags, actual.tags),
+  ];
+}
+
+// ---- waiting --------------------------------------------------------------------------------------------------------
+
+export interface SteadyStateTarget {
+  cluster: string;
+  service: string;
+  logicalId: string;
+  /** The revision the deployment rolls out; a service that settles on another was rolled back. */
+  taskDefinitionArn: string;
+  desiredCount: number;
+  targetGroupArns: string[];
+}
+
+/** Healthy targets in every target group, at least one per desired task; undefined when healthy, else what is wrong. */
+async function unhealthyTargets(ctx: ResourceContext, target: SteadyStateTarget): Promise<string | undefined> {
+  if (target.desiredCount === 0) return undefined;
+  for (const arn of target.targetGroupArns) {
+    const out = await elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    const targets: TargetHealthDescription[] = out.TargetHealthDescriptions ?? [];
+    const healthy = targets.filter((t) => t.TargetHealth?.State === "healthy").length;
+    if (healthy >= target.desiredCount && !targets.some((t) => t.TargetHealth?.State === "initial")) continue;
+    const bad = targets.filter((t) => t.TargetHealth?.State !== "healthy" && t.TargetHealth?.State !== "draining");
+    const why = bad.map((t) => `${t.Target?.Id}:${t.Target?.Port} ${t.TargetHealth?.State}${t.TargetHealth?.Reason ? ` (${t.TargetHealth.Reason}${t.TargetHealth.Description ? `: ${t.TargetHealth.Description}` : ""})` : ""}`);
+    return `${healthy}/${target.desiredCount} targets healthy in ${arn.split(":").at(-1)}${why.length ? `: ${why.join(", ")}` : ""}`;
+  }
+  return undefined;
+}
+
+/** What went wrong, with the stopped tasks' reasons and last log lines and ECS's latest service events. */
+async function deploymentFailure(ctx: ResourceContext, target: SteadyStateTarget, code: string, headline: string, hint: string): Promise<AwsFailure> {
+  const parts = [headline];
+  try {
+    const stopped = await recentlyStoppedTasks(ctx, target.cluster, { serviceName: target.service });
+    if (stopped.length) parts.push(describeStoppedTasks(stopped));
+    const events = (await describeService(ctx, target.cluster, target.service))?.events ?? [];
+    if (events.length) parts.push(`latest service events: ${events.slice(0, 3).map((e) => JSON.stringify(e.message ?? "")).join(" / ")}`);
+  } catch (err) {
+    parts.push(`(could not read the stopped tasks: ${(err as Error).name}: ${(err as Error).message})`);
+  }
+  return new AwsFailure(`waiting for ${KIND} (${target.service}) to reach a steady state`, code, parts.join(" | "), hint);
+}
+
+const FAILED_HINT = "fix the cause above (image tag, secrets, the app port and health check path, the task's permissions), then run up again";
+
+/**
+ * Waits until the service runs `desiredCount` tasks of `taskDefinitionArn` in a single deployment and the load balancer
+ * finds them healthy, for at most 15 minutes (real time). waitUntilServicesStable does the polling in rounds; between
+ * rounds a FAILED rollout or a rollback by the circuit breaker ends the wait at once. Failures come back with the
+ * stopped tasks' reasons and last log lines instead of a bare timeout.
+ */
+export async function waitForSteadyState(ctx: ResourceContext, target: SteadyStateTarget): Promise<void> {
+  const client = ecs(ctx);
+  const deadline = Date.now() + STEADY_STATE_BUDGET_SECONDS * ctx.waits.scale * 1000;
+  let lastProblem = "";
+  for (;;) {
+    const remaining = (deadline - Date.now()) / 1000 / ctx.waits.scale;
+    if (remaining <= 0) {
+      throw await deploymentFailure(ctx, target, "ServiceNotStable", `not steady after ${STEADY_STATE_BUDGET_SECONDS / 60} minutes${lastProblem ? `: ${lastProblem}` : ""}`, FAILED_HINT);
+    }
+    let stable = false;
+    try {
+      await waitUntilServicesStable(waiterOptions(ctx, client, Math.min(WAITER_ROUND_SECONDS, remaining)), { cluster: target.cluster, services: [target.service] });
+      stable = true;
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      // TimeoutError: not stable yet. Any other outcome (DRAINING, INACTIVE, MISSING) is read below.
+    }
+    const service = await describeService(ctx, target.cluster, target.service);
+    if (!service || service.status !== "ACTIVE") {
+      throw new AwsFailure(`waiting for ${KIND} (${target.service}) to reach a steady state`, "ServiceNotActive", `the service is ${service?.status ?? "gone"}`, "something deleted it while platform waited; run up again");
+    }
+    const primary = service.deployments?.find((d) => d.status === "PRIMARY");
+    if (primary?.rolloutState === "FAILED") {
+      throw await deploymentFailure(ctx, target, "ServiceDeploymentFailed", `deployment failed: ${primary.rolloutStateReason ?? "tasks failed to start"}`, FAILED_HINT);
+    }
+    if (service.taskDefinition !== target.taskDefinitionArn) {
+      throw await deploymentFailure(
+        ctx,
+        target,
+        "ServiceDeploymentRolledBack",
+        `the deployment circuit breaker rolled back to ${service.taskDefinition?.split("/").at(-1)} because the new tasks kept failing`,
+        `${FAILED_HINT}; the previous revision keeps serving meanwhile`,
+      );
+    }
+    if (stable) {
+      const problem = await unhealthyTargets(ctx, target);
+      if (!problem) return;
+      lastProblem = problem;
+      ctx.note(target.logicalId, `waiting for health checks: ${problem}`);
+      await sleep(ctx.waits.maxDelay * 1000);
+    } else {
+      lastProblem = `${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks running, ${service.deployments?.length ?? 0} deployments`;
+      ctx.note(target.logicalId, lastProblem);
+    }
+  }
+}
+
+/** Until DescribeServices says INACTIVE, or no longer knows it. */
+async function waitForInactive(ctx: ResourceContext, cluster: string, name: string): Promise<void> {
+  try {
+    await waitUntilServicesInactive(waiterOptions(ctx, ecs(ctx), INACTIVE_BUDGET_SECONDS), { cluster, services: [name] });
+  } catch (err) {
+    if ((err as Error).name === "TimeoutError" || (err as Error).name === "AbortError") throw err;
+    // The waiter's only failure state is MISSING: the service is already forgotten, which is gone too.
+  }
+}
+
+// ---- actions --------------------------------------------------------------------------------------------------------
+
+const steadyTarget = (spec: EcsServiceSpec, logicalId: string): SteadyStateTarget => ({
+  cluster: spec.cluster,
+  service: spec.name,
+  logicalId,
+  taskDefinitionArn: spec.taskDefinitionArn,
+  desiredCount: spec.desiredCount,
+  targetGroupArns: spec.loadBalancers.map((l) => l.targetGroupArn),
+});
+
+/**
+ * CreateService, retried while a previous service of the same name is still DRAINING (ECS then answers
+ * InvalidParameterException "Creation of service was not idempotent"; decided here by the old service's status, not the
+ * message) and while the task's roles are still propagating.
+ */
+async function createService(ctx: ResourceContext, spec: EcsServiceSpec, logicalId: string): Promise<void> {
+  const input = {
+    cluster: spec.cluster,
+    serviceName: spec.name,
+    taskDefinition: spec.taskDefinitionArn,
+    desiredCount: spec.desiredCount,
+    launchType: LAUNCH_TYPE as "FARGATE",
+    networkConfiguration: networkConfiguration(spec),
+    ...(spec.loadBalancers.length ? { loadBalancers: spec.loadBalancers } : {}),
+    ...(spec.healthCheckGracePeriodSeconds !== undefined && spec.loadBalancers.length ? { healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds } : {}),
+    deploymentConfiguration: deploymentConfiguration(),
+    deploymentController: { type: "ECS" as const },
+    propagateTags: "SERVICE" as const,
+    enableECSManagedTags: true,
+    enableExecuteCommand: spec.enableExecuteCommand,
+    tags: ecsTagList(spec.tags),
+  };
+  const OLD_ONE_DRAINING = "ServiceStillDraining";
+  await retryWhile(
+    ctx,
+    [OLD_ONE_DRAINING],
+    DRAINING_BUDGET_SECONDS,
+    async () => {
+      try {
+        await retryWhileIamPropagates(ctx, () => ecs(ctx).send(new CreateServiceCommand(input)));
+      } catch (err) {
+        if (hasCode(err, "InvalidParameterException") && (await describeService(ctx, spec.cluster, spec.name))?.status === "DRAINING") {
+          throw Object.assign(new Error(`a previous ${KIND} named ${spec.name} is still draining`), { name: OLD_ONE_DRAINING, cause: err });
+        }
+        throw err;
+      }
+    },
+    () => ctx.note(logicalId, "the previous service of this name is still draining; waiting"),
+  );
+}
+
+async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: EcsServiceAttrs, changes: Change[], logicalId: string): Promise<EcsServiceAttrs> {
+  const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
+  const input: UpdateServiceCommandInput = { cluster: actual.cluster, service: actual.name };
+  if (fields.has("taskDefinitionArn")) input.taskDefinition = spec.taskDefinitionArn;
+  if (fields.has("desiredCount")) input.desiredCount = spec.desiredCount;
+  if (["subnetIds", "securityGroupIds", "assignPublicIp"].some((f) => fields.has(f))) input.networkConfiguration = networkConfiguration(spec);
+  if (fields.has("loadBalancers")) input.loadBalancers = spec.loadBalancers;
+  if (fields.has("healthCheckGracePeriodSeconds")) input.healthCheckGracePeriodSeconds = spec.healthCheckGracePeriodSeconds;
+  if (fields.has("deployment")) input.deploymentConfiguration = deploymentConfiguration();
+  if (fields.has("enableExecuteCommand")) {
+    input.enableExecuteCommand = spec.enableExecuteCommand;
+    // Running tasks keep the setting they started with.
+    input.forceNewDeployment = true;
+  }
+  if (Object.keys(input).length > 2) {
+    await retryWhileIamPropagates(ctx, () => ecs(ctx).send(new UpdateServiceCommand(input)));
+    await waitForSteadyState(ctx, steadyTarget(spec, logicalId));
+  }
+  if (fields.has("tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
+  return readBack(ctx, actual.cluster, actual.name);
+}
+
+function notOurs(name: string, cluster: string, logicalId: string): AwsFailure {
+  return new AwsFailure(
+    `creating ${KIND} (${name})`,
+    "ServiceAlreadyExists",
+    `cluster ${cluster} already has a service named ${name} that is not tagged as ${logicalId} of this environment`,
+    "delete that service or change project or environment so the names differ",
+  );
+}
+
+export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
+  type: "ecs:service",
+
+  // Cluster and name are the key; without a record there is nothing to look up (create adopts a service of ours).
+  async find(ctx, { recorded }) {
+    return recorded?.cluster && recorded.name ? findService(ctx, recorded.cluster, recorded.name) : undefined;
+  },
+
+  diff,
+
+  async create(ctx, spec, { logicalId }) {
+    const existing = await findService(ctx, spec.cluster, spec.name);
+    if (existing) {
+      if (!isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, spec.cluster, logicalId);
+      return applyChanges(ctx, spec, existing, diff(spec, existing), logicalId);
+    }
+    await createService(ctx, spec, logicalId);
+    await waitForSteadyState(ctx, steadyTarget(spec, logicalId));
+    return readBack(ctx, spec.cluster, spec.name);
+  },
+
+  update: (ctx, spec, actual, changes) => applyChanges(ctx, spec, actual, changes, actual.tags[TAG_LOGICAL_ID] ?? actual.name),
+
+  // Scale to zero (tasks stop draining from the load balancer), delete (force: whatever is left), wait until INACTIVE,
+  // so the cluster, target groups and security groups behind it can go next.
+  async destroy(ctx, actual) {
+    const { cluster, name } = actual;
+    try {
+      await ecs(ctx).send(new UpdateServiceCommand({ cluster, service: name, desiredCount: 0 }));
+      await ecs(ctx).send(new DeleteServiceCommand({ cluster, service: name, force: true }));
+    } catch (err) {
+      if (!hasCode(err, ...GONE)) throw err;
+      // Not found (nor its cluster): nothing to wait for. Not active: deleted already, perhaps still draining.
+      if (!hasCode(err, "ServiceNotActiveException")) return;
+    }
+    await waitForInactive(ctx, cluster, name);
+  },
+
+  physicalId: (a) => a.name,
+};

@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import tls from "node:tls";
+import pg from "pg";
+
+/**
+ * The local live probe: from this machine (on a VPN, or through a tunnel), open a TCP connection to the database,
+ * then a PostgreSQL session over TLS authenticated with the credentials secret, and run `SELECT 1`. Each step adds
+ * evidence; a failure is classified (network, authentication, TLS required, certificate, ...) with its fix.
+ * The password is passed to the driver only: it is never part of evidence, errors or output.
+ *
+ * TLS: "verify" (default) checks the server's certificate against Node's CA store plus --ca-file. RDS certificates
+ * are issued by RDS's own CAs, which no public store holds: pass the RDS bundle as --ca-file (see README).
+ * "no-verify" encrypts without checking who answers; "off" sends no TLS at all (refused where rds.force_ssl=1).
+ */
+export type TlsMode = "verify" | "no-verify" | "off";
+
+export interface LocalProbeInput {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  tls: TlsMode;
+  /** PEM file of extra CAs to trust (the RDS CA bundle). */
+  caFile?: string;
+  /** The name the certificate must carry when `host` is not it (a tunnel on localhost to the RDS endpoint). */
+  verifyHostname?: string;
+  /** For each step (TCP connect, TLS and authentication, the query). */
+  timeoutMs: number;
+}
+
+export type LocalDiagnosis = "network" | "authentication" | "tls-required" | "tls-unavailable" | "tls-certificate" | "database" | "other";
+
+export interface LocalProbeResult {
+  ok: boolean;
+  evidence: string[];
+  diagnosis?: LocalDiagnosis;
+  cause?: string;
+  fix?: string;
+}
+
+export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNRESET", "EPIPE"]);
+const CERTIFICATE_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** What kind of failure a connection error is: from Node's and the TLS layer's codes and PostgreSQL's SQLSTATE. */
+export function classifyPgError(err: unknown): LocalDiagnosis {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  const message = String((err as Error)?.message ?? "");
+  if (CERTIFICATE_CODES.has(code)) return "tls-certificate";
+  if (/server does not support SSL/i.test(message)) return "tls-unavailable";
+  // PostgreSQL ≤ 13 says "SSL off", 14 and later "no encryption", when only hostssl lines would admit the client.
+  if (/no pg_hba\.conf entry/i.test(message) && /SSL off|no encryption/i.test(message)) return "tls-required";
+  if (code === "28P01" || code === "28000") return "authentication";
+  if (code === "3D000") return "database";
+  if (NETWORK_CODES.has(code) || /timeout|timed out|Connection terminated unexpectedly/i.test(message)) return "network";
+  return "other";
+}
+
+function describeError(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return `${code ? `${String(code)}: ` : ""}${(err as Error)?.message ?? String(err)}`;
+}
+
+function fixFor(diagnosis: LocalDiagnosis, input: LocalProbeInput): { cause: string; fix: string } {
+  const where = `${input.host}:${input.port}`;
+  switch (diagnosis) {
+    case "network":
+      return {
+        cause: `this machine cannot reach ${where}`,
+        fix: `the database is private to its VPC: connect through your VPN, or open a tunnel to it (for example ssh -L 5432:<endpoint>:5432 <bastion>) and pass --host localhost --port 5432; or probe from inside the VPC with --probe ecs`,
+      };
+    case "authentication":
+      return {
+        cause: `the server refused user ${input.user}'s credentials from the secret`,
+        fix: "the secret's username or password is not the database's: run 'platform bootstrap-secrets --rotate database-credentials' to set a new password on both, or correct the secret's username",
+      };
+    case "tls-required":
+      return { cause: "the server requires TLS and the probe connected without it", fix: "connect with TLS (drop --no-tls); applications need sslmode=require or stronger while rds.force_ssl is 1" };
+    case "tls-unavailable":
+      return { cause: `the server at ${where} does not offer TLS`, fix: "check that --host/--port reach the database itself, or pass --no-tls for a server without TLS" };
+    case "tls-certificate":
+      return {
+        cause: "the server's TLS certificate is not trusted here",
+        fix: `download the RDS CA bundle (${RDS_CA_BUNDLE_URL}) and pass --ca-file <file>; --insecure-tls skips the check (the password then goes to whoever answers)`,
+      };
+    case "database":
+      return { cause: `database ${input.database} does not exist on the server`, fix: "check the secret's dbname and database.dbName in the config" };
+    default:
+      return { cause: "the connection failed", fix: "see the evidence; run again with --verbose" };
+  }
+}
+
+function failure(evidence: string[], err: unknown, input: LocalProbeInput, step: string): LocalProbeResult {
+  const diagnosis = classifyPgError(err);
+  return { ok: false, evidence: [...evidence, `${step}: failed: ${describeError(err)}`], diagnosis, ...fixFor(diagnosis, input) };
+}
+
+/** Opens and closes a TCP connection: how long it took, or the error. */
+export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
+    socket.once("connect", () => {
+      socket.end();
+      resolve(Date.now() - started);
+    });
+    socket.once("error", reject);
+  });
+}
+
+export function sslOptions(input: Pick<LocalProbeInput, "tls" | "caFile" | "verifyHostname">): false | tls.ConnectionOptions {
+  if (input.tls === "off") return false;
+  if (input.tls === "no-verify") return { rejectUnauthorized: false };
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true };
+  // `ca` replaces Node's store, so the extra CAs are added to it rather than given alone.
+  if (input.caFile) options.ca = [...tls.rootCertificates, readFileSync(input.caFile, "utf8")];
+  const name = input.verifyHostname;
+  if (name) options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
+  return options;
+}
+
+function tlsEvidence(client: pg.Client, input: LocalProbeInput): string {
+  if (input.tls === "off") return "TLS: off (--no-tls)";
+  // pg keeps the socket on its connection; after the TLS upgrade it is a TLSSocket.
+  const socket = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  const protocol = socket instanceof tls.TLSSocket ? socket.getProtocol() : undefined;
+  const checked = input.tls === "verify" ? `certificate verified${input.verifyHostname ? ` for ${input.verifyHostname}` : ""}` : "certificate NOT verified (--insecure-tls)";
+  return `TLS: ${protocol ?? "on"}, ${checked}`;
+}
+
+export async function probeLocal(input: LocalProbeInput): Promise<LocalProbeResult> {
+  const evidence: string[] = [];
+  try {
+    const ms = await tcpConnect(input.host, input.port, input.timeoutMs);
+    evidence.push(`TCP: connected to ${input.host}:${input.port} in ${ms} ms`);
+  } catch (err) {
+    return failure(evidence, err, input, `TCP connection to ${input.host}:${input.port}`);
+  }
+  let ssl: ReturnType<typeof sslOptions>;
+  try {
+    ssl = sslOptions(input);
+  } catch (err) {
+    return { ok: false, evidence: [...evidence, `CA file ${input.caFile}: ${(err as Error).message}`], diagnosis: "other", cause: `the CA file ${input.caFile} cannot be read`, fix: "pass a readable PEM file to --ca-file" };
+  }
+  const client = new pg.Client({
+    host: input.host,
+    port: input.port,
+    user: input.user,
+    password: input.password,
+    database: input.database,
+    ssl,
+    connectionTimeoutMillis: input.timeoutMs,
+    query_timeout: input.timeoutMs,
+    application_name: "platform-troubleshoot",
+  });
+  // A server that drops the session later must not crash the process: errors surface through connect/query.
+  client.on("error", () => {});
+  try {
+    try {
+      await client.connect();
+    } catch (err) {
+      return failure(evidence, err, input, `PostgreSQL session as ${input.user} to ${input.database}`);
+    }
+    evidence.push(tlsEvidence(client, input), `authenticated as ${input.user} to database ${input.database}`);
+    try {
+      const res = await client.query<{ ok: number }>("SELECT 1 AS ok");
+      evidence.push(`SELECT 1 returned ${res.rows[0]?.ok}`);
+    } catch (err) {
+      return failure(evidence, err, input, "SELECT 1");
+    }
+    return { ok: true, evidence };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
