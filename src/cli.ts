@@ -38,6 +38,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .command("plan")
     .description("show what up would change, resource by resource; changes nothing")
     .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when something would, 1 on errors, 3 on bad input")
+    .option("--image <tag>", "the image tag (or sha256 digest) the services would run (default: services.imageTag)")
     .action(run(async () => (await import("./commands/plan.js")).planCommand));
 
   program
@@ -45,6 +46,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .description("create or update the environment to match its config")
     .option("--allow-replace", "replace resources whose changed settings cannot be updated in place")
     .option("--apply-immediately", "apply database changes now instead of in the next maintenance window")
+    .option("--image <tag>", "run this image tag (or sha256 digest) from the stack's ECR repositories (default: services.imageTag)")
     .action(run(async () => (await import("./commands/up.js")).upCommand));
 
   program
@@ -128,6 +130,27 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .description("create the S3 bucket for remote state: versioned, encrypted, private, TLS only (no --env needed)")
     .option("--bucket <name>", "a globally unique bucket name (default: the config's state.bucket with --env)")
     .action(run(async () => (await stateCommands()).stateBootstrapCommand));
+
+  const troubleshoot = program
+    .command("troubleshoot")
+    .description("diagnose a deployed environment: a checklist with evidence and fixes (exit 0 all passed, 1 something failed)");
+  troubleshoot
+    .command("db-connectivity")
+    .description("can the API reach the database? status, security groups, network ACLs, subnets, DNS, TLS and credentials, and a live probe")
+    .addOption(new Option("--probe <kind>", "live probe: a one-off Fargate task beside the API (ecs), this machine through a VPN or tunnel (local), or none").choices(["ecs", "local", "none"]).default("ecs"))
+    .option("--probe-timeout <seconds>", "time budget of the probe (default: 300 for ecs, after which the task is stopped; 10 per step for local)")
+    .option("--probe-image <image>", "ecs: an image with nc for the probe task (default: public.ecr.aws/docker/library/busybox)")
+    .option("--host <host>", "local: connect here instead of the endpoint, e.g. localhost for a tunnel (the certificate is still checked for the endpoint)")
+    .option("--port <port>", "local: connect to this port instead of the endpoint's")
+    .option("--ca-file <pem>", "local: also trust these CAs (the RDS bundle: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)")
+    .option("--insecure-tls", "local: encrypt, but do not check the server's certificate")
+    .option("--no-tls", "local: connect without TLS (refused where rds.force_ssl is 1)")
+    .action(run(async () => (await import("./commands/troubleshoot/db-connectivity.js")).dbConnectivityCommand));
+  troubleshoot
+    .command("secrets-access")
+    .description("for each secret a service uses: does it exist, and may the service's execution role read it (IAM policy simulation)")
+    .option("--service <name>", "only this service (api, ...)")
+    .action(run(async () => (await import("./commands/troubleshoot/secrets-access.js")).secretsAccessCommand));
 
   return program;
 }

@@ -6,4 +6,5 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.AWS_ACCESS_KEY_ID = "AKIDTEST";
 process.env.AWS_SECRET_ACCESS_KEY = "test-secret";
 delete process.env.AWS_PROFILE;
-delete process.env.AWS_ENDPOINT_URL;
+// Any client a test forgot to fake fails at once on a closed loopback port, instead of reaching for AWS.
+process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:9";

@@ -32,6 +32,8 @@ export interface GlobalOptions {
   forceProd?: boolean;
   concurrency?: string;
   lockTimeout?: string;
+  /** up/plan --image TAG: services.imageTag for this run. */
+  image?: string;
 }
 
 /** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory, engine events. */
@@ -94,7 +96,9 @@ export class CommandContext {
   }
 
   loadConfig(): LoadedConfig {
-    return loadConfig({ env: this.opts.env, file: this.opts.config, sets: this.opts.set, region: this.opts.region, cwd: this.cwd });
+    // --image TAG is --set services.imageTag=TAG, as a JSON string so a tag like "1.10" stays a string.
+    const sets = [...(this.opts.set ?? []), ...(this.opts.image !== undefined ? [`services.imageTag=${JSON.stringify(this.opts.image)}`] : [])];
+    return loadConfig({ env: this.opts.env, file: this.opts.config, sets, region: this.opts.region, cwd: this.cwd });
   }
 }
 

@@ -1,9 +1,12 @@
+import { runGraph } from "../engine/executor.js";
 import type { PlannedResource } from "../engine/plan.js";
+import { registry } from "../resources/index.js";
+import type { Stack } from "../stack/model.js";
 import { RunFailure } from "../errors.js";
 import { renderTable } from "../ui/table.js";
 import type { Colors } from "../ui/io.js";
 import { observe } from "./observe.js";
-import { openEnvironment, type CommandContext } from "./runtime.js";
+import { openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
 export type ResourceStatus = "in-sync" | "drifted" | "missing" | "not-created" | "untracked" | "to-delete" | "unreadable";
 
@@ -29,27 +32,36 @@ const LABEL: Record<ResourceStatus, (c: Colors) => string> = {
 export async function statusCommand(cc: CommandContext): Promise<number> {
   const env = await openEnvironment(cc, { command: "status", lock: false });
   try {
-    const { plan } = await observe(cc, env);
+    const { stack, plan } = await observe(cc, env);
     const unreadable = new Set(plan.errors.map((e) => e.logicalId));
     const rows = plan.resources.filter((r) => !(r.action === "noop" && !r.actual && r.inState && r.reason?.startsWith("removed")));
     const statuses = rows.map((r) => ({ r, status: statusOf(r, unreadable) }));
+    const details = await liveDetails(cc, env, stack, rows);
     if (cc.opts.json) {
       cc.json({
         environment: env.config.environment,
         region: env.config.region,
         accountId: env.ctx.accountId,
-        resources: statuses.map(({ r, status }) => ({ logicalId: r.logicalId, type: r.type, physicalId: r.physicalId ?? null, status, changes: r.changes })),
+        resources: statuses.map(({ r, status }) => ({
+          logicalId: r.logicalId,
+          type: r.type,
+          physicalId: r.physicalId ?? null,
+          status,
+          changes: r.changes,
+          details: details.get(r.logicalId) ?? null,
+        })),
       });
     } else {
       cc.say(`${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}), state ${env.backend.location}`);
       cc.say(
         renderTable(
-          ["RESOURCE", "TYPE", "ID", "STATUS"],
+          ["RESOURCE", "TYPE", "ID", "STATUS", "DETAILS"],
           statuses.map(({ r, status }) => [
             r.logicalId,
             r.type,
             r.physicalId ?? "-",
             LABEL[status](cc.c) + (status === "drifted" ? ` (${r.changes.map((ch) => ch.field).join(", ")})` : ""),
+            details.get(r.logicalId) ?? "",
           ]),
         ),
       );
@@ -62,4 +74,26 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
   } finally {
     await env.close();
   }
+}
+
+/** Live details (database state and endpoint, object and image counts) for resources whose type offers them; a failed read shows as a note, never fails status. */
+async function liveDetails(cc: CommandContext, env: Environment, stack: Stack, rows: PlannedResource[]): Promise<Map<string, string>> {
+  const types = new Map(stack.nodes.map((n) => [n.logicalId, n.type]));
+  const wanted = rows.filter((r) => r.actual && (types.get(r.logicalId) ?? registry.get(r.type))?.details);
+  const details = new Map<string, string>();
+  await runGraph(
+    wanted.map((r) => ({ id: r.logicalId, deps: [] })),
+    async (id) => {
+      const r = wanted.find((w) => w.logicalId === id)!;
+      const type = (types.get(id) ?? registry.get(r.type))!;
+      try {
+        const text = await type.details!(env.ctx, r.actual);
+        if (text) details.set(id, text);
+      } catch (err) {
+        details.set(id, `(details unavailable: ${(err as Error).name})`);
+      }
+    },
+    { concurrency: cc.concurrency(), signal: cc.main.signal },
+  );
+  return details;
 }

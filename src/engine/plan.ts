@@ -28,6 +28,8 @@ export interface Plan {
   resources: PlannedResource[];
   /** Finders that failed (permissions, throttling beyond retries): the plan is incomplete. */
   errors: { logicalId: string; error: Error }[];
+  /** The stack's plan-level notes (trade-offs the config implies). */
+  notes?: string[];
 }
 
 export interface PlanOptions {
@@ -91,7 +93,7 @@ export async function planStack(stack: Stack, state: StateDocument, registry: Re
       dependsOn: record.dependsOn,
     });
   }
-  return { resources, errors };
+  return { resources, errors, ...(stack.notes?.length ? { notes: stack.notes } : {}) };
 }
 
 function planNode(node: StackNode, actual: Record<string, unknown> | undefined, state: StateDocument, planned: Map<string, PlannedResource>): PlannedResource {

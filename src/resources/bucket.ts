@@ -255,4 +255,9 @@ export const bucket: ResourceType<BucketSpec, BucketAttrs> = {
   },
 
   physicalId: (a) => a.name,
+
+  async details(ctx, actual) {
+    const count = await estimateObjectCount(ctx, actual.name);
+    return count && `${describeCount(count)} objects`;
+  },
 };

@@ -662,4 +662,9 @@ export const dbInstance: ResourceType<DbInstanceSpec, DbInstanceAttrs> = {
   },
 
   physicalId: (a) => a.identifier,
+
+  async details(_ctx, a) {
+    const endpoint = a.endpointAddress ? `${a.endpointAddress}:${a.port}` : "no endpoint yet";
+    return `${a.status}, ${endpoint}, ${a.allocatedStorage} GiB ${a.storageType}${a.parameterApplyStatus === "pending-reboot" ? ", parameters pending reboot" : ""}`;
+  },
 };

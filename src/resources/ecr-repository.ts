@@ -175,4 +175,9 @@ export const ecrRepository: ResourceType<EcrRepositorySpec, EcrRepositoryAttrs> 
   },
 
   physicalId: (a) => a.name,
+
+  async details(ctx, actual) {
+    const count = await countRepositoryImages(ctx, actual.name);
+    return count && `${count.more ? `more than ${count.count}` : count.count} images`;
+  },
 };

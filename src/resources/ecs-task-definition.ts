@@ -24,9 +24,21 @@ export interface ContainerSecret {
   jsonKey?: string;
 }
 
+/** An image in a repository by tag, or by digest ("sha256:..."): `<uri>:<tag>` or `<uri>@sha256:...`. */
+export interface RepositoryImage {
+  repositoryUri: string;
+  tag: string;
+}
+
+export function imageName(image: string | RepositoryImage): string {
+  if (typeof image === "string") return image;
+  return `${image.repositoryUri}${image.tag.startsWith("sha256:") ? "@" : ":"}${image.tag}`;
+}
+
 export interface ContainerSpec {
   name: string;
-  image: string;
+  /** A full image name ("grafana/grafana:11.2.0"), or one of the stack's repositories with a tag. */
+  image: string | RepositoryImage;
   /** Defaults to true: the task stops when this container does. */
   essential?: boolean;
   command?: string[];
@@ -127,11 +139,11 @@ export function secretValueFrom(s: ContainerSecret): string {
 export function containerInput(c: ContainerSpec): ContainerDefinition {
   return {
     name: c.name,
-    image: c.image,
+    image: imageName(c.image),
     essential: c.essential ?? true,
     ...(c.command?.length ? { command: c.command } : {}),
     ...(c.portMappings?.length ? { portMappings: c.portMappings.map((p) => ({ containerPort: p.containerPort, hostPort: p.containerPort, protocol: "tcp" as const })) } : {}),
-    ...(c.environment && Object.keys(c.environment).length ? { environment: Object.entries(c.environment).map(([name, value]) => ({ name, value })).sort(byName) } : {}),
+    ...(c.environment && Object.keys(c.environment).length ? { environment: Object.entries(c.environment).map(([name, value]) => ({ name, value: String(value) })).sort(byName) } : {}),
     ...(c.secrets?.length ? { secrets: c.secrets.map((s) => ({ name: s.name, valueFrom: secretValueFrom(s) })).sort(byName) } : {}),
     logConfiguration: {
       logDriver: "awslogs",

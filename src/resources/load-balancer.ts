@@ -257,4 +257,8 @@ export const loadBalancer: ResourceType<LoadBalancerSpec, LoadBalancerAttrs> = {
   },
 
   physicalId: (a) => a.name,
+
+  async details(_ctx, a) {
+    return `${a.state}, ${a.dnsName}`;
+  },
 };

@@ -22,6 +22,8 @@ export interface ResourceType<S, A> {
   destroy(ctx: ResourceContext, actual: A): Promise<void>;
   /** The id shown to users and recorded as the physical id. */
   physicalId(actual: A): string;
+  /** Live details for `status` (state, endpoint, counts); may make one cheap read. Only `status` calls it. */
+  details?(ctx: ResourceContext, actual: A): Promise<string | undefined>;
 }
 
 export interface Identity<A> {

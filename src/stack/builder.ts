@@ -15,6 +15,7 @@ export interface StackFacts {
 export class StackBuilder {
   private readonly nodes: StackNode[] = [];
   private readonly outputs: Stack["outputs"] = {};
+  private readonly notes: string[] = [];
 
   constructor(
     readonly config: Config,
@@ -51,7 +52,12 @@ export class StackBuilder {
     this.outputs[name] = ref(logicalId, attribute);
   }
 
+  /** A plan-level note: a consequence of the config that no single resource's change shows. */
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
   build(): Stack {
-    return { nodes: [...this.nodes], outputs: { ...this.outputs } };
+    return { nodes: [...this.nodes], outputs: { ...this.outputs }, ...(this.notes.length ? { notes: [...this.notes] } : {}) };
   }
 }

@@ -90,7 +90,9 @@ export function addDatabase(b: StackBuilder, config: Config): void {
     vpcSecurityGroupIds: [ref(network.sg("db"), "groupId")],
     tags: b.tags(dbIds.instance),
   };
-  b.add(dbIds.instance, dbInstance, spec);
+  // The instance exports logs to /aws/rds/instance/<id>/postgresql: the group must exist (ours, tagged, with retention)
+  // before RDS would create it untagged on first export.
+  b.add(dbIds.instance, dbInstance, spec, b.has("data.log-group.rds") ? ["data.log-group.rds"] : undefined);
 
   b.output("db_endpoint", dbIds.instance, "endpointAddress");
   b.output("db_port", dbIds.instance, "port");

@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { StackBuilder, type StackFacts } from "./builder.js";
+import { addCompute } from "./compute.js";
 import { addDatabase } from "./database.js";
 import type { Stack } from "./model.js";
 import { addLoadBalancer } from "./load-balancer.js";
@@ -12,9 +13,10 @@ export function buildStack(config: Config, facts: StackFacts): Stack {
   const b = new StackBuilder(config, facts);
   addSecrets(b, config);
   addNetwork(b, config, facts.availabilityZones);
+  addStorage(b, config); // before the database: its instance waits for the RDS log group
   addDatabase(b, config);
-  addStorage(b, config);
   addLoadBalancer(b, config);
+  addCompute(b, config);
   addSecretWiring(b, config); // after the database layer: needs data.database.instance
   return b.build();
 }

@@ -42,6 +42,8 @@ export interface Stack {
   nodes: StackNode[];
   /** Output name → the attribute it reads (`vpc_id` → network.vpc.vpcId). */
   outputs: Record<string, Ref>;
+  /** Said once in plan and up, above the resources: trade-offs the config implies ("no NAT gateway: tasks get public IPs"). */
+  notes?: string[];
 }
 
 /** Every logical id a spec refers to. */

@@ -12,7 +12,6 @@ import {
   waitUntilTasksStopped,
 } from "@aws-sdk/client-ecs";
 import { errorCode, orUndefined } from "../aws/errors.js";
-import { tagList } from "../aws/tags.js";
 import { type ResourceContext, waiterOptions } from "../resources/types.js";
 
 /**
@@ -88,7 +87,8 @@ async function registerProbe(ctx: ResourceContext, input: EcsProbeInput): Promis
             : {}),
         },
       ],
-      tags: tagList(input.tags),
+      // ECS spells tag fields in lower case.
+      tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })),
     }),
   );
   return out.taskDefinition!.taskDefinitionArn!;

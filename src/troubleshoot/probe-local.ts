@@ -61,8 +61,9 @@ export function classifyPgError(err: unknown): LocalDiagnosis {
   const message = String((err as Error)?.message ?? "");
   if (CERTIFICATE_CODES.has(code)) return "tls-certificate";
   if (/server does not support SSL/i.test(message)) return "tls-unavailable";
-  // PostgreSQL ≤ 13 says "SSL off", 14 and later "no encryption", when only hostssl lines would admit the client.
-  if (/no pg_hba\.conf entry/i.test(message) && /SSL off|no encryption/i.test(message)) return "tls-required";
+  // "no pg_hba.conf entry for host ..., SSL off" (PostgreSQL ≤ 13) or "..., no encryption" (14 and later): only
+  // hostssl lines would admit the client, as on RDS with rds.force_ssl=1; "pg_hba.conf rejects ..." for a hostnossl reject.
+  if (/pg_hba\.conf/i.test(message) && /SSL off|no encryption/i.test(message)) return "tls-required";
   if (code === "28P01" || code === "28000") return "authentication";
   if (code === "3D000") return "database";
   if (NETWORK_CODES.has(code) || /timeout|timed out|Connection terminated unexpectedly/i.test(message)) return "network";

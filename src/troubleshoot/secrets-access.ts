@@ -88,6 +88,12 @@ export async function customerKeyArn(ctx: ResourceContext, kmsKeyId: string | un
   return out.KeyMetadata?.KeyManager === "AWS" ? undefined : out.KeyMetadata?.Arn;
 }
 
+/** The customer-managed KMS key a secret is encrypted with, as DescribeSecret reports it; undefined for the AWS-managed key. */
+export async function secretKmsKeyId(ctx: ResourceContext, secretArn: string): Promise<string | undefined> {
+  const d = await orUndefined(ctx.aws.get(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: secretArn })));
+  return d?.KmsKeyId;
+}
+
 /** IAM's decision for one action on one resource: "allowed", "implicitDeny" or "explicitDeny". */
 export async function simulate(ctx: ResourceContext, roleArn: string, action: string, resourceArn: string): Promise<string> {
   const out = await ctx.aws.get(IAMClient).send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: [resourceArn] }));
@@ -169,8 +175,7 @@ export async function checkSecretUse(ctx: ResourceContext, use: SecretUse): Prom
   } catch (err) {
     access = unreadable(err);
   }
-  const result = combine([passed(usedBy), exists, access]);
-  return result;
+  return combine([passed(usedBy), exists, access]);
 }
 
 /** The services to look at: every recorded one, or the one asked for. */
@@ -190,7 +195,8 @@ export async function secretsAccessChecks(sc: SecretsContext): Promise<{ checks:
   const notes = deployed.length ? other : ["no ECS service is deployed (compute layer): checking the environment's secrets against the recorded execution role"];
   const checks = uses.map((use) => {
     const run = once(() => checkSecretUse(sc.ctx, use));
-    const name = use.secretArn.split(":")[6] ?? use.secretArn;
+    // The ARN's last part is the name plus "-" and six random characters.
+    const name = (use.secretArn.split(":")[6] ?? use.secretArn).replace(/-[A-Za-z0-9]{6}$/, "");
     return { id: `secret:${name}`, title: `${name}${use.roleArn ? ` readable by ${roleName(use.roleArn)}` : ""}`, run: () => run() } satisfies Check<SecretsContext>;
   });
   return { checks, notes };

@@ -23,7 +23,7 @@ function colorFor(c: Colors, action: PlannedAction): (s: string) => string {
 
 /** The plan as Terraform users expect it: one line per resource that changes, the changed fields below it, then a count. */
 export function renderPlan(plan: Plan, c: Colors): string {
-  const lines: string[] = [];
+  const lines: string[] = (plan.notes ?? []).map((n) => c.cyan(`note: ${n}`));
   for (const r of plan.resources) {
     if (r.action === "noop") continue;
     const color = colorFor(c, r.action);
@@ -54,6 +54,7 @@ export function planJson(plan: Plan) {
       changes: r.changes,
     })),
     errors: plan.errors.map((e) => ({ logicalId: e.logicalId, message: e.error.message })),
+    notes: plan.notes ?? [],
   };
 }
 
