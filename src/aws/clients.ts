@@ -9,6 +9,8 @@ export interface ClientSettings {
   endpoint?: string;
   /** Total attempts per call, throttling and 5xx included (AWS_MAX_ATTEMPTS wins when set). */
   maxAttempts?: number;
+  /** Replaces the HTTP layer (tests that exercise the SDK's own retry and parsing). */
+  requestHandler?: unknown;
 }
 
 type ClientClass<T> = new (config: Record<string, unknown>) => T;
@@ -34,6 +36,7 @@ export class AwsClients {
       };
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
       if (this.settings.profile) config.profile = this.settings.profile;
+      if (this.settings.requestHandler) config.requestHandler = this.settings.requestHandler;
       if (this.settings.endpoint && !process.env.AWS_ENDPOINT_URL) config.endpoint = this.settings.endpoint;
       // Emulators serve buckets under the endpoint's path, not as virtual hosts.
       if (Client.name === "S3Client" && this.endpointOverridden) config.forcePathStyle = true;
