@@ -1,3 +1,4 @@
+import type { EngineEvent } from "../src/engine/events.js";
 import { topologicalOrder } from "../src/engine/executor.js";
 
 /**
@@ -74,4 +75,59 @@ export function coveredMs(intervals: [number, number][]): number {
     end = b;
   }
   return total;
+}
+
+export interface TimedEvent {
+  /** ms since the phase began. */
+  at: number;
+  event: EngineEvent;
+}
+
+export interface CallStamp {
+  command: string;
+  mutating: boolean;
+  /** Start and end of the call, ms since the phase began (the fake's latency is the call's duration). */
+  start: number;
+  end: number;
+}
+
+/**
+ * A CLI run as a graph of work items: the AWS calls made before the engine's first event (sts, the zones),
+ * then every finder of the observe sweep (independent of each other), a barrier, the resources of the apply or destroy
+ * graph with their stack dependencies, and the calls after the engine's last event (down's sweep for leftovers).
+ * A serial step weighs the time its calls were in flight; a resource its own measured start → done time.
+ */
+export function workItems(events: TimedEvent[], stamps: CallStamp[], graph: Map<string, string[]>): WorkItem[] {
+  const reads = new Map<string, { start?: number; done?: number }>();
+  const work = new Map<string, { start?: number; done?: number; elapsed?: number }>();
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { at, event: e } of events) {
+    if (e.kind === "note" || e.kind === "skipped") continue;
+    const table = e.action === "read" ? reads : work;
+    const entry: { start?: number; done?: number; elapsed?: number } = table.get(e.logicalId) ?? {};
+    if (e.kind === "start") entry.start = at;
+    else {
+      entry.done = at;
+      entry.elapsed = e.elapsedMs;
+    }
+    table.set(e.logicalId, entry);
+    first = Math.min(first, e.kind === "start" ? at : at - e.elapsedMs);
+    last = Math.max(last, at);
+  }
+  const setup = "(calls before the engine)";
+  const items: WorkItem[] = [{ id: setup, durationMs: coveredMs(stamps.filter((s) => s.start < first).map((s) => [s.start, s.end])), deps: [] }];
+  for (const [id, r] of reads) items.push({ id: `read ${id}`, durationMs: span(r), deps: [setup] });
+  const gate = reads.size ? "(plan ready)" : setup;
+  if (reads.size) items.push({ id: gate, durationMs: 0, deps: [...reads.keys()].map((id) => `read ${id}`) });
+  for (const [id, w] of work) {
+    items.push({ id, durationMs: w.start !== undefined ? span(w) : (w.elapsed ?? 0), deps: [gate, ...(graph.get(id) ?? []).filter((d) => work.has(d))] });
+  }
+  const ends = work.size ? [...work.keys()] : [gate];
+  items.push({ id: "(calls after the engine)", durationMs: coveredMs(stamps.filter((s) => s.start >= first && s.start > last).map((s) => [s.start, s.end])), deps: ends });
+  return items;
+}
+
+function span(t: { start?: number; done?: number }): number {
+  return t.start !== undefined && t.done !== undefined ? Math.max(0, t.done - t.start) : 0;
 }

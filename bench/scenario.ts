@@ -11,19 +11,17 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { z } from "zod";
 import { AwsClients } from "../src/aws/clients.js";
 import { main } from "../src/cli.js";
 import { loadConfig } from "../src/config/load.js";
-import { ConfigSchema } from "../src/config/schema.js";
-import type { EngineEvent } from "../src/engine/events.js";
 import { registry } from "../src/resources/index.js";
 import { REAL_AWS_WAITS, type ResourceContext, type WaitSettings } from "../src/resources/types.js";
 import { buildStack } from "../src/stack/index.js";
 import { dependenciesOf } from "../src/stack/model.js";
 import { memoryIo } from "../test/cli-harness.js";
 import { installFakeAws, type FakeAws } from "../test/fakes/index.js";
-import { coveredMs, criticalPath, type ChainLink, type WorkItem } from "./critical-path.js";
+import { toggleSets } from "./toggles.js";
+import { criticalPath, workItems, type CallStamp, type ChainLink, type TimedEvent } from "./critical-path.js";
 
 /** How long AWS really takes, in seconds (typical values in us-east-1); the fake gets these × factor. */
 export const REAL_PROVISIONING_SECONDS: Record<string, number> = {
@@ -35,34 +33,13 @@ export const REAL_PROVISIONING_SECONDS: Record<string, number> = {
   loadBalancer: 150, // application load balancer provisioning → active: 2–3 min
   loadBalancerDelete: 20,
   ecsSteady: 120, // a Fargate service reaching steady state (image pull, health checks)
+  ecsServiceDrain: 90, // DeleteService: DRAINING → INACTIVE (deregistration delay, tasks stopping)
+  ecsTask: 60, // a one-off Fargate task running to its end
+  iamPropagation: 10, // a new role cannot be assumed yet: 2–30 s
   eniDrain: 180, // network interfaces a deleted load balancer, database or task leaves behind: 2–20 min
 };
 
-/** Optional parts switched on when the schema has them; missing paths are skipped, so layers can land later. */
-const EXPLICIT_TOGGLES: [string, unknown][] = [
-  ["network.natGateway", true],
-  ["network.flowLogs.enabled", true],
-  ["services.worker.enabled", true],
-  ["database.enhancedMonitoringInterval", 60], // adds the enhanced-monitoring IAM role
-];
-/** Besides those: every boolean named `enabled`, and every boolean under these sections. */
-const TOGGLE_SECTIONS = ["monitoring"];
-
 export type Phase = "coldUp" | "noopUp" | "status" | "plan" | "down";
-
-export interface TimedEvent {
-  /** ms since the phase began. */
-  at: number;
-  event: EngineEvent;
-}
-
-export interface CallStamp {
-  command: string;
-  mutating: boolean;
-  /** Start and end of the call, ms since the phase began (the fake's latency is the call's duration). */
-  start: number;
-  end: number;
-}
 
 export interface PhaseResult {
   phase: Phase;
@@ -99,77 +76,6 @@ export interface ScenarioResult {
   baselineRssMb: number;
   phases: PhaseResult[];
   readsPerFinder: FinderReads[];
-}
-
-/** `--set` overrides for every optional part the current schema knows. */
-export function toggleSets(schema: z.ZodType = ConfigSchema): string[] {
-  const fields = new Map<string, string>();
-  const walk = (s: z.ZodType, at: string[]) => {
-    const inner = unwrap(s);
-    if (inner instanceof z.ZodObject) for (const [k, v] of Object.entries(inner.shape)) walk(v as z.ZodType, [...at, k]);
-    else fields.set(at.join("."), (inner._zod.def as { type: string }).type);
-  };
-  walk(schema, []);
-  const sets: string[] = [];
-  for (const [key, value] of EXPLICIT_TOGGLES) {
-    if (fields.get(key) === typeof value) sets.push(`${key}=${JSON.stringify(value)}`);
-  }
-  for (const [key, type] of fields) {
-    if (type !== "boolean" || sets.some((s) => s.startsWith(`${key}=`))) continue;
-    if (key.endsWith(".enabled") || TOGGLE_SECTIONS.includes(key.split(".")[0]!)) sets.push(`${key}=true`);
-  }
-  return sets;
-}
-
-function unwrap(s: z.ZodType): z.ZodType {
-  for (let i = 0; i < 20; i++) {
-    const def = s._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
-    if (def.innerType) s = def.innerType;
-    else if (def.type === "pipe" && def.in) s = def.in;
-    else break;
-  }
-  return s;
-}
-
-/**
- * The run as a graph for bench/critical-path.ts: the AWS calls made before the engine's first event (sts, the zones),
- * then every finder of the observe sweep (independent of each other), a barrier, the resources of the apply or destroy
- * graph with their stack dependencies, and the calls after the engine's last event (down's sweep for leftovers).
- * A serial step weighs the time its calls were in flight; a resource its own measured start → done time.
- */
-export function workItems(events: TimedEvent[], stamps: CallStamp[], graph: Map<string, string[]>): WorkItem[] {
-  const reads = new Map<string, { start?: number; done?: number }>();
-  const work = new Map<string, { start?: number; done?: number; elapsed?: number }>();
-  let first = Infinity;
-  let last = -Infinity;
-  for (const { at, event: e } of events) {
-    if (e.kind === "note" || e.kind === "skipped") continue;
-    const table = e.action === "read" ? reads : work;
-    const entry: { start?: number; done?: number; elapsed?: number } = table.get(e.logicalId) ?? {};
-    if (e.kind === "start") entry.start = at;
-    else {
-      entry.done = at;
-      entry.elapsed = e.elapsedMs;
-    }
-    table.set(e.logicalId, entry);
-    first = Math.min(first, e.kind === "start" ? at : at - e.elapsedMs);
-    last = Math.max(last, at);
-  }
-  const setup = "(calls before the engine)";
-  const items: WorkItem[] = [{ id: setup, durationMs: coveredMs(stamps.filter((s) => s.start < first).map((s) => [s.start, s.end])), deps: [] }];
-  for (const [id, r] of reads) items.push({ id: `read ${id}`, durationMs: span(r), deps: [setup] });
-  const gate = reads.size ? "(plan ready)" : setup;
-  if (reads.size) items.push({ id: gate, durationMs: 0, deps: [...reads.keys()].map((id) => `read ${id}`) });
-  for (const [id, w] of work) {
-    items.push({ id, durationMs: w.start !== undefined ? span(w) : (w.elapsed ?? 0), deps: [gate, ...(graph.get(id) ?? []).filter((d) => work.has(d))] });
-  }
-  const ends = work.size ? [...work.keys()] : [gate];
-  items.push({ id: "(calls after the engine)", durationMs: coveredMs(stamps.filter((s) => s.start > last).map((s) => [s.start, s.end])), deps: ends });
-  return items;
-}
-
-function span(t: { start?: number; done?: number }): number {
-  return t.start !== undefined && t.done !== undefined ? Math.max(0, t.done - t.start) : 0;
 }
 
 export function round(n: number, digits = 0): number {
@@ -256,7 +162,7 @@ class Scenario {
       phase,
       argv: ["platform", ...argv],
       exitCode,
-      ...(exitCode !== 0 ? { error: io.err().trim().split("\n")[0] || `exit ${exitCode}` } : {}),
+      ...(exitCode !== 0 ? { error: failureOf(events, io) } : {}),
       wallMs: round(wallMs),
       criticalPathMs: round(cp.totalMs),
       ratio: round(wallMs / Math.max(cp.totalMs, 1), 3),
@@ -318,6 +224,13 @@ class Scenario {
     this.aws.restore();
     rmSync(this.cwd, { recursive: true, force: true });
   }
+}
+
+/** Why a phase failed: the resources that failed, else the CLI's first error line. */
+function failureOf(events: TimedEvent[], io: { out(): string; err(): string }): string {
+  const failed = events.flatMap(({ event: e }) => (e.kind === "failed" ? [`${e.logicalId}: ${e.message}`] : []));
+  if (failed.length) return failed.join("; ");
+  return io.err().trim().split("\n")[0] || io.out().trim().split("\n").at(-1) || "no output";
 }
 
 function timeline(events: TimedEvent[]): PhaseResult["timeline"] {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { isVisibleError, UserError } from "./errors.js";
-import { CommandContext, type MainOptions } from "./commands/runtime.js";
+// Type-only: runtime.js pulls in zod and the config schema, which `platform --help` does not need (see bench/).
+import type { CommandContext, MainOptions } from "./commands/runtime.js";
 import { processIo, type Io } from "./ui/io.js";
 
 /**
@@ -29,7 +30,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
   const run = (load: () => Promise<(cc: CommandContext, ...args: any[]) => Promise<number>>) =>
     async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
-      const cc = CommandContext.of(io, main, command);
+      const cc = (await import("./commands/runtime.js")).CommandContext.of(io, main, command);
       const handler = await load();
       setExit(await handler(cc, ...args.slice(0, -2), args.at(-2)));
     };
@@ -151,6 +152,11 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .description("for each secret a service uses: does it exist, and may the service's execution role read it (IAM policy simulation)")
     .option("--service <name>", "only this service (api, ...)")
     .action(run(async () => (await import("./commands/troubleshoot/secrets-access.js")).secretsAccessCommand));
+  troubleshoot
+    .command("ecs-tasks")
+    .description("why do tasks stop? recent stopped tasks with exit codes, reasons and last log lines, service events, and a named diagnosis")
+    .option("--service <name>", "only this service (api, ...)")
+    .action(run(async () => (await import("./commands/troubleshoot/ecs-tasks.js")).ecsTasksCommand));
 
   return program;
 }

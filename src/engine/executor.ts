@@ -1,7 +1,10 @@
 /**
  * Runs a dependency graph with bounded parallelism: a task starts as soon as every task it depends on is done,
- * so slow work starts as early as its inputs allow. A failed task marks everything downstream as skipped; independent
- * work goes on. An aborted run starts nothing new and lets in-flight tasks finish.
+ * so slow work starts as early as its inputs allow. When more tasks are ready than there are free slots, the one with
+ * the longest chain of dependents behind it goes first (critical-path list scheduling): the VPC before a bucket's
+ * settings, so the subnets, the DB subnet group and the database start as early as their inputs allow instead of
+ * queueing behind leaves. A failed task marks everything downstream as skipped; independent work goes on. An aborted
+ * run starts nothing new and lets in-flight tasks finish.
  */
 export interface GraphTask {
   id: string;
@@ -28,6 +31,7 @@ export async function runGraph<T>(tasks: GraphTask[], work: (id: string) => Prom
   const dependents = new Map<string, string[]>();
   for (const [id, ds] of deps) for (const d of ds) dependents.set(d, [...(dependents.get(d) ?? []), id]);
 
+  const chain = chainLengths(deps, dependents);
   const outcomes = new Map<string, Outcome<T>>();
   const waiting = new Map([...deps].map(([id, ds]) => [id, ds.length]));
   const ready: string[] = tasks.filter((t) => waiting.get(t.id) === 0).map((t) => t.id);
@@ -58,7 +62,7 @@ export async function runGraph<T>(tasks: GraphTask[], work: (id: string) => Prom
         for (const id of ready.splice(0)) skip(id, "interrupted before it started");
       }
       while (running < options.concurrency && ready.length > 0) {
-        const id = ready.shift()!;
+        const id = takeLongestChain(ready, chain);
         if (outcomes.has(id)) continue;
         running += 1;
         work(id).then(
@@ -73,6 +77,28 @@ export async function runGraph<T>(tasks: GraphTask[], work: (id: string) => Prom
     };
     pump();
   });
+}
+
+/** For each task, how many tasks (itself included) the longest chain of its dependents holds. */
+function chainLengths(deps: Map<string, string[]>, dependents: Map<string, string[]>): Map<string, number> {
+  const lengths = new Map<string, number>();
+  const lengthOf = (id: string): number => {
+    let n = lengths.get(id);
+    if (n === undefined) {
+      n = 1 + Math.max(0, ...(dependents.get(id) ?? []).map(lengthOf));
+      lengths.set(id, n);
+    }
+    return n;
+  };
+  for (const id of deps.keys()) lengthOf(id);
+  return lengths;
+}
+
+/** Removes and returns the ready task with the longest chain of dependents; the earliest ready wins a tie. */
+function takeLongestChain(ready: string[], chain: Map<string, number>): string {
+  let best = 0;
+  for (let i = 1; i < ready.length; i++) if (chain.get(ready[i]!)! > chain.get(ready[best]!)!) best = i;
+  return ready.splice(best, 1)[0]!;
 }
 
 /** Throws with the cycle spelled out when the graph has one. */

@@ -15,6 +15,7 @@ import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
 import { AwsFailure } from "../errors.js";
 import { elbv2 } from "./elbv2-shared.js";
 import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
+import { unpushedImages } from "./ecs-images.js";
 import { describeStoppedTasks, recentlyStoppedTasks } from "./ecs-task-failures.js";
 import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { single } from "./find.js";
@@ -69,6 +70,8 @@ export interface EcsServiceAttrs {
   enableExecuteCommand: boolean;
   deployment: DeploymentSettings;
   tags: Record<string, string>;
+  /** Scaled to 0 because its images are not pushed yet (a new environment's empty repositories): the images. */
+  waitingForImages?: string[];
 }
 
 const KIND = "ECS service";
@@ -120,10 +123,17 @@ function toAttrs(s: Service): EcsServiceAttrs {
   };
 }
 
-/** The ACTIVE service; a DRAINING or INACTIVE one (deleted) is gone. */
+/**
+ * The ACTIVE service; a DRAINING or INACTIVE one (deleted) is gone. A service at 0 tasks whose repositories are still
+ * empty says so (waitingForImages), so that plan does not propose scaling it up before there is anything to run.
+ */
 export async function findService(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs | undefined> {
   const s = await describeService(ctx, cluster, name);
-  return s && s.status === "ACTIVE" ? toAttrs(s) : undefined;
+  if (!s || s.status !== "ACTIVE") return undefined;
+  const attrs = toAttrs(s);
+  if (attrs.desiredCount > 0) return attrs;
+  const waiting = (await unpushedImages(ctx, attrs.taskDefinitionArn)).filter((u) => u.state === "empty").map((u) => u.image);
+  return waiting.length ? { ...attrs, waitingForImages: waiting } : attrs;
 }
 
 async function readBack(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs> {
@@ -159,13 +169,15 @@ function diff(spec: EcsServiceSpec, actual: EcsServiceAttrs): Change[] {
   const placement = spec.assignPublicIp
     ? "no NAT gateway: tasks run in the public subnets with public IPs to reach ECR, Secrets Manager and CloudWatch Logs"
     : "tasks run in the private subnets without public IPs";
+  // Nothing to run yet (empty repositories): the count waits for the first push instead of showing as a change each run.
+  const waiting = Boolean(actual.waitingForImages?.length) && spec.taskDefinitionArn === actual.taskDefinitionArn;
   return [
     ...compareFields(desired(spec), actual, [
       { field: "cluster", action: "replace" },
       { field: "name", action: "replace" },
       { field: "launchType", action: "replace" },
       { field: "taskDefinitionArn", note: "rolling deployment; the circuit breaker rolls back if the new tasks fail" },
-      { field: "desiredCount" },
+      ...(waiting ? [] : [{ field: "desiredCount" as const }]),
       { field: "subnetIds", note: placement },
       { field: "securityGroupIds" },
       { field: "assignPublicIp", note: placement },
@@ -286,6 +298,27 @@ async function waitForInactive(ctx: ResourceContext, cluster: string, name: stri
 
 // ---- actions --------------------------------------------------------------------------------------------------------
 
+/**
+ * How many tasks the service can run now: the desired count, or 0 while its repositories are still empty (a new
+ * environment: `up` made them, CI has not pushed yet). A tag missing from a repository that has images is an error.
+ */
+async function runnableCount(ctx: ResourceContext, spec: EcsServiceSpec, logicalId: string, action: string): Promise<number> {
+  if (spec.desiredCount === 0) return 0;
+  const unpushed = await unpushedImages(ctx, spec.taskDefinitionArn);
+  const missing = unpushed.filter((u) => u.state === "missing");
+  if (missing.length) {
+    throw new AwsFailure(
+      `${action} ${KIND} (${spec.name})`,
+      "ImageNotFound",
+      `${missing.map((m) => m.image).join(", ")} ${missing.length > 1 ? "are" : "is"} not in ECR`,
+      "push the image (docker push <image>) or pass --image with a tag that exists, then run up again",
+    );
+  }
+  if (!unpushed.length) return spec.desiredCount;
+  ctx.note(logicalId, `no image pushed to ${unpushed.map((u) => u.repository).join(", ")} yet: the service runs 0 tasks; push ${unpushed.map((u) => u.image).join(", ")} and run up again`);
+  return 0;
+}
+
 const steadyTarget = (spec: EcsServiceSpec, logicalId: string): SteadyStateTarget => ({
   cluster: spec.cluster,
   service: spec.name,
@@ -339,8 +372,14 @@ async function createService(ctx: ResourceContext, spec: EcsServiceSpec, logical
 async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: EcsServiceAttrs, changes: Change[], logicalId: string): Promise<EcsServiceAttrs> {
   const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
   const input: UpdateServiceCommandInput = { cluster: actual.cluster, service: actual.name };
+  let target = spec;
+  if (fields.has("taskDefinitionArn") || fields.has("desiredCount")) {
+    target = { ...spec, desiredCount: await runnableCount(ctx, spec, logicalId, "updating") };
+    // Still nothing pushed: the service stays at its count until there is (plan keeps showing the pending count).
+    if (target.desiredCount === 0 && spec.desiredCount > 0) target = { ...target, desiredCount: actual.desiredCount };
+  }
   if (fields.has("taskDefinitionArn")) input.taskDefinition = spec.taskDefinitionArn;
-  if (fields.has("desiredCount")) input.desiredCount = spec.desiredCount;
+  if (target.desiredCount !== actual.desiredCount) input.desiredCount = target.desiredCount;
   if (["subnetIds", "securityGroupIds", "assignPublicIp"].some((f) => fields.has(f))) input.networkConfiguration = networkConfiguration(spec);
   if (fields.has("loadBalancers")) input.loadBalancers = spec.loadBalancers;
   if (fields.has("healthCheckGracePeriodSeconds")) input.healthCheckGracePeriodSeconds = spec.healthCheckGracePeriodSeconds;
@@ -352,7 +391,7 @@ async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: 
   }
   if (Object.keys(input).length > 2) {
     await retryWhileIamPropagates(ctx, () => ecs(ctx).send(new UpdateServiceCommand(input)));
-    await waitForSteadyState(ctx, steadyTarget(spec, logicalId));
+    await waitForSteadyState(ctx, steadyTarget(target, logicalId));
   }
   if (fields.has("tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
   return readBack(ctx, actual.cluster, actual.name);
@@ -383,8 +422,9 @@ export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
       if (!isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, spec.cluster, logicalId);
       return applyChanges(ctx, spec, existing, diff(spec, existing), logicalId);
     }
-    await createService(ctx, spec, logicalId);
-    await waitForSteadyState(ctx, steadyTarget(spec, logicalId));
+    const now = { ...spec, desiredCount: await runnableCount(ctx, spec, logicalId, "creating") };
+    await createService(ctx, now, logicalId);
+    await waitForSteadyState(ctx, steadyTarget(now, logicalId));
     return readBack(ctx, spec.cluster, spec.name);
   },
 

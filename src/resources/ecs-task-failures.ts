@@ -79,10 +79,16 @@ const clip = (line: string) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LI
 
 /** One line per task: "task 1a2b stopped: <reason>; api exited 1 (<reason>); last log lines of api/api/1a2b: "..." / "..."". */
 export function describeStoppedTasks(tasks: StoppedTask[]): string {
-  return tasks
-    .map((t) => {
-      const parts = [`task ${t.taskId} stopped: ${t.stoppedReason ?? t.stopCode ?? "no reason given"}`];
-      for (const c of t.containers) {
+  // Tasks of one failing deployment usually fail alike: each distinct failure is told once, with how many tasks had it.
+  const groups = new Map<string, StoppedTask[]>();
+  for (const t of tasks) {
+    const key = JSON.stringify([t.stoppedReason, t.stopCode, t.containers.map((c) => [c.name, c.exitCode, c.reason, c.lastLines])]);
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.values()]
+    .map(([t, ...alike]) => {
+      const parts = [`task ${t!.taskId}${alike.length ? ` (and ${alike.length} more alike)` : ""} stopped: ${t!.stoppedReason ?? t!.stopCode ?? "no reason given"}`];
+      for (const c of t!.containers) {
         if (c.exitCode !== undefined || c.reason) parts.push(`${c.name} ${c.exitCode !== undefined ? `exited ${c.exitCode}` : "did not run"}${c.reason ? ` (${c.reason})` : ""}`);
         if (c.lastLines.length) parts.push(`last log lines of ${c.logStream}: ${c.lastLines.map((l) => JSON.stringify(l)).join(" / ")}`);
       }

@@ -202,6 +202,7 @@ export async function checkDatabase(dc: DbContext): Promise<CheckResult> {
 
 async function rulesOf(ctx: ResourceContext, groupIds: string[]): Promise<SecurityGroupRule[]> {
   const rules: SecurityGroupRule[] = [];
+  if (!groupIds.length) return rules;
   for await (const page of paginateDescribeSecurityGroupRules({ client: ctx.aws.get(EC2Client) }, { Filters: [{ Name: "group-id", Values: groupIds }] })) {
     rules.push(...(page.SecurityGroupRules ?? []));
   }
@@ -283,31 +284,46 @@ export async function checkSecurityGroups(dc: DbContext): Promise<CheckResult> {
 // ---------------------------------------------------------------------------------------------------------------
 // 3. Network ACLs
 
-interface Flow {
-  acl: NetworkAcl;
-  egress: boolean;
-  peerCidr: string;
+/** The four legs of a PostgreSQL connection through stateless ACLs: the request and the replies, at each end. */
+const LEGS = [
+  { side: "db", egress: false, reply: false, what: "PostgreSQL into the database's subnets", likelihood: L.acl },
+  { side: "db", egress: true, reply: true, what: "replies from the database to the API's ephemeral ports", likelihood: L.aclReturn },
+  { side: "api", egress: true, reply: false, what: "PostgreSQL out of the API's subnets", likelihood: L.acl },
+  { side: "api", egress: false, reply: true, what: "replies into the API's subnets", likelihood: L.aclReturn },
+] as const;
+
+type Leg = (typeof LEGS)[number];
+
+/** One ACL's verdict on one leg, for every peer range it was asked about with the same outcome. */
+interface AclFinding {
+  acl: string;
+  leg: Leg;
   ports: PortRange;
-  what: string;
-  likelihood: number;
+  allowed: boolean;
+  peers: string[];
+  rules: string[];
+  /** Denied only: the first ports denied. */
+  denied?: PortRange;
 }
 
-function askAcl(state: StateDocument, flow: Flow, env: string): CheckResult {
-  const aclId = flow.acl.NetworkAclId!;
-  const decision = aclDecision(flow.acl.Entries ?? [], flow.egress, flow.peerCidr, flow.ports);
-  const dir = flow.egress ? `outbound to ${flow.peerCidr}` : `inbound from ${flow.peerCidr}`;
-  const line = `${named(state, aclId)} ${dir}: tcp ${formatPorts(flow.ports)} (${flow.what})`;
-  if (decision.allowed) return passed([`${line} allowed by rule ${decision.rule}`]);
-  const by = decision.rule === "*" ? "the final deny-all rule * (no allow rule matches)" : `deny rule ${decision.rule}`;
-  const arg = flow.egress ? "--egress" : "--ingress";
+function aclResult(state: StateDocument, f: AclFinding, env: string): CheckResult {
+  const dir = `${f.leg.egress ? "outbound to" : "inbound from"} ${f.peers.join(", ")}`;
+  const head = `${named(state, f.acl)}: ${f.leg.what}: ${dir} tcp ${formatPorts(f.ports)}`;
+  if (f.allowed) return passed([`${head} allowed (rule ${f.rules.join(", ")})`]);
+  const rule = f.rules[0]!;
+  const by = rule === "*" ? "the final deny-all rule * (no allow rule matches)" : `deny rule ${rule}`;
   return failed(
-    [`${line} denied by ${by}${decision.ports ? ` for ports ${formatPorts(decision.ports)}` : ""}`],
-    `network ACL ${aclId} denies ${flow.what} (${dir}, tcp ${formatPorts(flow.ports)})`,
-    `run 'platform up --env ${env}' to restore the ACL's entries, or add an allow entry numbered below ${decision.rule === "*" ? "32767" : decision.rule}: aws ec2 create-network-acl-entry --network-acl-id ${aclId} ${arg} --rule-number <n> --protocol tcp --port-range From=${flow.ports[0]},To=${flow.ports[1]} --cidr-block ${flow.peerCidr} --rule-action allow`,
-    flow.likelihood,
+    [`${head} denied by ${by}${f.denied ? ` for ports ${formatPorts(f.denied)}` : ""}`],
+    `network ACL ${f.acl} denies ${f.leg.what} (${dir}, tcp ${formatPorts(f.ports)})`,
+    `run 'platform up --env ${env}' to restore the ACL's entries, or add an allow entry numbered below ${rule === "*" ? "32767" : rule}${f.peers.length > 1 ? " for each of those ranges" : ""}: aws ec2 create-network-acl-entry --network-acl-id ${f.acl} ${f.leg.egress ? "--egress" : "--ingress"} --rule-number <n> --protocol tcp --port-range From=${f.ports[0]},To=${f.ports[1]} --cidr-block ${f.peers[0]} --rule-action allow`,
+    f.leg.likelihood,
   );
 }
 
+/**
+ * For every pair of an API subnet and a database subnet, the four legs through each end's ACL, evaluated per peer
+ * range and reported once per ACL, leg and outcome.
+ */
 export async function checkNetworkAcls(dc: DbContext): Promise<CheckResult> {
   const db = await needInstance(dc);
   if (isResult(db)) return db;
@@ -319,31 +335,27 @@ export async function checkNetworkAcls(dc: DbContext): Promise<CheckResult> {
   const all = [...new Set([...dbSubnets, ...api.subnets])];
   const out = await dc.ctx.aws.get(EC2Client).send(new DescribeNetworkAclsCommand({ Filters: [{ Name: "association.subnet-id", Values: all }] }));
   const aclOf = (subnetId: string) => (out.NetworkAcls ?? []).find((a) => a.Associations?.some((x) => x.SubnetId === subnetId));
-  const parts: CheckResult[] = [];
-  const seen = new Set<string>();
-  const env = dc.ctx.identity.environment;
-  const ask = (flow: Flow) => {
-    const key = `${flow.acl.NetworkAclId}|${flow.egress}|${flow.peerCidr}|${flow.ports.join("-")}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    parts.push(askAcl(dc.state, flow, env));
-  };
-  for (const d of dbSubnets) {
-    for (const a of api.subnets) {
-      const dbAcl = aclOf(d);
-      const apiAcl = aclOf(a);
-      const dbCidr = subnets.get(d)?.CidrBlock;
-      const apiCidr = subnets.get(a)?.CidrBlock;
-      if (!dbAcl || !apiAcl || !dbCidr || !apiCidr) {
-        parts.push(skipped(`subnet ${!dbCidr || !dbAcl ? d : a}: not found, or no network ACL is associated with it`));
-        continue;
+  const missing = all.filter((id) => !aclOf(id) || !subnets.get(id)?.CidrBlock);
+  const findings = new Map<string, AclFinding>();
+  for (const d of dbSubnets.filter((id) => !missing.includes(id))) {
+    for (const a of api.subnets.filter((id) => !missing.includes(id))) {
+      for (const leg of LEGS) {
+        const acl = aclOf(leg.side === "db" ? d : a)!;
+        const peer = subnets.get(leg.side === "db" ? a : d)!.CidrBlock!;
+        const ports: PortRange = leg.reply ? LINUX_EPHEMERAL : [port, port];
+        const decision = aclDecision(acl.Entries ?? [], leg.egress, peer, ports);
+        const key = `${acl.NetworkAclId}|${leg.what}|${decision.allowed ? "allowed" : decision.rule}`;
+        const f = findings.get(key) ?? { acl: acl.NetworkAclId!, leg, ports, allowed: decision.allowed, peers: [], rules: [], ...(decision.ports ? { denied: decision.ports } : {}) };
+        if (!f.peers.includes(peer)) f.peers.push(peer);
+        if (!f.rules.includes(String(decision.rule))) f.rules.push(String(decision.rule));
+        findings.set(key, f);
       }
-      ask({ acl: dbAcl, egress: false, peerCidr: apiCidr, ports: [port, port], what: `PostgreSQL into the database subnet ${d}`, likelihood: L.acl });
-      ask({ acl: dbAcl, egress: true, peerCidr: apiCidr, ports: LINUX_EPHEMERAL, what: `the database's replies to the API's ephemeral ports`, likelihood: L.aclReturn });
-      ask({ acl: apiAcl, egress: true, peerCidr: dbCidr, ports: [port, port], what: `PostgreSQL out of the API subnet ${a}`, likelihood: L.acl });
-      ask({ acl: apiAcl, egress: false, peerCidr: dbCidr, ports: LINUX_EPHEMERAL, what: `the database's replies into the API subnet ${a}`, likelihood: L.aclReturn });
     }
   }
+  const env = dc.ctx.identity.environment;
+  const parts = [...findings.values()].sort((x, y) => Number(x.allowed) - Number(y.allowed)).map((f) => aclResult(dc.state, f, env));
+  if (missing.length) parts.unshift(skipped(`subnets ${missing.join(", ")}: not found, or no network ACL is associated with them`));
+  if (api.source === "state") parts.push(passed(["the API service is not deployed: checked from the private subnets, where the network layer puts it"]));
   return combine(parts);
 }
 

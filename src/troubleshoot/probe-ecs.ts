@@ -1,10 +1,8 @@
-import { GetLogEventsCommand, CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   type CapacityProviderStrategyItem,
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeTasksCommand,
-  ECSClient,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
@@ -12,6 +10,8 @@ import {
   waitUntilTasksStopped,
 } from "@aws-sdk/client-ecs";
 import { errorCode, orUndefined } from "../aws/errors.js";
+import { ecs, ecsTagList } from "../resources/ecs-shared.js";
+import { lastLogLines, taskIdOf } from "../resources/ecs-task-failures.js";
 import { type ResourceContext, waiterOptions } from "../resources/types.js";
 
 /**
@@ -25,6 +25,8 @@ export const PROBE_CONTAINER = "probe";
 export const PROBE_STREAM_PREFIX = "db-probe";
 /** Real-world seconds a probe may take: Fargate provisioning and the image pull take most of it. */
 export const DEFAULT_PROBE_BUDGET_SECONDS = 300;
+/** Lines of the probe's output read back (nc prints one or two). */
+const OUTPUT_LINES = 20;
 /** `nc -w`: how long the connection attempt waits. */
 const CONNECT_TIMEOUT_SECONDS = 5;
 /** ECS `startedBy` (≤ 36 characters): marks the task as ours in the console and in ListTasks. */
@@ -58,9 +60,6 @@ export interface ProbeOutcome {
   failure?: { kind: ProbeFailureKind; cause: string; fix: string };
 }
 
-const ecs = (ctx: ResourceContext) => ctx.aws.get(ECSClient);
-
-export const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf("/") + 1);
 
 async function registerProbe(ctx: ResourceContext, input: EcsProbeInput): Promise<string> {
   const out = await ecs(ctx).send(
@@ -87,8 +86,7 @@ async function registerProbe(ctx: ResourceContext, input: EcsProbeInput): Promis
             : {}),
         },
       ],
-      // ECS spells tag fields in lower case.
-      tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })),
+      tags: ecsTagList(input.tags),
     }),
   );
   return out.taskDefinition!.taskDefinitionArn!;
@@ -98,7 +96,9 @@ async function registerProbe(ctx: ResourceContext, input: EcsProbeInput): Promis
 async function cleanUp(ctx: ResourceContext, taskDefinitionArn: string, evidence: string[]): Promise<void> {
   try {
     await ecs(ctx).send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
-    await ecs(ctx).send(new DeleteTaskDefinitionsCommand({ taskDefinitions: [taskDefinitionArn] }));
+    const out = await ecs(ctx).send(new DeleteTaskDefinitionsCommand({ taskDefinitions: [taskDefinitionArn] }));
+    const failure = out.failures?.[0];
+    if (failure) evidence.push(`the probe's task definition ${taskDefinitionArn} is deregistered but not deleted (${failure.reason ?? "no reason given"})`);
   } catch (err) {
     evidence.push(`could not remove the probe's task definition ${taskDefinitionArn} (${errorCode(err) ?? (err as Error).message}); deregister it by hand`);
   }
@@ -138,16 +138,6 @@ async function waitOrStop(ctx: ResourceContext, input: EcsProbeInput, taskArn: s
     await ecs(ctx).send(new StopTaskCommand({ cluster: input.cluster, task: taskArn, reason: `platform troubleshoot: the probe ran past its ${input.budgetSeconds} s budget` }));
     return true;
   }
-}
-
-/** The container's output lines from CloudWatch Logs (stream <prefix>/<container>/<task id>); empty when there are none. */
-export async function probeLogLines(ctx: ResourceContext, logGroup: string, taskArn: string): Promise<string[]> {
-  const out = await orUndefined(
-    ctx.aws.get(CloudWatchLogsClient).send(
-      new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `${PROBE_STREAM_PREFIX}/${PROBE_CONTAINER}/${taskIdOf(taskArn)}`, startFromHead: true, limit: 50 }),
-    ),
-  );
-  return (out?.events ?? []).map((e) => (e.message ?? "").trimEnd()).filter(Boolean);
 }
 
 /** What went wrong, from how the task ended and what nc printed (busybox and netcat-openbsd wordings). */
@@ -224,7 +214,7 @@ export async function runEcsProbe(ctx: ResourceContext, input: EcsProbeInput): P
     }
     const stoppedByUs = await waitOrStop(ctx, input, task.taskArn!);
     const final = await describeTask(ctx, input.cluster, task.taskArn!);
-    const lines = input.logGroup && input.executionRoleArn ? await probeLogLines(ctx, input.logGroup, task.taskArn!) : [];
+    const lines = input.logGroup && input.executionRoleArn ? await lastLogLines(ctx, input.logGroup, `${PROBE_STREAM_PREFIX}/${PROBE_CONTAINER}/${taskIdOf(task.taskArn!)}`, OUTPUT_LINES) : [];
     evidence.push(...taskEvidence(final, stoppedByUs));
     if (input.logGroup && input.executionRoleArn) evidence.push(...(lines.length ? lines.map((l) => `output: ${l}`) : [`no output in ${input.logGroup}`]));
     else evidence.push("output not captured: the API's task definition has no awslogs log group or execution role");

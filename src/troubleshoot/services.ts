@@ -2,11 +2,11 @@ import {
   type ContainerDefinition,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  ECSClient,
   type Service,
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import { hasCode, orUndefined } from "../aws/errors.js";
+import { ecs } from "../resources/ecs-shared.js";
 import type { ResourceContext } from "../resources/types.js";
 import type { StateDocument } from "../state/document.js";
 import { recorded } from "./checks.js";
@@ -60,8 +60,6 @@ export interface TaskDefinitionView {
   taskRoleArn?: string;
   containers: ContainerView[];
 }
-
-const ecs = (ctx: ResourceContext) => ctx.aws.get(ECSClient);
 
 /** "arn:aws:ecs:<region>:<account>:service/<cluster>/<name>" → cluster and name (the old format has no cluster). */
 export function parseServiceArn(arn: string): { cluster?: string; serviceName: string } | undefined {

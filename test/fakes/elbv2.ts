@@ -73,14 +73,28 @@ export interface FakeListener {
   tags: Tags;
 }
 
+/** A listener rule (CreateRule): path conditions and one forward action. */
+export interface FakeRule {
+  RuleArn: string;
+  ListenerArn: string;
+  Priority: number;
+  Conditions: { Field: string; Values: string[]; PathPatternConfig?: { Values: string[] } }[];
+  Actions: Action[];
+  tags: Tags;
+}
+
 export interface Elbv2State {
   loadBalancers: Map<string, FakeLoadBalancer>;
   targetGroups: Map<string, FakeTargetGroup>;
   listeners: Map<string, FakeListener>;
+  /** Listener rules by ARN. */
+  rules?: Map<string, FakeRule>;
+  /** DescribeTargetHealth's answer by target group ARN: the ECS fake registers its tasks here. */
+  targetHealth?: Map<string, any[]>;
 }
 
 export function newElbv2State(): Elbv2State {
-  return { loadBalancers: new Map(), targetGroups: new Map(), listeners: new Map() };
+  return { loadBalancers: new Map(), targetGroups: new Map(), listeners: new Map(), rules: new Map(), targetHealth: new Map() };
 }
 
 /** The model to install, its state, and what it lists to the tagging fake; the object is itself the model. */
@@ -144,6 +158,8 @@ function validateTags(list: { Key?: string; Value?: string }[] | undefined, exis
 export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State = newElbv2State()): Elbv2Fake {
   const arn = (resource: string) => `arn:aws:elasticloadbalancing:${cloud.region}:${cloud.accountId}:${resource}`;
   const hex = () => cloud.id("x").slice(-16);
+  const rules: Map<string, FakeRule> = (state.rules ??= new Map());
+  const targetHealth: Map<string, any[]> = (state.targetHealth ??= new Map());
   /** Network interfaces of deleted load balancers and when they go: { eni ids, cloud time }. */
   const draining: { enis: string[]; at: number }[] = [];
 
@@ -259,6 +275,7 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
     if (resourceArn.includes(":loadbalancer/")) return lbByArn(resourceArn, true);
     if (resourceArn.includes(":targetgroup/")) return tgByArn(resourceArn);
     if (resourceArn.includes(":listener/")) return listenerByArn(resourceArn);
+    if (resourceArn.includes(":listener-rule/")) return ruleByArn(resourceArn);
     throw validation(`'${resourceArn}' is not a valid resource ARN`);
   };
 
@@ -278,7 +295,17 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
   });
 
   const lbArnsOf = (tg: FakeTargetGroup) =>
-    [...new Set([...state.listeners.values()].filter((l) => l.DefaultActions.some((a) => forwardsTo(a, tg.TargetGroupArn))).map((l) => l.LoadBalancerArn))];
+    [
+      ...new Set([
+        ...[...state.listeners.values()].filter((l) => l.DefaultActions.some((a) => forwardsTo(a, tg.TargetGroupArn))).map((l) => l.LoadBalancerArn),
+        ...[...rules.values()].filter((r) => r.Actions.some((a) => forwardsTo(a, tg.TargetGroupArn))).flatMap((r) => state.listeners.get(r.ListenerArn)?.LoadBalancerArn ?? []),
+      ]),
+    ];
+  const ruleByArn = (ruleArn: string): FakeRule => {
+    const r = rules.get(ruleArn);
+    if (!r) throw fail("RuleNotFoundException", `One or more rules not found`);
+    return r;
+  };
 
   const describeTg = (tg: FakeTargetGroup) => {
     const { attributes: _a, tags: _t, ...shape } = tg;
@@ -380,7 +407,28 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
 
   const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-  const deleteListener = (l: FakeListener) => state.listeners.delete(l.ListenerArn);
+  const deleteListener = (l: FakeListener) => {
+    for (const r of [...rules.values()]) if (r.ListenerArn === l.ListenerArn) rules.delete(r.RuleArn);
+    state.listeners.delete(l.ListenerArn);
+  };
+
+  /** Path-pattern conditions (the only field modelled), as DescribeRules returns them: Values and PathPatternConfig both. */
+  const ruleConditions = (conditions: any[] | undefined) => {
+    if (!conditions?.length) throw validation("A rule must have at least one condition");
+    const out = conditions.map((c) => {
+      if (c.Field !== "path-pattern") throw new Error(`fake elbv2: condition field ${c.Field} is not modelled`);
+      const values: string[] = c.PathPatternConfig?.Values ?? c.Values ?? [];
+      if (!values.length || values.some((v) => !v || v.length > 128)) throw validation("Path patterns must be 1 to 128 characters");
+      return { Field: "path-pattern", Values: [...values], PathPatternConfig: { Values: [...values] } };
+    });
+    if (out.reduce((n, c) => n + c.Values.length, 0) > 5) throw validation("A rule can have at most 5 condition values");
+    return out;
+  };
+  const checkPriority = (listenerArn: string, priority: unknown, except?: string) => {
+    if (!Number.isInteger(priority) || (priority as number) < 1 || (priority as number) > 50000) throw validation("Priority must be between 1 and 50000");
+    if ([...rules.values()].some((r) => r.ListenerArn === listenerArn && r.Priority === priority && r.RuleArn !== except)) throw fail("PriorityInUseException", `Priority '${priority}' is currently in use`);
+  };
+  const describeRule = (r: FakeRule) => ({ RuleArn: r.RuleArn, Priority: String(r.Priority), Conditions: structuredClone(r.Conditions), Actions: structuredClone(r.Actions), IsDefault: false });
 
   const handlers: Record<string, (input: any) => unknown> = {
     // ---- load balancers ----
@@ -568,7 +616,10 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
     },
     DeleteTargetGroup: (input) => {
       const tg = tgByArn(input.TargetGroupArn);
-      if ([...state.listeners.values()].some((l) => l.DefaultActions.some((a) => forwardsTo(a, tg.TargetGroupArn)))) {
+      if (
+        [...state.listeners.values()].some((l) => l.DefaultActions.some((a) => forwardsTo(a, tg.TargetGroupArn))) ||
+        [...rules.values()].some((r) => r.Actions.some((a) => forwardsTo(a, tg.TargetGroupArn)))
+      ) {
         throw fail("ResourceInUseException", `Target group '${tg.TargetGroupArn}' is currently in use by a listener or a rule`);
       }
       state.targetGroups.delete(tg.TargetGroupArn);
@@ -576,7 +627,7 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
     },
     DescribeTargetHealth: (input) => {
       tgByArn(input.TargetGroupArn);
-      return { TargetHealthDescriptions: [] };
+      return { TargetHealthDescriptions: structuredClone(targetHealth.get(input.TargetGroupArn) ?? []) };
     },
 
     // ---- listeners ----
@@ -634,6 +685,52 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
       return {};
     },
 
+    // ---- listener rules ----
+    CreateRule: (input) => {
+      settle();
+      const l = listenerByArn(input.ListenerArn);
+      checkPriority(l.ListenerArn, input.Priority);
+      const rule: FakeRule = {
+        RuleArn: `${l.ListenerArn.replace(":listener/", ":listener-rule/")}/${hex()}`,
+        ListenerArn: l.ListenerArn,
+        Priority: input.Priority,
+        Conditions: ruleConditions(input.Conditions),
+        Actions: expandActions(lbByArn(l.LoadBalancerArn), input.Actions),
+        tags: validateTags(input.Tags),
+      };
+      rules.set(rule.RuleArn, rule);
+      return { Rules: [describeRule(rule)] };
+    },
+    DescribeRules: (input) => {
+      settle();
+      if (input.ListenerArn && input.RuleArns?.length) throw validation("Listener ARN and rule ARNs cannot be specified at the same time");
+      if (input.RuleArns?.length) return { Rules: input.RuleArns.map((a: string) => describeRule(ruleByArn(a))) };
+      const l = listenerByArn(input.ListenerArn);
+      const own = [...rules.values()].filter((r) => r.ListenerArn === l.ListenerArn).sort((a, b) => a.Priority - b.Priority).map(describeRule);
+      return { Rules: [...own, { RuleArn: `${l.ListenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", Conditions: [], Actions: structuredClone(l.DefaultActions), IsDefault: true }] };
+    },
+    ModifyRule: (input) => {
+      settle();
+      const r = ruleByArn(input.RuleArn);
+      const lb = lbByArn(state.listeners.get(r.ListenerArn)!.LoadBalancerArn);
+      if (input.Conditions) r.Conditions = ruleConditions(input.Conditions);
+      if (input.Actions) r.Actions = expandActions(lb, input.Actions);
+      return { Rules: [describeRule(r)] };
+    },
+    SetRulePriorities: (input) => {
+      for (const p of input.RulePriorities ?? []) {
+        const r = ruleByArn(p.RuleArn);
+        checkPriority(r.ListenerArn, p.Priority, r.RuleArn);
+        r.Priority = p.Priority;
+      }
+      return { Rules: (input.RulePriorities ?? []).map((p: any) => describeRule(ruleByArn(p.RuleArn))) };
+    },
+    DeleteRule: (input) => {
+      ruleByArn(input.RuleArn);
+      rules.delete(input.RuleArn);
+      return {};
+    },
+
     // ---- tags ----
     DescribeTags: (input) => {
       settle();
@@ -664,6 +761,7 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
     () => liveLbs().map((lb) => ({ arn: lb.LoadBalancerArn, tags: { ...lb.tags } })),
     () => [...state.targetGroups.values()].map((tg) => ({ arn: tg.TargetGroupArn, tags: { ...tg.tags } })),
     () => [...state.listeners.values()].map((l) => ({ arn: l.ListenerArn, tags: { ...l.tags } })),
+    () => [...rules.values()].map((r) => ({ arn: r.RuleArn, tags: { ...r.tags } })),
   ];
   return { ...model, model, state, taggingSources };
 }

@@ -1,6 +1,7 @@
 import { FakeCloud, type FakeTimings, type ServiceModel } from "./cloud.js";
 import { ec2Model, newEc2State, type Ec2State } from "./ec2.js";
 import { ecrModel } from "./ecr.js";
+import { ecsModel } from "./ecs.js";
 import { registerRoutingFake } from "./ec2-routing.js";
 import { registerSecurityFake } from "./ec2-security.js";
 import { elbv2Model } from "./elbv2.js";
@@ -28,6 +29,7 @@ export interface FakeAws {
   secretsmanager: ReturnType<typeof secretsManagerModel>["state"];
   elbv2: ReturnType<typeof elbv2Model>["state"];
   rds: RdsState;
+  ecs: ReturnType<typeof ecsModel>["state"];
   restore(): void;
 }
 
@@ -49,9 +51,11 @@ export function installFakeAws(timings?: FakeTimings): FakeAws {
   models.push(ecr.model);
   const rds = rdsModel(cloud, ec2);
   models.push(rds.model);
-  models.push(taggingModel(cloud, [bucketTaggingSource(s3), ...ecr.taggingSources, ...ec2TaggingSources(cloud, ec2), ...iam.taggingSources, ...logs.taggingSources, ...secretsmanager.taggingSources, ...elbv2.taggingSources, ...rds.taggingSources]));
+  const ecs = ecsModel(cloud, { ec2, elbv2: elbv2.state, logs: logs.state, ecr: ecr.state, iam: iam.state });
+  models.push(ecs.model);
+  models.push(taggingModel(cloud, [bucketTaggingSource(s3), ...ecr.taggingSources, ...ec2TaggingSources(cloud, ec2), ...iam.taggingSources, ...logs.taggingSources, ...secretsmanager.taggingSources, ...elbv2.taggingSources, ...rds.taggingSources, ...ecs.taggingSources]));
   cloud.install(models);
-  return { cloud, ec2, s3, ecr: ecr.state, iam: iam.state, logs: logs.state, secretsmanager: secretsmanager.state, elbv2: elbv2.state, rds: rds.state, restore: () => cloud.restore() };
+  return { cloud, ec2, s3, ecr: ecr.state, iam: iam.state, logs: logs.state, secretsmanager: secretsmanager.state, elbv2: elbv2.state, rds: rds.state, ecs: ecs.state, restore: () => cloud.restore() };
 }
 
 const EC2_KINDS: [keyof Ec2State, string, string][] = [

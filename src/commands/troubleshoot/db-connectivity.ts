@@ -5,7 +5,7 @@ import { report, runChecks } from "../../troubleshoot/checks.js";
 import { DB_CONNECTIVITY_CHECKS, dbFacts, type DbConnectivityOptions, type ProbeKind } from "../../troubleshoot/db-connectivity.js";
 import { renderCheck } from "../../ui/checklist.js";
 import { openEnvironment, type CommandContext } from "../runtime.js";
-import { printReport } from "./output.js";
+import { printReport } from "./shared.js";
 
 export interface DbConnectivityFlags {
   probe?: string;

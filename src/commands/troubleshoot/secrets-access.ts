@@ -1,10 +1,8 @@
-import { UserError } from "../../errors.js";
 import { report, runChecks } from "../../troubleshoot/checks.js";
 import { secretsAccessChecks, type SecretsContext } from "../../troubleshoot/secrets-access.js";
-import { recordedServices } from "../../troubleshoot/services.js";
 import { renderCheck } from "../../ui/checklist.js";
 import { openEnvironment, type CommandContext } from "../runtime.js";
-import { printReport } from "./output.js";
+import { assertKnownService, printReport } from "./shared.js";
 
 export interface SecretsAccessFlags {
   service?: string;
@@ -18,12 +16,7 @@ export async function secretsAccessCommand(cc: CommandContext, flags: SecretsAcc
   const env = await openEnvironment(cc, { command: "troubleshoot secrets-access", lock: false });
   try {
     const state = env.store.document;
-    if (flags.service !== undefined) {
-      const known = recordedServices(state).map((s) => s.name);
-      if (!known.includes(flags.service)) {
-        throw new UserError(`--service ${flags.service}: ${known.length ? `no such service in ${env.config.environment} (services: ${known.join(", ")})` : `${env.config.environment} has no ECS services deployed yet`}`);
-      }
-    }
+    assertKnownService(state, env.config.environment, flags.service);
     const sc: SecretsContext = { ctx: env.ctx, state, ...(flags.service ? { service: flags.service } : {}) };
     const { checks, notes } = await secretsAccessChecks(sc);
     cc.say(`Secrets access of ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId})`);

@@ -1,0 +1,94 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { mockClient } from "aws-sdk-client-mock";
+import {
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  ElasticLoadBalancingV2Client,
+  ElasticLoadBalancingV2ServiceException,
+  ModifyRuleCommand,
+  type Rule,
+  SetRulePrioritiesCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { listenerArnOfRule, listenerRule, type ListenerRuleAttrs } from "../../src/resources/listener-rule.js";
+import { testContext, testTags } from "../helpers.js";
+
+const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+const elbError = (name: string) => new ElasticLoadBalancingV2ServiceException({ name, message: name, $fault: "client", $metadata: {} });
+const ID = "compute.listener-rule.grafana";
+const tags = testTags(ID);
+const LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/clinical-platform-dev-alb/50dc6c495c0c9188/f2f7dc8efc522ab2";
+const RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/clinical-platform-dev-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+const TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/clinical-platform-dev-graf/0123456789abcdef";
+const spec = { listenerArn: LISTENER, priority: 10, pathPatterns: ["/grafana*"], targetGroupArn: TG, tags };
+const attrs: ListenerRuleAttrs = { arn: RULE, ...spec };
+
+const rule = (over: Partial<Rule> = {}): Rule => ({
+  RuleArn: RULE,
+  Priority: "10",
+  Conditions: [{ Field: "path-pattern", Values: ["/grafana*"], PathPatternConfig: { Values: ["/grafana*"] } }],
+  Actions: [{ Type: "forward", Order: 1, TargetGroupArn: TG, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG, Weight: 1 }] } }],
+  IsDefault: false,
+  ...over,
+});
+const tagged = (t: Record<string, string> = tags) => ({ TagDescriptions: [{ ResourceArn: RULE, Tags: Object.entries(t).map(([Key, Value]) => ({ Key, Value })) }] });
+
+beforeEach(() => elbv2.reset());
+
+describe("elbv2:listener-rule", () => {
+  it("names its listener from its own ARN", () => {
+    expect(listenerArnOfRule(RULE)).toBe(LISTENER);
+  });
+
+  it("creates a path rule forwarding to its target group, tagged, and reads it back", async () => {
+    elbv2.on(CreateRuleCommand).resolves({ Rules: [rule()] });
+    elbv2.on(DescribeRulesCommand, { RuleArns: [RULE] }).resolves({ Rules: [rule()] });
+    elbv2.on(DescribeTagsCommand).resolves(tagged());
+    await expect(listenerRule.create(testContext(), spec, { logicalId: ID })).resolves.toEqual(attrs);
+    expect(elbv2).toHaveReceivedCommandWith(CreateRuleCommand, {
+      ListenerArn: LISTENER,
+      Priority: 10,
+      Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/grafana*"] } }],
+      Actions: [{ Type: "forward", TargetGroupArn: TG }],
+      Tags: expect.arrayContaining([{ Key: "platform:logical-id", Value: ID }]),
+    });
+  });
+
+  it("adopts its own rule at a priority already in use, and refuses anyone else's", async () => {
+    elbv2.on(CreateRuleCommand).rejects(elbError("PriorityInUseException"));
+    elbv2.on(DescribeRulesCommand, { ListenerArn: LISTENER }).resolves({ Rules: [rule(), { RuleArn: `${RULE}x`, Priority: "default", IsDefault: true }] });
+    elbv2.on(DescribeRulesCommand, { RuleArns: [RULE] }).resolves({ Rules: [rule()] });
+    elbv2.on(DescribeTagsCommand).resolves(tagged());
+    await expect(listenerRule.create(testContext(), spec, { logicalId: ID })).resolves.toEqual(attrs);
+
+    elbv2.on(DescribeTagsCommand).resolves(tagged({ Project: "other" }));
+    await expect(listenerRule.create(testContext(), spec, { logicalId: ID })).rejects.toThrow(/PriorityInUse: listener .* already has a rule at priority 10 that is not tagged/);
+  });
+
+  it("changes the path or target group with ModifyRule and the priority with SetRulePriorities", async () => {
+    elbv2.on(ModifyRuleCommand).resolves({});
+    elbv2.on(SetRulePrioritiesCommand).resolves({});
+    elbv2.on(DescribeRulesCommand).resolves({ Rules: [rule()] });
+    elbv2.on(DescribeTagsCommand).resolves(tagged());
+    const want = { ...spec, priority: 15, pathPatterns: ["/grafana", "/grafana/*"] };
+    const changes = listenerRule.diff(want, attrs);
+    expect(changes.map((c) => c.field)).toEqual(["priority", "pathPatterns"]);
+    await listenerRule.update!(testContext(), want, attrs, changes);
+    expect(elbv2).toHaveReceivedCommandWith(ModifyRuleCommand, { RuleArn: RULE, Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/grafana", "/grafana/*"] } }] });
+    expect(elbv2).toHaveReceivedCommandWith(SetRulePrioritiesCommand, { RulePriorities: [{ RuleArn: RULE, Priority: 15 }] });
+  });
+
+  it("finds nothing once the rule is gone, and deleting a gone rule succeeds", async () => {
+    elbv2.on(DescribeRulesCommand).rejects(elbError("RuleNotFoundException"));
+    await expect(listenerRule.find(testContext(), { logicalId: ID, recorded: { ...attrs, listenerArn: undefined as never } })).resolves.toBeUndefined();
+    elbv2.on(DeleteRuleCommand).rejects(elbError("RuleNotFoundException"));
+    await expect(listenerRule.destroy(testContext(), attrs)).resolves.toBeUndefined();
+    expect(elbv2).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: RULE });
+  });
+
+  it("refuses more than five patterns before calling AWS", async () => {
+    await expect(listenerRule.create(testContext(), { ...spec, pathPatterns: ["/a", "/b", "/c", "/d", "/e", "/f"] }, { logicalId: ID })).rejects.toThrow(/1 to 5 path patterns/);
+    expect(elbv2).not.toHaveReceivedCommand(CreateRuleCommand);
+  });
+});
