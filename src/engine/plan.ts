@@ -38,7 +38,7 @@ export interface Plan {
  * to about one (measured by `npm run bench`), stays under the SDK's 50 sockets per client, and inside EC2's burst of
  * 100 describe calls (throttling beyond that is retried by the SDK).
  */
-export const READS_PER_SLOT = 4;
+export const READS_PER_SLOT = 1;
 
 export interface PlanOptions {
   /** Resources worked on at once (--concurrency); the observe sweep reads READS_PER_SLOT times as many. */

@@ -1,7 +1,6 @@
 import { ECRClient, paginateListImages } from "@aws-sdk/client-ecr";
-import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { hasCode } from "../aws/errors.js";
-import { ecs } from "./ecs-shared.js";
+import { findTaskDefinition } from "./ecs-task-definition.js";
 import type { ResourceContext } from "./types.js";
 
 /**
@@ -41,10 +40,10 @@ async function imageState(ctx: ResourceContext, image: string): Promise<Unpushed
   return { image, repository: ref.repository, state: count === 0 ? "empty" : "missing" };
 }
 
-/** The revision's ECR images that are not in their repositories. */
+/** The revision's ECR images that are not in their repositories (none when the revision itself is gone). */
 export async function unpushedImages(ctx: ResourceContext, taskDefinitionArn: string): Promise<UnpushedImage[]> {
-  const out = await ecs(ctx).send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
-  const images = [...new Set((out.taskDefinition?.containerDefinitions ?? []).map((c) => c.image!).filter(Boolean))];
+  const td = await findTaskDefinition(ctx, taskDefinitionArn);
+  const images = [...new Set((td?.containerDefinitions ?? []).map((c) => c.image).filter(Boolean))];
   const states = await Promise.all(images.map((i) => imageState(ctx, i)));
   return states.filter((s): s is UnpushedImage => s !== undefined);
 }

@@ -132,7 +132,9 @@ export async function findService(ctx: ResourceContext, cluster: string, name: s
   if (!s || s.status !== "ACTIVE") return undefined;
   const attrs = toAttrs(s);
   if (attrs.desiredCount > 0) return attrs;
-  const waiting = (await unpushedImages(ctx, attrs.taskDefinitionArn)).filter((u) => u.state === "empty").map((u) => u.image);
+  // Best effort: a finder must not fail (plan, status, down) because ECR could not be read.
+  const unpushed = await unpushedImages(ctx, attrs.taskDefinitionArn).catch(() => []);
+  const waiting = unpushed.filter((u) => u.state === "empty").map((u) => u.image);
   return waiting.length ? { ...attrs, waitingForImages: waiting } : attrs;
 }
 
@@ -375,7 +377,7 @@ async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: 
   let target = spec;
   if (fields.has("taskDefinitionArn") || fields.has("desiredCount")) {
     target = { ...spec, desiredCount: await runnableCount(ctx, spec, logicalId, "updating") };
-    // Still nothing pushed: the service stays at its count until there is (plan keeps showing the pending count).
+    // Still nothing pushed: the service keeps its count (0) until there is something to run (find then reports waitingForImages).
     if (target.desiredCount === 0 && spec.desiredCount > 0) target = { ...target, desiredCount: actual.desiredCount };
   }
   if (fields.has("taskDefinitionArn")) input.taskDefinition = spec.taskDefinitionArn;

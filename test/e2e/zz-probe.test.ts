@@ -1,0 +1,25 @@
+import { it } from "vitest";
+import { installFakeAws } from "../fakes/index.js";
+import { runCli, tempProject } from "../cli-harness.js";
+it("probe", async () => {
+  const aws = installFakeAws();
+  const cwd = tempProject();
+  let t = Date.now();
+  const up = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
+  console.log("up", up.code, Date.now() - t, "mutating", aws.cloud.mutatingCalls().length, "total", aws.cloud.calls.length, up.stderr);
+  const counts: Record<string, number> = {};
+  for (const c of aws.cloud.mutatingCalls()) counts[c.command] = (counts[c.command] ?? 0) + 1;
+  console.log(JSON.stringify(counts));
+  aws.cloud.calls.length = 0;
+  t = Date.now();
+  const up2 = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
+  console.log("up2", up2.code, Date.now() - t, aws.cloud.calls.length);
+  aws.cloud.calls.length = 0;
+  t = Date.now();
+  const down = await runCli(cwd, ["down", "--env", "dev", "--yes", "--delete-data", "--skip-final-snapshot", "--force-delete-secrets"]);
+  console.log("down", down.code, Date.now() - t, "mutating", aws.cloud.mutatingCalls().length, "total", aws.cloud.calls.length, down.stderr, down.stdout.slice(-2000));
+  const dc: Record<string, number> = {};
+  for (const c of aws.cloud.mutatingCalls()) dc[c.command] = (dc[c.command] ?? 0) + 1;
+  console.log(JSON.stringify(dc));
+  aws.restore();
+}, 60000);
