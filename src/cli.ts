@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { isVisibleError, UserError } from "./errors.js";
 // Type-only: runtime.js pulls in zod and the config schema, which `platform --help` does not need (see bench/).
-import { CommandContext, type MainOptions } from "./commands/runtime.js";
+import type { CommandContext, MainOptions } from "./commands/runtime.js";
 import { processIo, type Io } from "./ui/io.js";
 
 /**
@@ -30,7 +30,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
   const run = (load: () => Promise<(cc: CommandContext, ...args: any[]) => Promise<number>>) =>
     async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
-      const cc = CommandContext.of(io, main, command);
+      const cc = (await import("./commands/runtime.js")).CommandContext.of(io, main, command);
       const handler = await load();
       setExit(await handler(cc, ...args.slice(0, -2), args.at(-2)));
     };

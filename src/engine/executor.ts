@@ -62,7 +62,7 @@ export async function runGraph<T>(tasks: GraphTask[], work: (id: string) => Prom
         for (const id of ready.splice(0)) skip(id, "interrupted before it started");
       }
       while (running < options.concurrency && ready.length > 0) {
-        const id = ready.shift()!;
+        const id = takeLongestChain(ready, chain);
         if (outcomes.has(id)) continue;
         running += 1;
         work(id).then(
