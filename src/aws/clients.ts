@@ -11,6 +11,16 @@ export interface ClientSettings {
   maxAttempts?: number;
   /** Replaces the HTTP layer (tests that exercise the SDK's own retry and parsing). */
   requestHandler?: unknown;
+  /**
+   * Called once with each new client, e.g. to add middleware. Tests use it to answer from the stateful fake beneath the
+   * SDK's retry middleware, so injected throttling and 5xx errors meet the real retry strategy (test/fakes/cloud.ts).
+   */
+  onClient?: (client: SdkClient, clientName: string) => void;
+}
+
+/** What `onClient` may touch: the client's middleware stack (`@smithy/types` MiddlewareStack). */
+export interface SdkClient {
+  middlewareStack: { addRelativeTo(middleware: unknown, options: { relation: "before" | "after"; toMiddleware: string; name?: string }): void };
 }
 
 type ClientClass<T> = new (config: Record<string, unknown>) => T;
@@ -41,6 +51,7 @@ export class AwsClients {
       // Emulators serve buckets under the endpoint's path, not as virtual hosts.
       if (Client.name === "S3Client" && this.endpointOverridden) config.forcePathStyle = true;
       client = new Client(config);
+      this.settings.onClient?.(client as SdkClient, Client.name);
       this.cache.set(Client, client);
     }
     return client;

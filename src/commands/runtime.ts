@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { AwsClients } from "../aws/clients.js";
+import { AwsClients, type ClientSettings } from "../aws/clients.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
@@ -46,6 +46,8 @@ export interface MainOptions {
    * per-resource reads (action "read", which the progress view does not show). The benchmark times resources with it.
    */
   events?: EventSink;
+  /** Settings for every AWS client of the run (tests: `onClient` serves the fake beneath the SDK's retry). */
+  aws?: Pick<ClientSettings, "onClient">;
 }
 
 /** What a command gets: where to write, how to colour, its flags, and the run's overrides. */
@@ -187,7 +189,7 @@ export function engineEvents(cc: CommandContext, view: { onEvent(e: EngineEvent)
 
 /** The AWS clients of a command working on `config`'s environment (region, endpoint) with the run's --profile. */
 export function awsClientsFor(cc: CommandContext, config: Config): AwsClients {
-  return new AwsClients({ region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
+  return new AwsClients({ ...cc.main.aws, region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
 }
 
 async function callerAccount(clients: AwsClients): Promise<string> {

@@ -2,6 +2,7 @@ import { applyStack } from "../engine/apply.js";
 import { countActions, hasChanges } from "../engine/plan.js";
 import { UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
+import { forgetSupersededDeployments } from "../state/deployments.js";
 import { interactive } from "../ui/io.js";
 import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
@@ -26,6 +27,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       throw new UserError(`${plan.errors.length} resources could not be read, so the plan is incomplete; nothing was changed. Fix the errors above and run again`);
     }
     if (adoptOrCleanOnly && plan.resources.every((r) => r.inState && r.actual)) {
+      await forgetSupersededDeployments(env.store, env.config);
       if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs });
       return 0;
     }
@@ -46,6 +48,8 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       events,
     });
     progress.stop();
+    // The config now decides the images of services a deploy had rolled elsewhere (src/state/deployments.ts).
+    if (result.ok) await forgetSupersededDeployments(env.store, env.config);
     cc.say(renderApplySummary(result, cc.c, "Apply"));
     if (cc.opts.json) {
       cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });

@@ -448,4 +448,42 @@ export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
   },
 
   physicalId: (a) => a.name,
+
+  // For status: task counts, the rollout, and what the load balancer thinks of the tasks.
+  async details(ctx, actual) {
+    const s = await describeService(ctx, actual.cluster, actual.name);
+    if (!s) return undefined;
+    if (s.status !== "ACTIVE") return s.status;
+    const parts = [`${s.desiredCount ?? 0} desired, ${s.runningCount ?? 0} running, ${s.pendingCount ?? 0} pending`, rolloutSummary(s)];
+    for (const arn of actual.loadBalancers.map((l) => l.targetGroupArn)) parts.push(await targetSummary(ctx, arn));
+    if (actual.waitingForImages?.length) parts.push(`waiting for ${actual.waitingForImages.join(", ")} to be pushed`);
+    return parts.join("; ");
+  },
 };
+
+const revisionOf = (taskDefinitionArn: string | undefined) => taskDefinitionArn?.split("/").at(-1) ?? "?";
+
+/** "deployment COMPLETED (family:3)", or while rolling: "deployment IN_PROGRESS (family:4, 1 running), replacing family:3 (2 running)". */
+export function rolloutSummary(s: Service): string {
+  const deployments = s.deployments ?? [];
+  const primary = deployments.find((d) => d.status === "PRIMARY");
+  if (!primary) return "no deployment";
+  const state = primary.rolloutState ?? "?";
+  const others = deployments.filter((d) => d !== primary);
+  const detail = state === "COMPLETED" && !others.length ? revisionOf(primary.taskDefinition) : `${revisionOf(primary.taskDefinition)}, ${primary.runningCount ?? 0} running`;
+  const reason = state !== "COMPLETED" && primary.rolloutStateReason ? `: ${primary.rolloutStateReason}` : "";
+  const replacing = others.length ? `, replacing ${others.map((d) => `${revisionOf(d.taskDefinition)} (${d.runningCount ?? 0} running)`).join(", ")}` : "";
+  return `deployment ${state} (${detail})${reason}${replacing}`;
+}
+
+/** "targets 2/2 healthy", or "targets 1/2 healthy (1 unhealthy)" for one target group. */
+async function targetSummary(ctx: ResourceContext, targetGroupArn: string): Promise<string> {
+  const out = await elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  const targets = out.TargetHealthDescriptions ?? [];
+  const byState = new Map<string, number>();
+  for (const t of targets) byState.set(t.TargetHealth?.State ?? "unknown", (byState.get(t.TargetHealth?.State ?? "unknown") ?? 0) + 1);
+  const healthy = byState.get("healthy") ?? 0;
+  byState.delete("healthy");
+  const others = [...byState].map(([state, n]) => `${n} ${state}`).join(", ");
+  return `targets ${healthy}/${targets.length} healthy${others ? ` (${others})` : ""}`;
+}

@@ -88,6 +88,8 @@ export interface EcsTaskDefinitionAttrs {
   requiresCompatibilities: string[];
   containerDefinitions: RegisteredContainer[];
   tags: Record<string, string>;
+  /** Present (true) for a revision deregistered but not yet deleted: a run died between the two calls. */
+  inactive?: boolean;
 }
 
 const KIND = "ECS task definition";
@@ -165,6 +167,7 @@ function toAttrs(td: TaskDefinition, tags: Tag[]): EcsTaskDefinitionAttrs {
     requiresCompatibilities: [...(td.requiresCompatibilities ?? [])].sort(),
     containerDefinitions: (td.containerDefinitions ?? []).map(canonicalContainer).sort(byName),
     tags: ecsTagRecord(tags),
+    ...(td.status === "INACTIVE" ? { inactive: true } : {}),
   };
 }
 
@@ -216,6 +219,7 @@ function diff(spec: EcsTaskDefinitionSpec, actual: EcsTaskDefinitionAttrs): Chan
     ]),
     ...containerChanges(want.containerDefinitions, actual.containerDefinitions),
     ...compareTags(spec.tags, actual.tags),
+    ...(actual.inactive ? [{ field: "status", from: "INACTIVE", to: "ACTIVE", action: "update" as const, note: NEW_REVISION }] : []),
   ];
 }
 
@@ -293,7 +297,13 @@ export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefin
 
   // The family's latest ACTIVE revision; without a recorded family there is nothing to look up (create adopts ours).
   async find(ctx, { recorded }) {
-    return recorded?.family ? findTaskDefinition(ctx, recorded.family) : undefined;
+    if (!recorded?.family) return undefined;
+    const latest = await findTaskDefinition(ctx, recorded.family);
+    if (latest) return latest;
+    // No ACTIVE revision, but the recorded one still exists INACTIVE (a run died between deregistering and deleting it):
+    // found, so down finishes deleting it and up registers a new revision.
+    const leftover = recorded.arn ? await findTaskDefinition(ctx, recorded.arn) : undefined;
+    return leftover?.inactive ? leftover : undefined;
   },
 
   diff,
@@ -313,7 +323,8 @@ export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefin
     // Services are deleted first (they depend on this); a deregistered revision keeps running tasks alive until they stop.
     const active = await listRevisions(ctx, actual.family, "ACTIVE");
     for (const arn of active) await ecs(ctx).send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
-    await deleteRevisions(ctx, active, logicalId);
+    // Every INACTIVE revision of the family: those just deregistered, and any an interrupted run left deregistered.
+    await deleteRevisions(ctx, await listRevisions(ctx, actual.family, "INACTIVE"), logicalId);
   },
 
   physicalId: (a) => `${a.family}:${a.revision}`,

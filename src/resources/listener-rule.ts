@@ -11,7 +11,7 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, codes, elbv2, readElbv2Tags } from "./elbv2-shared.js";
+import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -60,7 +60,7 @@ function forwardTarget(actions: Action[] | undefined): string {
 }
 
 async function readAttrs(ctx: ResourceContext, rule: Rule): Promise<ListenerRuleAttrs | undefined> {
-  const tags = await readElbv2Tags(ctx, rule.RuleArn!);
+  const tags = await readElbv2TagsBatched(ctx, rule.RuleArn!);
   if (!tags) return undefined;
   return {
     arn: rule.RuleArn!,

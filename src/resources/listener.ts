@@ -13,7 +13,7 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, codes, elbv2, readElbv2Tags } from "./elbv2-shared.js";
+import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -102,7 +102,7 @@ export async function listenerOnPort(ctx: ResourceContext, loadBalancerArn: stri
 
 async function readAttrs(ctx: ResourceContext, l: Listener): Promise<ListenerAttrs | undefined> {
   const [tags, lbs] = await Promise.all([
-    readElbv2Tags(ctx, l.ListenerArn!),
+    readElbv2TagsBatched(ctx, l.ListenerArn!),
     orUndefined(elbv2(ctx).send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [l.LoadBalancerArn!] }))),
   ]);
   if (!tags) return undefined;

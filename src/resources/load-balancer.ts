@@ -14,7 +14,7 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2Tags } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
@@ -69,7 +69,7 @@ async function describeLoadBalancer(ctx: ResourceContext, input: DescribeLoadBal
 async function readAttrs(ctx: ResourceContext, lb: LoadBalancer): Promise<LoadBalancerAttrs | undefined> {
   const arn = lb.LoadBalancerArn!;
   const [tags, attributes] = await Promise.all([
-    readElbv2Tags(ctx, arn),
+    readElbv2TagsBatched(ctx, arn),
     orUndefined(elbv2(ctx).send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }))),
   ]);
   // Deleted between the calls.

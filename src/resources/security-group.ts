@@ -25,6 +25,8 @@ export interface SecurityGroupSpec {
 
 export interface SecurityGroupAttrs extends SecurityGroupSpec {
   groupId: string;
+  /** Present (true) while AWS's allow-all egress rule is still there, e.g. when a run died between create and revoke. */
+  defaultEgress?: boolean;
 }
 
 /** The rule AWS puts in every new group; egress is least-privilege here and comes from rule resources. */
@@ -36,7 +38,8 @@ async function findGroups(ctx: ResourceContext, input: DescribeSecurityGroupsCom
 }
 
 function toAttrs(g: SecurityGroup): SecurityGroupAttrs {
-  return { groupId: g.GroupId!, vpcId: g.VpcId!, groupName: g.GroupName!, description: g.Description ?? "", tags: tagRecord(g.Tags) };
+  const defaultEgress = (g.IpPermissionsEgress ?? []).some((p) => p.IpProtocol === "-1" && p.IpRanges?.some((r) => r.CidrIp === "0.0.0.0/0"));
+  return { groupId: g.GroupId!, vpcId: g.VpcId!, groupName: g.GroupName!, description: g.Description ?? "", tags: tagRecord(g.Tags), ...(defaultEgress ? { defaultEgress } : {}) };
 }
 
 export async function findSecurityGroupById(ctx: ResourceContext, groupId: string): Promise<SecurityGroupAttrs | undefined> {
@@ -128,6 +131,7 @@ export const securityGroup: ResourceType<SecurityGroupSpec, SecurityGroupAttrs> 
         { field: "description", action: "replace" },
       ]),
       ...compareTags(spec.tags, actual.tags),
+      ...(actual.defaultEgress ? [{ field: "defaultEgress", from: "allow all (AWS default)", to: "removed", action: "update" as const }] : []),
     ];
   },
 
@@ -139,6 +143,7 @@ export const securityGroup: ResourceType<SecurityGroupSpec, SecurityGroupAttrs> 
 
   async update(ctx, spec, actual, changes) {
     if (changes.some((c) => c.field === "tags")) await applyEc2Tags(ctx, actual.groupId, spec.tags, actual.tags);
+    if (changes.some((c) => c.field === "defaultEgress")) await revokeDefaultEgress(ctx, actual.groupId);
     return (await findSecurityGroupById(ctx, actual.groupId))!;
   },
 

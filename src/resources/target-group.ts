@@ -11,7 +11,7 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2Tags } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
@@ -62,7 +62,7 @@ async function findTargetGroups(ctx: ResourceContext, input: DescribeTargetGroup
 async function readAttrs(ctx: ResourceContext, tg: TargetGroup): Promise<TargetGroupAttrs | undefined> {
   const arn = tg.TargetGroupArn!;
   const [tags, attributes] = await Promise.all([
-    readElbv2Tags(ctx, arn),
+    readElbv2TagsBatched(ctx, arn),
     orUndefined(elbv2(ctx).send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))),
   ]);
   if (!tags || !attributes) return undefined;

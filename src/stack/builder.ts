@@ -9,6 +9,8 @@ export interface StackFacts {
   accountId: string;
   region: string;
   availabilityZones: [string, string];
+  /** Service → the image `platform deploy` rolled out and `up` keeps (src/state/deployments.ts); absent: the config's tag. */
+  deployedImages?: Record<string, string>;
 }
 
 /** Collects a stack's nodes and outputs; each layer (network, data, ...) adds its own. */

@@ -102,6 +102,10 @@ export function addCompute(b: StackBuilder, config: Config): void {
     );
   }
 
+  for (const [w, image] of Object.entries(b.facts.deployedImages ?? {}).sort()) {
+    b.note(`${w} keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "${config.services.imageTag}"; set another tag, or up --image TAG, to replace it.`);
+  }
+
   b.add(computeIds.cluster, ecsCluster, {
     name: physicalName(config, "cluster", 255),
     containerInsights: config.services.containerInsights ? "enabled" : "disabled",
@@ -188,8 +192,9 @@ function logTo(b: StackBuilder, w: Workload) {
   return { group: ref(storageIds.ecsLogGroup, "name"), region: b.region, streamPrefix: w };
 }
 
-function appImage(config: Config, w: RepositoryKey) {
-  return { repositoryUri: ref(storageIds.repository(w), "uri"), tag: config.services.imageTag };
+/** The config's tag in the workload's repository, unless `platform deploy` rolled out an image that still holds. */
+function appImage(b: StackBuilder, config: Config, w: RepositoryKey) {
+  return b.facts.deployedImages?.[w] ?? { repositoryUri: ref(storageIds.repository(w), "uri"), tag: config.services.imageTag };
 }
 
 export function containersOf(b: StackBuilder, config: Config, w: Workload): Unresolved<ContainerSpec>[] {
@@ -200,7 +205,7 @@ export function containersOf(b: StackBuilder, config: Config, w: Workload): Unre
       return [
         {
           name: "api",
-          image: appImage(config, "api"),
+          image: appImage(b, config, "api"),
           portMappings: [{ containerPort: config.network.appPort }],
           environment: { ...base, PORT: String(config.network.appPort), ...databaseEnvironment(b, config), ...bucketEnvironment(w) },
           secrets: [...DB_SECRETS, secret("APP_SECRET_KEY", secretIds.appSecretKey), secret("JWT_SIGNING_KEY", secretIds.jwtSigningKey)],
@@ -211,7 +216,7 @@ export function containersOf(b: StackBuilder, config: Config, w: Workload): Unre
       return [
         {
           name: "worker",
-          image: appImage(config, "worker"),
+          image: appImage(b, config, "worker"),
           environment: { ...base, ...databaseEnvironment(b, config), ...bucketEnvironment(w) },
           secrets: [...DB_SECRETS, secret("APP_SECRET_KEY", secretIds.appSecretKey)],
           log,
@@ -221,7 +226,7 @@ export function containersOf(b: StackBuilder, config: Config, w: Workload): Unre
       return [
         {
           name: "dbt-runner",
-          image: appImage(config, "dbt-runner"),
+          image: appImage(b, config, "dbt-runner"),
           environment: { ...base, ...databaseEnvironment(b, config), ...bucketEnvironment(w) },
           secrets: DB_SECRETS,
           log,

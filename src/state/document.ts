@@ -31,6 +31,21 @@ export interface StateDocument {
    * request while a create retried after a crash (same generation) is the same one.
    */
   generations?: Record<string, number>;
+  /** What `platform deploy` last rolled out, by service name ("api"); see src/state/deployments.ts for how `up` honours it. */
+  deployments?: Record<string, DeploymentRecord>;
+}
+
+/** One `platform deploy`: the image a service's app container runs since. Never a secret. */
+export interface DeploymentRecord {
+  /** The full image name registered: `<repository uri>:<tag>`, `<repository uri>@sha256:...`, or another registry's image. */
+  image: string;
+  /** The image's digest in ECR at deploy time (absent for images outside ECR given by tag). */
+  digest?: string;
+  /** services.imageTag when deploy ran: while the config still says this, `up` keeps `image`. */
+  configImageTag: string;
+  /** The revision deploy registered. */
+  taskDefinitionArn: string;
+  deployedAt: string;
 }
 
 export function emptyState(init: { project: string; environment: string; region: string; accountId: string }): StateDocument {

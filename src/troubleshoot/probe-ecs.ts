@@ -2,14 +2,12 @@ import {
   type CapacityProviderStrategyItem,
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
-  DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-  StopTaskCommand,
   type Task,
   waitUntilTasksStopped,
 } from "@aws-sdk/client-ecs";
-import { errorCode, orUndefined } from "../aws/errors.js";
+import { errorCode } from "../aws/errors.js";
+import { describeTask, startOneOffTask, stopOneOffTask, TaskNotStarted } from "../resources/ecs-one-off-task.js";
 import { ecs, ecsTagList } from "../resources/ecs-shared.js";
 import { lastLogLines, taskIdOf } from "../resources/ecs-task-failures.js";
 import { type ResourceContext, waiterOptions } from "../resources/types.js";
@@ -104,29 +102,12 @@ async function cleanUp(ctx: ResourceContext, taskDefinitionArn: string, evidence
   }
 }
 
-async function startTask(ctx: ResourceContext, input: EcsProbeInput, taskDefinition: string): Promise<Task> {
-  const out = await ecs(ctx).send(
-    new RunTaskCommand({
-      cluster: input.cluster,
-      taskDefinition,
-      count: 1,
-      ...(input.capacityProviderStrategy?.length ? { capacityProviderStrategy: input.capacityProviderStrategy } : { launchType: "FARGATE" }),
-      networkConfiguration: { awsvpcConfiguration: { subnets: input.subnets, securityGroups: input.securityGroups, assignPublicIp: input.assignPublicIp } },
-      startedBy: PROBE_STARTED_BY,
-    }),
-  );
-  const task = out.tasks?.[0];
-  if (!task?.taskArn) {
-    const f = out.failures?.[0];
-    throw Object.assign(new Error(`RunTask started no task: ${f?.reason ?? "no reason given"}${f?.detail ? ` (${f.detail})` : ""}`), { name: "ProbeNotStarted" });
-  }
-  return task;
+function startTask(ctx: ResourceContext, input: EcsProbeInput, taskDefinition: string): Promise<Task> {
+  const { cluster, subnets, securityGroups, assignPublicIp, capacityProviderStrategy } = input;
+  return startOneOffTask(ctx, { cluster, taskDefinition, subnets, securityGroups, assignPublicIp, capacityProviderStrategy, startedBy: PROBE_STARTED_BY });
 }
 
-export async function describeTask(ctx: ResourceContext, cluster: string, taskArn: string): Promise<Task | undefined> {
-  const out = await orUndefined(ecs(ctx).send(new DescribeTasksCommand({ cluster, tasks: [taskArn] })));
-  return out?.tasks?.[0];
-}
+export { describeTask };
 
 /** Waits for the task to stop; past the budget it is stopped. True when it had to be stopped. */
 async function waitOrStop(ctx: ResourceContext, input: EcsProbeInput, taskArn: string): Promise<boolean> {
@@ -135,7 +116,7 @@ async function waitOrStop(ctx: ResourceContext, input: EcsProbeInput, taskArn: s
     return false;
   } catch (err) {
     if ((err as Error)?.name !== "TimeoutError") throw err;
-    await ecs(ctx).send(new StopTaskCommand({ cluster: input.cluster, task: taskArn, reason: `platform troubleshoot: the probe ran past its ${input.budgetSeconds} s budget` }));
+    await stopOneOffTask(ctx, input.cluster, taskArn, `platform troubleshoot: the probe ran past its ${input.budgetSeconds} s budget`);
     return true;
   }
 }
@@ -208,7 +189,7 @@ export async function runEcsProbe(ctx: ResourceContext, input: EcsProbeInput): P
     try {
       task = await startTask(ctx, input, taskDefinition);
     } catch (err) {
-      if ((err as Error).name !== "ProbeNotStarted") throw err;
+      if (!(err instanceof TaskNotStarted)) throw err;
       evidence.push((err as Error).message);
       return { ok: false, evidence, failure: { kind: "start", cause: "ECS did not start the probe task", fix: "see the RunTask failure above (capacity, subnets, or the cluster)" } };
     }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { mockClient } from "aws-sdk-client-mock";
+import type { SdkClient } from "../../src/aws/clients.js";
 
 /**
  * A stateful in-memory AWS, built on aws-sdk-client-mock. Each service registers handlers by command name
@@ -51,6 +52,8 @@ export class FakeCloud {
   /** When set, called after each successful call; returning true throws SimulatedCrash (the call took effect). */
   crashAfter?: (call: CallRecord, index: number) => boolean;
   private mocks: { restore(): void }[] = [];
+  private models: ServiceModel[] = [];
+  private requests = 0;
   private counter = 0;
   private readonly now0 = Date.now();
 
@@ -71,6 +74,7 @@ export class FakeCloud {
   }
 
   install(models: ServiceModel[]): this {
+    this.models.push(...models);
     for (const model of models) {
       const mock = mockClient(model.client);
       mock.onAnyCommand().callsFake((input: unknown) => {
@@ -85,6 +89,27 @@ export class FakeCloud {
   restore(): void {
     for (const m of this.mocks) m.restore();
     this.mocks = [];
+  }
+
+  /**
+   * Stops answering through aws-sdk-client-mock (it replaces `send`, so none of the SDK's middleware runs) and returns an
+   * `onClient` hook for AwsClients that answers from this fake beneath the SDK's retry middleware instead: serialization
+   * and HTTP are skipped, but every attempt passes through the client's real retry strategy, so an error injected by
+   * `fault` is retried, or not, exactly as the SDK would retry it from AWS.
+   */
+  serveBeneathSdkRetry(): (client: SdkClient, clientName: string) => void {
+    this.restore();
+    return (client, clientName) => {
+      const model = this.models.find((m) => client instanceof m.client);
+      if (!model) throw new Error(`fake AWS: no service fake for ${clientName}`);
+      const answer = (_next: unknown, context: { commandName?: string }) => async (args: { input: unknown }) => {
+        const command = String(context.commandName).replace(/Command$/, "");
+        const out = (await this.dispatch(model, command, args.input)) as Record<string, unknown>;
+        this.requests += 1;
+        return { response: { statusCode: 200, headers: {} }, output: { ...out, $metadata: { httpStatusCode: 200, requestId: `fake-${this.requests}` } } };
+      };
+      client.middlewareStack.addRelativeTo(answer, { relation: "after", toMiddleware: "retryMiddleware", name: "fakeAwsBeneathRetry" });
+    };
   }
 
   mutatingCalls(): CallRecord[] {
@@ -132,4 +157,59 @@ export function fromTagList(list: { Key?: string; Value?: string }[] | undefined
 
 export function toTagList(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** Each service's throttling error code, as AWS sends it (the SDK's retry recognises them by name). */
+const THROTTLING_CODES: Record<string, string> = {
+  ec2: "RequestLimitExceeded",
+  s3: "SlowDown",
+  iam: "Throttling",
+  rds: "Throttling",
+  sts: "Throttling",
+  elbv2: "Throttling",
+  tagging: "ThrottledException",
+};
+
+export interface FaultCounts {
+  calls: number;
+  throttled: number;
+  unavailable: number;
+}
+
+/**
+ * A `fault` hook that fails a share of calls as AWS does under load, before they take effect: throttling (HTTP 400 with
+ * the service's throttling code; S3's SlowDown is a 503) and 503 ServiceUnavailable. Seeded, so a failing run replays.
+ */
+export function randomFaults(rates: { throttling: number; unavailable: number }, seed = 1): { fault: (call: CallRecord) => Error | undefined; counts: FaultCounts } {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    // xorshift32: deterministic and good enough to spread faults over calls.
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x100000000;
+  };
+  const counts: FaultCounts = { calls: 0, throttled: 0, unavailable: 0 };
+  const fault = (call: CallRecord): Error | undefined => {
+    counts.calls += 1;
+    const r = random();
+    if (r < rates.throttling) {
+      counts.throttled += 1;
+      const code = THROTTLING_CODES[call.service] ?? "ThrottlingException";
+      return sdkError(code, "Rate exceeded", code === "SlowDown" ? 503 : 400);
+    }
+    if (r < rates.throttling + rates.unavailable) {
+      counts.unavailable += 1;
+      return sdkError("ServiceUnavailable", "Service is unable to handle request.", 503);
+    }
+    return undefined;
+  };
+  return { fault, counts };
+}
+
+/** An error shaped as every SDK v3 client throws it (name = AWS error code, $fault, $metadata), for any service. */
+export function sdkError(code: string, message: string, status: number): Error {
+  return Object.assign(new Error(message), { name: code, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status, requestId: `fault-${code}` } });
 }

@@ -317,9 +317,14 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
       const after = cloud.timings.provisioningMs.eniDrain ?? 0;
       if (after <= 0) deps.ec2?.networkInterfaces.delete(task.eni);
       else {
-        draining.push({ eni: task.eni, at: cloud.elapsed() + after });
-        // ECS is not necessarily called again: the interfaces drain on their own, as AWS's do.
-        setTimeout(dropEnis, after).unref();
+        const entry = { eni: task.eni, at: cloud.elapsed() + after };
+        draining.push(entry);
+        // ECS is not necessarily called again: the interfaces drain on their own, as AWS's do. The timer drops this
+        // interface itself: a timer may fire a millisecond before the clock dropEnis compares against says it is due.
+        setTimeout(() => {
+          deps.ec2?.networkInterfaces.delete(entry.eni);
+          if (draining.includes(entry)) draining.splice(draining.indexOf(entry), 1);
+        }, after).unref();
       }
     }
   };

@@ -531,9 +531,14 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
       const after = delay("loadBalancerDelete") + delay("eniDrain");
       if (after <= 0) dropEnis(enis);
       else {
-        draining.push({ enis, at: lb.deletedAt + after });
-        // Nothing in the ELBv2 fake may be called again: the interfaces drain on their own, as AWS's do.
-        setTimeout(settle, after).unref();
+        const entry = { enis, at: lb.deletedAt + after };
+        draining.push(entry);
+        // Nothing in the ELBv2 fake may be called again: the interfaces drain on their own, as AWS's do. The timer drops
+        // them itself: a timer may fire a millisecond before the clock settle() compares against says they are due.
+        setTimeout(() => {
+          dropEnis(entry.enis);
+          if (draining.includes(entry)) draining.splice(draining.indexOf(entry), 1);
+        }, after).unref();
       }
       settle();
       return {};

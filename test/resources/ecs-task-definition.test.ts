@@ -186,17 +186,29 @@ describe("ecs:task-definition", () => {
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
-  it("destroy deregisters every ACTIVE revision of the family, then deletes them", async () => {
+  it("destroy deregisters every ACTIVE revision of the family, then deletes every INACTIVE one", async () => {
     const actual = await findFrom(described(spec, 2));
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [ARN(1), ARN(2), "arn:aws:ecs:us-east-1:123456789012:task-definition/clinical-platform-dev-api-v2:1"] });
+    const otherFamily = "arn:aws:ecs:us-east-1:123456789012:task-definition/clinical-platform-dev-api-v2:1";
+    ecs.on(ListTaskDefinitionsCommand, { status: "ACTIVE" }).resolves({ taskDefinitionArns: [ARN(1), ARN(2), otherFamily] });
+    // Revision 0 was deregistered by a run that died before DeleteTaskDefinitions.
+    ecs.on(ListTaskDefinitionsCommand, { status: "INACTIVE" }).resolves({ taskDefinitionArns: [ARN(0), ARN(1), ARN(2), otherFamily] });
     ecs.on(DeregisterTaskDefinitionCommand).resolves({});
     ecs.on(DeleteTaskDefinitionsCommand).resolves({ taskDefinitions: [], failures: [] });
     await ecsTaskDefinition.destroy(testContext(), actual);
     expect(ecs).toHaveReceivedCommandWith(ListTaskDefinitionsCommand, { familyPrefix: spec.family, status: "ACTIVE" });
     expect(ecs.commandCalls(DeregisterTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([ARN(1), ARN(2)]);
-    expect(ecs).toHaveReceivedCommandWith(DeleteTaskDefinitionsCommand, { taskDefinitions: [ARN(1), ARN(2)] });
+    expect(ecs).toHaveReceivedCommandWith(DeleteTaskDefinitionsCommand, { taskDefinitions: [ARN(0), ARN(1), ARN(2)] });
     const sequence = ecs.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
-    expect(sequence).toEqual(["ListTaskDefinitionsCommand", "DeregisterTaskDefinitionCommand", "DeregisterTaskDefinitionCommand", "DeleteTaskDefinitionsCommand"]);
+    expect(sequence).toEqual(["ListTaskDefinitionsCommand", "DeregisterTaskDefinitionCommand", "DeregisterTaskDefinitionCommand", "ListTaskDefinitionsCommand", "DeleteTaskDefinitionsCommand"]);
+  });
+
+  it("finds a recorded revision left INACTIVE by an interrupted down, so down deletes it and up registers anew", async () => {
+    const recorded = await findFrom(described(spec, 2));
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: spec.family }).rejects(ecsError("ClientException", "Unable to describe task definition."));
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: ARN(2) }).resolves({ taskDefinition: { ...described(spec, 2), status: "INACTIVE" }, tags: tagList });
+    const found = await ecsTaskDefinition.find(testContext(), { logicalId: ID, recorded });
+    expect(found).toMatchObject({ arn: ARN(2), inactive: true });
+    expect(ecsTaskDefinition.diff(spec, found!)).toEqual([expect.objectContaining({ field: "status", from: "INACTIVE", to: "ACTIVE", action: "update" })]);
   });
 
   it("destroy tolerates an emulator without DeleteTaskDefinitions", async () => {

@@ -1,0 +1,175 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { describe, expect, it } from "vitest";
+import { runCli, tempProject } from "../cli-harness.js";
+import { SimulatedCrash, type CallRecord } from "../fakes/cloud.js";
+import { installFakeAws, type FakeAws } from "../fakes/index.js";
+
+/**
+ * Kill-and-rerun: for every mutating AWS call of a full `up` (or `down`) of the whole stack, a run is killed right after
+ * that call took effect, and then run again. A kill is simulated as faithfully as one process allows:
+ * - the call that "crashed" took effect in the fake, and no AWS call after it does (each fails, the run is aborted);
+ * - the state file and the lock file are put back as they were at that instant (writes after a SIGKILL never happen).
+ * The next run must report the dead run's lock with its holder; after `state unlock` it must converge: `up` to exactly
+ * one of each resource, all tagged, state and AWS agreeing; `down` to nothing of the environment left.
+ */
+export type CrashCommand = "up" | "down";
+
+export const CRASH_CHUNKS = 3;
+
+const ENV = "dev";
+const UP = ["up", "--env", ENV, "--yes"];
+const DOWN = ["down", "--env", ENV, "--yes"];
+
+/** How many mutating calls a clean run of `command` makes against a fresh fake (the number of crash points). */
+export async function mutatingCallCount(command: CrashCommand): Promise<number> {
+  const aws = installFakeAws();
+  try {
+    const cwd = tempProject();
+    if (command === "down") await expectOk(cwd, UP);
+    aws.cloud.calls.length = 0;
+    await expectOk(cwd, command === "up" ? UP : DOWN);
+    return aws.cloud.mutatingCalls().length;
+  } finally {
+    aws.restore();
+  }
+}
+
+async function expectOk(cwd: string, args: string[]) {
+  const run = await runCli(cwd, args);
+  expect(run.code, `${args.join(" ")}\n${run.stdout}\n${run.stderr}`).toBe(0);
+  return run;
+}
+
+interface Files {
+  state?: string;
+  lock?: string;
+}
+
+const stateFile = (cwd: string) => path.join(cwd, "state", `${ENV}.json`);
+const lockFile = (cwd: string) => path.join(cwd, "state", `${ENV}.lock`);
+
+function readFiles(cwd: string): Files {
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : undefined);
+  return { state: read(stateFile(cwd)), lock: read(lockFile(cwd)) };
+}
+
+function putBack(cwd: string, files: Files) {
+  const put = (file: string, text: string | undefined) => (text === undefined ? rmSync(file, { force: true }) : writeFileSync(file, text, { mode: 0o600 }));
+  put(stateFile(cwd), files.state);
+  put(lockFile(cwd), files.lock);
+}
+
+/** Runs `args`, killing the run right after its `point`-th mutating call; returns what the killed process left on disk. */
+export async function runKilledAfter(aws: FakeAws, cwd: string, args: string[], point: number): Promise<{ call: CallRecord; files: Files }> {
+  const kill = new AbortController();
+  let seen = 0;
+  let killed: { call: CallRecord; files: Files } | undefined;
+  aws.cloud.crashAfter = (call) => {
+    if (!call.mutating || killed || ++seen < point) return false;
+    killed = { call, files: readFiles(cwd) };
+    kill.abort();
+    return true;
+  };
+  // A dead process makes no more calls: anything the run still tries fails, and it is aborted.
+  aws.cloud.fault = () => (killed ? new SimulatedCrash("the process is gone") : undefined);
+  try {
+    await runCli(cwd, args, { signal: kill.signal });
+  } finally {
+    aws.cloud.crashAfter = undefined;
+    aws.cloud.fault = undefined;
+  }
+  if (!killed) throw new Error(`the run made fewer than ${point} mutating calls`);
+  putBack(cwd, killed.files);
+  return killed;
+}
+
+/** Every taggable resource the fake holds (all pages of GetResources without filters), with its tags. */
+export async function inventory(): Promise<{ arn: string; tags: Record<string, string> }[]> {
+  const client = new ResourceGroupsTaggingAPIClient({ region: "us-east-1" });
+  const items: { arn: string; tags: Record<string, string> }[] = [];
+  let PaginationToken: string | undefined;
+  do {
+    const out = await client.send(new GetResourcesCommand({ PaginationToken }));
+    for (const r of out.ResourceTagMappingList ?? []) items.push({ arn: r.ResourceARN!, tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key!, t.Value!])) });
+    PaginationToken = out.PaginationToken || undefined;
+  } while (PaginationToken);
+  return items;
+}
+
+/** What AWS creates by itself with a VPC (default security group and its rules, default network ACL): not ours, never tagged. */
+function awsDefault(aws: FakeAws, arn: string): boolean {
+  const id = arn.split("/").pop()!;
+  const group = aws.ec2.securityGroups.get(id);
+  if (group) return group.GroupName === "default";
+  const acl = aws.ec2.networkAcls.get(id);
+  if (acl) return Boolean(acl.IsDefault);
+  const rule = aws.ec2.securityGroupRules.get(id);
+  if (rule) return aws.ec2.securityGroups.get(rule.GroupId)?.GroupName === "default";
+  return false;
+}
+
+/** After `up`: one of each resource, all tagged, every resource in AWS recorded in state, every state resource in sync. */
+export async function expectConverged(aws: FakeAws, cwd: string) {
+  const stateText = readFileSync(stateFile(cwd), "utf8");
+  const ours = (await inventory()).filter((r) => !awsDefault(aws, r.arn));
+  const untagged = ours.filter((r) => r.tags["platform:logical-id"] === undefined || r.tags.Environment !== ENV);
+  expect(untagged.map((r) => r.arn), "resources without the platform:logical-id tag").toEqual([]);
+  const byLogicalId = new Map<string, string[]>();
+  for (const r of ours) byLogicalId.set(r.tags["platform:logical-id"]!, [...(byLogicalId.get(r.tags["platform:logical-id"]!) ?? []), r.arn]);
+  const duplicates = [...byLogicalId].filter(([, arns]) => arns.length > 1);
+  expect(duplicates, "logical ids with more than one resource").toEqual([]);
+  const unrecorded = ours.filter((r) => !stateText.includes(r.arn) && !stateText.includes(`"${r.arn.split(/[/:]/).pop()}"`));
+  expect(unrecorded.map((r) => r.arn), "resources in AWS that state does not record").toEqual([]);
+  // Every resource state records exists and matches the config (status reads each one by its recorded id).
+  const status = await runCli(cwd, ["status", "--env", ENV, "--json"]);
+  expect(status.code, status.stderr).toBe(0);
+  const notInSync = (JSON.parse(status.stdout).resources as { logicalId: string; status: string }[]).filter((r) => r.status !== "in-sync");
+  expect(notInSync, "resources not in sync after the rerun").toEqual([]);
+}
+
+/** After `down`: nothing of the environment is left (secrets in their recovery window are deleted, not leftovers). */
+export async function expectGone(aws: FakeAws, cwd: string) {
+  const left = (await inventory()).filter((r) => r.tags.Environment === ENV);
+  const scheduled = new Set([...aws.secretsmanager.secrets.values()].filter((s) => s.deletedDate).map((s) => s.arn));
+  expect(left.filter((r) => !scheduled.has(r.arn)).map((r) => r.arn), "resources of the environment left after down").toEqual([]);
+  expect(aws.ec2.vpcs.size + aws.ec2.networkInterfaces.size + aws.ec2.addresses.size, "VPCs, network interfaces, addresses left").toBe(0);
+  expect(JSON.parse(readFileSync(stateFile(cwd), "utf8")).resources).toEqual({});
+}
+
+/** The crash points of `command` whose index falls in `chunk` (files run in parallel, one chunk each). */
+export async function crashSuite(command: CrashCommand, chunk: number, chunks = CRASH_CHUNKS) {
+  const total = await mutatingCallCount(command);
+  const points = Array.from({ length: total }, (_, i) => i + 1).filter((p) => p % chunks === chunk);
+  const args = command === "up" ? UP : DOWN;
+
+  describe(`${command} killed after mutating call N of ${total}, then run again`, () => {
+    it.each(points)("N = %i", async (point) => {
+      const aws = installFakeAws();
+      try {
+        const cwd = tempProject();
+        if (command === "down") await expectOk(cwd, UP);
+        const { call, files } = await runKilledAfter(aws, cwd, args, point);
+        const context = `killed after ${call.service}:${call.command}`;
+
+        // The dead run's lock is still there: the next run is refused, naming the holder, and changes nothing.
+        expect(files.lock, `${context}: lock held at the kill`).toBeDefined();
+        const before = aws.cloud.mutatingCalls().length;
+        const refused = await runCli(cwd, args);
+        expect(refused.code, context).toBe(1);
+        expect(refused.stderr, context).toMatch(/is locked by .+ \(pid \d+\) running "(up|down) --env dev"/);
+        expect(aws.cloud.mutatingCalls().length, context).toBe(before);
+        expect((await runCli(cwd, ["state", "unlock", "--env", ENV, "--force"])).code).toBe(0);
+
+        const rerun = await runCli(cwd, args);
+        expect(rerun.code, `${context}\n${rerun.stdout}\n${rerun.stderr}`).toBe(0);
+        expect(existsSync(lockFile(cwd)), `${context}: lock released`).toBe(false);
+        if (command === "up") await expectConverged(aws, cwd);
+        else await expectGone(aws, cwd);
+      } finally {
+        aws.restore();
+      }
+    });
+  });
+}
