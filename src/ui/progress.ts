@@ -52,9 +52,17 @@ export function createProgress(io: Io, c: Colors, options: { live: boolean; quie
   const log = createLogUpdate(io.stdout as NodeJS.WriteStream, { showCursor: false });
   const render = () => {
     const now = Date.now();
+    // Each live line fits the terminal: a wrapped line would break the redraw. Notes are cut, never the resource.
+    const width = Math.max(40, (io.stdout.columns ?? 100) - 1);
     log(
       [...active]
-        .map(([id, a]) => `${c.cyan("…")} ${id} ${VERB[a.action][0]} ${c.dim(seconds(now - a.started))}${a.note ? ` ${c.dim(a.note)}` : ""}`)
+        .map(([id, a]) => {
+          const head = `… ${id} ${VERB[a.action][0]} ${seconds(now - a.started)}`;
+          const note = a.note ? ` ${a.note}` : "";
+          const room = width - head.length;
+          const shown = note.length <= room ? note : room > 1 ? `${note.slice(0, room - 1)}…` : "";
+          return `${c.cyan("…")} ${id} ${VERB[a.action][0]} ${c.dim(seconds(now - a.started))}${shown ? c.dim(shown) : ""}`;
+        })
         .join("\n"),
     );
   };
