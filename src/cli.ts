@@ -3,6 +3,7 @@ import { isVisibleError, UserError } from "./errors.js";
 // Type-only: runtime.js pulls in zod and the config schema, which `platform --help` does not need (see bench/).
 import type { CommandContext, MainOptions } from "./commands/runtime.js";
 import { processIo, type Io } from "./ui/io.js";
+import { redactingIo } from "./ui/redact.js";
 
 /**
  * The command-line program. Command modules are imported only when their command runs, so `platform --help`
@@ -62,6 +63,16 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .action(run(async () => async (cc: CommandContext, name: string | undefined) => (await import("./commands/outputs.js")).outputsCommand(cc, name)));
 
   program
+    .command("cost")
+    .description("estimated monthly cost of the environment from its config, with the prices used (an estimate; no AWS call)")
+    .action(run(async () => (await import("./commands/cost.js")).costCommand));
+
+  program
+    .command("audit")
+    .description("check the deployed environment against the platform's security controls (AWS FSBP ids); exit 1 on any failure")
+    .action(run(async () => (await import("./commands/audit.js")).auditCommand));
+
+  program
     .command("down")
     .description("destroy the environment: everything state records, dependents first")
     .option("--dry-run", "list what would be deleted; delete nothing")
@@ -71,6 +82,47 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--disable-deletion-protection", "turn off the database's and load balancer's deletion protection first (needed for prod)")
     .option("--force-delete-secrets", "delete secrets at once instead of after the recovery window")
     .action(run(async () => (await import("./commands/down.js")).downCommand));
+
+  program
+    .command("deploy")
+    .description("roll one service to an image: a new task definition revision, a rolling update, a wait for steady state; up keeps the image afterwards")
+    .requiredOption("--service <name>", "the service: api, or worker when enabled")
+    .requiredOption("--image <tag|uri>", "a tag or sha256 digest in the service's ECR repository (checked there), or a full image name")
+    .option("--no-wait", "return once the service is rolling to the new revision")
+    .action(run(async () => (await import("./commands/deploy.js")).deployCommand));
+
+  program
+    .command("logs")
+    .description("a service's log events, merged across its tasks in time order")
+    .requiredOption("--service <name>", "api, worker, dbt-runner (or dbt), prometheus, grafana, marquez")
+    .option("--since <when>", "how far back: 30s, 15m, 2h, 1d, 1w, or an ISO 8601 time", "10m")
+    .option("-f, --follow", "keep printing new events until Ctrl-C")
+    .action(run(async () => (await import("./commands/logs.js")).logsCommand));
+
+  program
+    .command("run")
+    .argument("<task>", "the task to run: dbt")
+    .argument("[args...]", "after --: its arguments (the command becomes dbt ARGS)")
+    .description("run a one-off task where the services run, print its output, exit with its exit code (e.g. platform run --env dev dbt -- run --select staging)")
+    .action(run(async () => (await import("./commands/run.js")).runCommand));
+
+  program
+    .command("exec")
+    .argument("[command...]", "after --: the command to run in the container (default /bin/sh)")
+    .description("an interactive shell or command in a running task of a service over ECS Exec (needs the Session Manager plugin), e.g. platform exec --env dev --service api -- /bin/sh")
+    .requiredOption("--service <name>", "api, worker (when enabled), prometheus, grafana, marquez")
+    .option("--task <id>", "this task (default: the newest running task of the service)")
+    .option("--container <name>", "this container of the task (default: the one named after the service)")
+    .action(run(async () => (await import("./commands/exec.js")).execCommand));
+
+  const db = program.command("db").description("database recovery: manual snapshots and their list");
+  db.command("snapshot")
+    .description("take a manual snapshot of the environment's database, tagged, and wait until it is available")
+    .option("--name <id>", "the snapshot identifier (default: <db identifier>-manual-<yyyymmddhhmm>)")
+    .action(run(async () => (await import("./commands/db.js")).dbSnapshotCommand));
+  db.command("snapshots")
+    .description("list the database's manual, automated and final snapshots with times, sizes and status")
+    .action(run(async () => (await import("./commands/db.js")).dbSnapshotsCommand));
 
   const repeat = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
   program
@@ -87,6 +139,14 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .command("list")
     .description("every secret with its ARN, whether it holds a value, and when it last changed")
     .action(run(async () => (await import("./commands/secrets.js")).secretsListCommand));
+
+  const ci = program.command("ci").description("continuous delivery from GitHub Actions");
+  ci.command("init")
+    .description("write a GitHub Actions workflow that deploys the api with the environment's OIDC role (run up with github.repository set first)")
+    .requiredOption("--repo <owner/name>", "the GitHub repository the workflow runs in")
+    .option("--output <file>", "where to write it (default: .github/workflows/deploy-<env>.yml)")
+    .option("--force", "overwrite an existing file")
+    .action(run(async () => (await import("./commands/ci.js")).ciInitCommand));
 
   const state = program.command("state").description("inspect, repair and move the environment's state (local file or S3)");
   const stateCommands = async () => await import("./commands/state.js");
@@ -164,7 +224,9 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
 export const VERSION = "0.1.0";
 
 /** Runs the CLI and returns its exit code: 0 success, 1 AWS or runtime failure, 2 bad input (see README). */
-export async function main(argv: string[], io: Io = processIo(), options: MainOptions = {}): Promise<number> {
+export async function main(argv: string[], terminal: Io = processIo(), options: MainOptions = {}): Promise<number> {
+  // Everything printed, progress and errors alike, is redacted on its way out (src/ui/redact.ts).
+  const io = redactingIo(terminal);
   let exitCode = 0;
   const program = buildProgram(io, options, (code) => (exitCode = code));
   const detailed = argv.includes("--detailed-exitcode");

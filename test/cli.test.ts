@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { colorEnabled } from "../src/ui/io.js";
 import { installFakeAws, type FakeAws } from "./fakes/index.js";
 import { memoryIo, runCli, tempProject } from "./cli-harness.js";
+import { BAD_ARGS } from "./fixtures/bad-input.js";
 
 let aws: FakeAws;
 beforeEach(() => (aws = installFakeAws()));
@@ -28,16 +29,7 @@ describe("the program", () => {
     expect(stderr).toMatch(/unknown command 'upp'/);
   });
 
-  const badInputs: [string, string[], RegExp][] = [
-    ["an unknown environment", ["up", "--env", "qa", "--yes"], /^error: unknown environment "qa": config\/qa.json does not exist \(available: dev, prod, staging\)\n$/],
-    ["an invalid environment name", ["plan", "--env", "DEV"], /^error: invalid environment name "DEV"/],
-    ["a malformed --set", ["up", "--env", "dev", "--set", "nope", "--yes"], /^error: --set "nope": expected key.path=value/],
-    ["a wrong type through --set", ["up", "--env", "dev", "--set", "network.natGateway=maybe", "--yes"], /^error: config\/dev.json: network.natGateway: .*boolean/],
-    ["a bad --concurrency", ["up", "--env", "dev", "--concurrency", "0", "--yes"], /^error: --concurrency 0: expected a whole number from 1 to 64/],
-    ["a bad --lock-timeout", ["up", "--env", "dev", "--lock-timeout", "soon", "--yes"], /^error: --lock-timeout soon: expected a number of seconds/],
-    ["no environment", ["status"], /^error: no environment given: pass --env NAME/],
-  ];
-  it.each(badInputs)("exits 2 on %s, with one line and no AWS call", async (_name, args, message) => {
+  it.each(BAD_ARGS)("exits 2 on %s, with one line and no AWS call", async (_name, args, message) => {
     const { code, stderr, stdout } = await runCli(tempProject(), args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);

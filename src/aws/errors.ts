@@ -52,6 +52,8 @@ export const NOT_FOUND_CODES = new Set([
   // ECR
   "RepositoryNotFoundException",
   "LifecyclePolicyNotFoundException",
+  // AWS Budgets
+  "NotFoundException",
   // ECS
   "ClusterNotFoundException",
   "ServiceNotFoundException",
@@ -64,6 +66,11 @@ export const NOT_FOUND_CODES = new Set([
   "ListenerNotFoundException",
   "RuleNotFound",
   "RuleNotFoundException",
+  // CloudWatch (GetDashboard, DeleteDashboards), SNS, CloudTrail
+  "ResourceNotFound",
+  "DashboardNotFoundError",
+  "NotFoundException",
+  "TrailNotFoundException",
 ]);
 
 export function isNotFound(err: unknown): boolean {

@@ -1,3 +1,5 @@
+import { estimateConfig } from "../cost/estimate.js";
+import { costDeltaLine, estimateState } from "../cost/from-state.js";
 import { hasChanges } from "../engine/plan.js";
 import { RunFailure } from "../errors.js";
 import { planJson, renderPlan } from "../ui/plan.js";
@@ -13,10 +15,15 @@ export async function planCommand(cc: CommandContext, flags: PlanFlags): Promise
   const env = await openEnvironment(cc, { command: "plan", lock: false });
   try {
     const { plan } = await observe(cc, env);
-    if (cc.opts.json) cc.json({ environment: env.config.environment, region: env.config.region, accountId: env.ctx.accountId, ...planJson(plan) });
+    const cost = { before: estimateState(env.store.document), after: estimateConfig(env.config) };
+    if (cc.opts.json) {
+      const estimatedMonthlyCost = { estimate: true, currency: "USD", current: cost.before.total, planned: cost.after.total, delta: Math.round((cost.after.total - cost.before.total) * 100) / 100 };
+      cc.json({ environment: env.config.environment, region: env.config.region, accountId: env.ctx.accountId, ...planJson(plan), estimatedMonthlyCost });
+    }
     else {
       cc.say(`Plan for ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}):`);
       cc.say(renderPlan(plan, cc.c));
+      cc.say(costDeltaLine(cost.before, cost.after));
     }
     if (plan.errors.length) throw new RunFailure(`${plan.errors.length} resources could not be read; the plan is incomplete`);
     return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;

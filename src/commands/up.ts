@@ -50,7 +50,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     progress.stop();
     // The config now decides the images of services a deploy had rolled elsewhere (src/state/deployments.ts).
     if (result.ok) await forgetSupersededDeployments(env.store, env.config);
-    cc.say(renderApplySummary(result, cc.c, "Apply"));
+    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
     if (cc.opts.json) {
       cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });
     }

@@ -182,6 +182,56 @@ const EXTRA_SECRET_RULE = "2-64 lowercase letters, digits or hyphens, starting w
 const KMS_KEY_PATTERN = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const RESERVED_TAGS = ["Project", "Environment", "ManagedBy", "platform:logical-id"];
 
+/** CloudWatch alarms on the API, the database and the API service; notifications go to an SNS topic. */
+const alarmsSchema = z
+  .strictObject({
+    email: z.array(z.email()).max(20).default([]).describe("Addresses subscribed to the alarm topic (each must confirm the email AWS sends)."),
+    api5xxRatePercent: z.number().min(0).max(100).default(5).describe("Alarm when 5xx responses exceed this share of API requests (percent, over 5 minutes)."),
+    apiP95LatencySeconds: z.number().positive().max(3600).default(1.5).describe("Alarm when the API's p95 response time exceeds this (seconds, over 5 minutes)."),
+    dbCpuPercent: z.number().min(1).max(100).default(80).describe("Alarm when the database's CPU exceeds this (percent, 3 x 5 minutes)."),
+    dbFreeStorageGiB: z.number().positive().max(65536).default(2).describe("Alarm when the database's free storage falls below this (GiB)."),
+    dbConnections: z.int().min(1).max(100000).default(80).describe("Alarm when the database has more connections than this."),
+  })
+  .prefault({})
+  .describe("CloudWatch alarms and their email notifications.");
+
+/** The CloudTrail trail and its audit bucket. */
+const auditSchema = z
+  .strictObject({
+    trail: z.boolean().default(true).describe("A multi-region CloudTrail trail of the account's management events, into a dedicated audit bucket."),
+    dataEvents: z.boolean().default(false).describe("Also record S3 data events (object reads and writes) on the PHI buckets (raw, silver, gold); extra CloudTrail cost. prod turns it on."),
+    retentionDays: z.int().min(1).max(36500).default(2557).describe("Days audit log files are kept (default 2557, 7 years)."),
+  })
+  .prefault({})
+  .describe("The audit trail.");
+
+const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** Branch and GitHub environment names as they appear in the OIDC token's sub claim; no IAM wildcards or quotes. */
+const GITHUB_REF_NAME = /^[A-Za-z0-9._\/-]{1,200}$/;
+
+/** GitHub Actions deploys through OIDC: no long-lived AWS keys in GitHub. */
+const githubSchema = z
+  .strictObject({
+    repository: z.string().regex(GITHUB_REPOSITORY, 'a GitHub repository "OWNER/NAME"').optional().describe("The repository whose workflows may deploy this environment; the OIDC provider and the role exist only when set."),
+    branches: z.array(z.string().regex(GITHUB_REF_NAME, "a branch name (letters, digits, . _ / -)")).default(["main"]).describe("Branches whose workflow runs may assume the deploy role."),
+    environments: z.array(z.string().regex(GITHUB_REF_NAME, "a GitHub environment name (letters, digits, . _ / -)")).default([]).describe("GitHub environments whose jobs may assume the deploy role."),
+  })
+  .prefault({})
+  .describe("GitHub Actions access: role <project>-<env>-github-actions.");
+
+/** A read-only role for BI tools. */
+const biSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("Create the read-only BI role <project>-<env>-bi-readonly."),
+    principalArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role\/.+|user\/.+)$/, "an IAM role, user or account root ARN"))
+      .default([])
+      .describe("Who may assume the BI role (IAM roles, users or account roots)."),
+    databaseIamAuth: z.boolean().default(false).describe("Also allow rds-db:connect as the database user bi_readonly (create that user with GRANT rds_iam; IAM authentication must be on)."),
+  })
+  .prefault({})
+  .describe("Read-only access for analytics: the gold bucket (and the database through IAM authentication).");
+
 export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of the JSON Schema, for editors."),
@@ -228,6 +278,18 @@ export const ConfigSchema = z
       .prefault({})
       .describe("Where this environment's state is kept and locked."),
     tags: z.record(tagKey, z.string().max(256)).default({}).describe("Extra tags on every taggable resource."),
+    budget: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("A monthly AWS Budgets cost budget for this environment (account-level, named <project>-<environment>)."),
+        monthlyUsd: z.number().positive().max(1_000_000_000).default(25).describe("The monthly cost budget in USD."),
+        emails: z
+          .array(z.email())
+          .max(10)
+          .default([])
+          .describe("Who gets the alerts (at 80% of actual spend and 100% of forecast spend); none: the budget has no alerts."),
+      })
+      .prefault({})
+      .describe("Cost budget and alerts. Spend is filtered on the tag Environment, which must be activated as a cost allocation tag in Billing."),
     network: z
       .strictObject({
         cidr: cidrBlock.default("10.0.0.0/16").describe("The VPC's range, /16 to /26."),
@@ -386,6 +448,10 @@ export const ConfigSchema = z
       .prefault({}),
     buckets: bucketsSchema,
     ecr: ecrSchema,
+    alarms: alarmsSchema,
+    audit: auditSchema,
+    github: githubSchema,
+    bi: biSchema,
   })
   .superRefine((cfg, ctx) => {
     const bucketNames = new Map<string, BucketKey>();
@@ -418,6 +484,9 @@ export const ConfigSchema = z
     const certRegion = cfg.loadBalancer.certificateArn && ACM_CERTIFICATE_ARN.exec(cfg.loadBalancer.certificateArn)?.[2];
     if (certRegion && certRegion !== cfg.region) {
       ctx.addIssue({ code: "custom", path: ["loadBalancer", "certificateArn"], message: `the certificate is in ${certRegion}; a load balancer in ${cfg.region} needs a certificate from ACM in ${cfg.region}` });
+    }
+    if (cfg.bi.enabled && cfg.bi.principalArns.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["bi", "principalArns"], message: "at least one principal must be allowed to assume the BI role when bi.enabled is true" });
     }
     const vpc = parseCidr(cfg.network.cidr);
     if (!vpc) return;

@@ -23,7 +23,8 @@ export interface ResourceResult {
   action: Action;
   status: "done" | "failed" | "skipped";
   physicalId?: string;
-  error?: { message: string; code?: string };
+  /** AWS's error code and message; the request id and HTTP status of the failed AWS call when there was one (--verbose shows them). */
+  error?: { message: string; code?: string; requestId?: string; httpStatus?: number };
   reason?: string;
 }
 
@@ -200,7 +201,9 @@ function summarize(outcomes: Map<string, Outcome<Action>>, typeOf: (id: string) 
     if (o.status === "done") return { ...base, action: o.value, status: "done" };
     if (o.status === "skipped") return { ...base, action: "noop", status: "skipped", reason: o.reason };
     const err = o.error as Error;
-    return { ...base, action: "noop", status: "failed", error: { message: err.message, code: err instanceof AwsFailure ? err.code : undefined } };
+    const meta = ((err.cause ?? err) as { $metadata?: { requestId?: string; httpStatusCode?: number } }).$metadata;
+    const request = { ...(meta?.requestId ? { requestId: meta.requestId } : {}), ...(meta?.httpStatusCode ? { httpStatus: meta.httpStatusCode } : {}) };
+    return { ...base, action: "noop", status: "failed", error: { message: err.message, code: err instanceof AwsFailure ? err.code : undefined, ...request } };
   });
 }
 

@@ -1,6 +1,10 @@
 import { registryOf } from "../engine/registry.js";
 import { BUCKET_SETTING_TYPES } from "./bucket-settings.js";
 import { bucket } from "./bucket.js";
+import { cloudTrail } from "./cloudtrail-trail.js";
+import { metricAlarm } from "./cloudwatch-alarm.js";
+import { dashboard } from "./cloudwatch-dashboard.js";
+import { budget } from "./budget.js";
 import { dbInstance } from "./db-instance.js";
 import { dbParameterGroup } from "./db-parameter-group.js";
 import { dbSubnetGroup } from "./db-subnet-group.js";
@@ -18,6 +22,7 @@ import { listenerRule } from "./listener-rule.js";
 import { loadBalancer } from "./load-balancer.js";
 import { logGroup } from "./log-group.js";
 import { natGateway } from "./nat-gateway.js";
+import { oidcProvider } from "./oidc-provider.js";
 import { networkAcl } from "./network-acl.js";
 import { route } from "./route.js";
 import { routeTableAssociation } from "./route-table-association.js";
@@ -26,6 +31,8 @@ import { secretFields } from "./secret-fields.js";
 import { secret } from "./secret.js";
 import { securityGroupRule } from "./security-group-rule.js";
 import { securityGroup } from "./security-group.js";
+import { snsSubscription } from "./sns-subscription.js";
+import { snsTopic } from "./sns-topic.js";
 import { subnet } from "./subnet.js";
 import { targetGroup } from "./target-group.js";
 import { vpc } from "./vpc.js";
@@ -62,4 +69,11 @@ export const registry = registryOf([
   ecsCluster,
   ecsTaskDefinition,
   ecsService,
+  budget,
+  snsTopic,
+  snsSubscription,
+  metricAlarm,
+  dashboard,
+  cloudTrail,
+  oidcProvider,
 ]);

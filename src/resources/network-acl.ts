@@ -129,10 +129,12 @@ async function syncEntries(ctx: ResourceContext, networkAclId: string, want: Net
   const ec2 = ctx.aws.get(EC2Client);
   const current = new Map(canonicalEntries(have).map((e) => [entryKey(e), e]));
   const wanted = canonicalEntries(want);
+  // A new ACL's id can be briefly unknown to the entry calls (EC2 eventual consistency).
+  const write = (send: () => Promise<unknown>) => retryWhile(ctx, ["InvalidNetworkAclID.NotFound"], 60, send);
   for (const e of wanted) {
     const old = current.get(entryKey(e));
-    if (!old) await ec2.send(new CreateNetworkAclEntryCommand(entryInput(networkAclId, e)));
-    else if (!sameValue(old, e)) await ec2.send(new ReplaceNetworkAclEntryCommand(entryInput(networkAclId, e)));
+    if (!old) await write(() => ec2.send(new CreateNetworkAclEntryCommand(entryInput(networkAclId, e))));
+    else if (!sameValue(old, e)) await write(() => ec2.send(new ReplaceNetworkAclEntryCommand(entryInput(networkAclId, e))));
   }
   const keep = new Set(wanted.map(entryKey));
   for (const e of current.values()) {

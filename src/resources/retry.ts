@@ -2,6 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorCode } from "../aws/errors.js";
 import type { ResourceContext } from "./types.js";
 
+/** Attempts made whatever the budget, so an eventual-consistency error is always retried a little. */
+const MIN_ATTEMPTS = 3;
+
 /**
  * Retries `action` while it fails with one of `codes` (errors the SDK does not retry: eventual consistency,
  * DependencyViolation while ENIs drain, IAM propagation), with backoff, for at most `budgetSeconds` of real-world time
@@ -14,7 +17,9 @@ export async function retryWhile<T>(ctx: ResourceContext, codes: string[], budge
       return await action();
     } catch (err) {
       const code = errorCode(err) ?? (err as Error)?.name;
-      if (!code || !codes.includes(code) || Date.now() >= deadline || ctx.signal?.aborted) throw err;
+      // A slow first attempt (the SDK retrying throttling inside it) must not spend the budget before any retry.
+      const spent = Date.now() >= deadline && attempt >= MIN_ATTEMPTS;
+      if (!code || !codes.includes(code) || spent || ctx.signal?.aborted) throw err;
       onRetry?.(err, attempt);
       const delay = Math.min(ctx.waits.maxDelay, ctx.waits.minDelay * 2 ** Math.min(attempt - 1, 10)) * 1000;
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));

@@ -1,7 +1,6 @@
 import {
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
-  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   type DescribeSecurityGroupsCommandInput,
   EC2Client,
@@ -12,6 +11,7 @@ import { hasCode, orUndefined } from "../aws/errors.js";
 import { ec2TagFilters, isOurs, TAG_LOGICAL_ID, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
+import { retryWhileInterfacesDrain } from "./network-interfaces.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -94,21 +94,8 @@ async function revokeDefaultEgress(ctx: ResourceContext, groupId: string): Promi
   });
 }
 
-/** The network interfaces that keep a group from being deleted, for the progress note. */
-async function describeBlockers(ctx: ResourceContext, groupId: string): Promise<string> {
-  const out = await ctx.aws.get(EC2Client).send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }));
-  const enis = (out.NetworkInterfaces ?? []).map((n) => `${n.NetworkInterfaceId}${n.Description ? ` (${n.Description})` : ""}`);
-  if (!enis.length) return `${groupId} is still in use (a rule in another group may reference it); retrying`;
-  return `${enis.length} network interface${enis.length === 1 ? "" : "s"} still attached to ${groupId}: ${enis.join(", ")}; waiting for them to drain`;
-}
-
-async function deleteGroup(ctx: ResourceContext, groupId: string, logicalId: string): Promise<void> {
-  try {
-    await orUndefined(ctx.aws.get(EC2Client).send(new DeleteSecurityGroupCommand({ GroupId: groupId })));
-  } catch (err) {
-    if (hasCode(err, "DependencyViolation")) ctx.note(logicalId, await describeBlockers(ctx, groupId).catch(() => `${groupId} is still in use; retrying`));
-    throw err;
-  }
+async function deleteGroup(ctx: ResourceContext, groupId: string): Promise<void> {
+  await orUndefined(ctx.aws.get(EC2Client).send(new DeleteSecurityGroupCommand({ GroupId: groupId })));
 }
 
 export const securityGroup: ResourceType<SecurityGroupSpec, SecurityGroupAttrs> = {
@@ -151,7 +138,7 @@ export const securityGroup: ResourceType<SecurityGroupSpec, SecurityGroupAttrs> 
     // Rules are separate resources, deleted before the group. DependencyViolation remains while network interfaces
     // of Fargate tasks, the load balancer or RDS drain (2–20 minutes); each retry names them.
     const logicalId = actual.tags[TAG_LOGICAL_ID] ?? actual.groupId;
-    await retryWhile(ctx, ["DependencyViolation"], 20 * 60, () => deleteGroup(ctx, actual.groupId, logicalId));
+    await retryWhileInterfacesDrain(ctx, logicalId, { filter: "group-id", id: actual.groupId }, () => deleteGroup(ctx, actual.groupId));
   },
 
   physicalId: (a) => a.groupId,

@@ -8,9 +8,10 @@ import {
   type Subnet,
 } from "@aws-sdk/client-ec2";
 import { orUndefined } from "../aws/errors.js";
-import { ec2TagFilters, tagRecord } from "../aws/tags.js";
+import { ec2TagFilters, TAG_LOGICAL_ID, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
+import { retryWhileInterfacesDrain } from "./network-interfaces.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -86,7 +87,10 @@ export const subnet: ResourceType<SubnetSpec, SubnetAttrs> = {
       ),
     );
     const subnetId = out.Subnet!.SubnetId!;
-    if (spec.mapPublicIpOnLaunch) await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } }));
+    // A subnet id can be briefly unknown to ModifySubnetAttribute right after creation (EC2 eventual consistency).
+    if (spec.mapPublicIpOnLaunch) {
+      await retryWhile(ctx, ["InvalidSubnetID.NotFound"], 60, () => ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } })));
+    }
     return (await findSubnetById(ctx, subnetId)) ?? { ...spec, subnetId };
   },
 
@@ -101,7 +105,7 @@ export const subnet: ResourceType<SubnetSpec, SubnetAttrs> = {
 
   async destroy(ctx, actual) {
     // Network interfaces of Fargate tasks, RDS and the load balancer keep a subnet busy for minutes after they go.
-    await retryWhile(ctx, ["DependencyViolation"], 20 * 60, async () => {
+    await retryWhileInterfacesDrain(ctx, actual.tags[TAG_LOGICAL_ID] ?? actual.subnetId, { filter: "subnet-id", id: actual.subnetId }, async () => {
       await orUndefined(ctx.aws.get(EC2Client).send(new DeleteSubnetCommand({ SubnetId: actual.subnetId })));
     });
   },

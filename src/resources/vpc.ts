@@ -10,9 +10,10 @@ import {
   waitUntilVpcAvailable,
 } from "@aws-sdk/client-ec2";
 import { orUndefined } from "../aws/errors.js";
-import { ec2TagFilters, tagRecord } from "../aws/tags.js";
+import { ec2TagFilters, TAG_LOGICAL_ID, tagRecord } from "../aws/tags.js";
 import { single } from "./find.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
+import { retryWhileInterfacesDrain } from "./network-interfaces.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, waiterOptions, type Identity, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -98,7 +99,7 @@ export const vpc: ResourceType<VpcSpec, VpcAttrs> = {
 
   async destroy(ctx, actual) {
     // DependencyViolation while network interfaces left by RDS, the load balancer or Fargate drain.
-    await retryWhile(ctx, ["DependencyViolation"], 20 * 60, async () => {
+    await retryWhileInterfacesDrain(ctx, actual.tags[TAG_LOGICAL_ID] ?? actual.vpcId, { filter: "vpc-id", id: actual.vpcId }, async () => {
       await orUndefined(ctx.aws.get(EC2Client).send(new DeleteVpcCommand({ VpcId: actual.vpcId })));
     });
   },

@@ -88,7 +88,7 @@ export function addDatabase(b: StackBuilder, config: Config): void {
     dbSubnetGroupName: ref(dbIds.subnetGroup, "name"),
     parameterGroupName: ref(dbIds.parameterGroup, "name"),
     vpcSecurityGroupIds: [ref(network.sg("db"), "groupId")],
-    tags: b.tags(dbIds.instance),
+    tags: { ...b.tags(dbIds.instance), DataClassification: "PHI" }, // the database holds clinical records
   };
   // The instance exports logs to /aws/rds/instance/<id>/postgresql: the group must exist (ours, tagged, with retention)
   // before RDS would create it untagged on first export.

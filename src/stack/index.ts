@@ -1,10 +1,12 @@
 import type { Config } from "../config/schema.js";
+import { addBudget } from "./budget.js";
 import { StackBuilder, type StackFacts } from "./builder.js";
 import { addCompute } from "./compute.js";
 import { addDatabase } from "./database.js";
 import type { Stack } from "./model.js";
 import { addLoadBalancer } from "./load-balancer.js";
 import { addNetwork } from "./network.js";
+import { addOperations } from "./operations.js";
 import { addSecrets, addSecretWiring } from "./secrets.js";
 import { addStorage } from "./storage.js";
 
@@ -17,7 +19,9 @@ export function buildStack(config: Config, facts: StackFacts): Stack {
   addDatabase(b, config);
   addLoadBalancer(b, config);
   addCompute(b, config);
+  addOperations(b, config); // after compute: alarms and the dashboard watch the load balancer, database and services
   addSecretWiring(b, config); // after the database layer: needs data.database.instance
+  addBudget(b, config);
   return b.build();
 }
 

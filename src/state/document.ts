@@ -61,8 +61,12 @@ export function parseState(text: string, source: string): StateDocument {
     throw new UserError(`${source}: corrupted state (not JSON: ${(err as Error).message}); restore it from a backup or run 'platform state' to repair`);
   }
   const d = doc as Partial<StateDocument>;
-  if (typeof d !== "object" || d === null || typeof d.version !== "number" || typeof d.lineage !== "string" || typeof d.resources !== "object") {
-    throw new UserError(`${source}: not a platform state file (missing version, lineage or resources)`);
+  const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isMap(d) || "terraform_version" in d) {
+    throw new UserError(`${source}: not a platform state file (${isMap(d) ? "it is a Terraform state" : "expected a JSON object"})`);
+  }
+  if (typeof d.version !== "number" || typeof d.lineage !== "string" || typeof d.project !== "string" || typeof d.environment !== "string" || !isMap(d.resources)) {
+    throw new UserError(`${source}: not a platform state file (missing version, lineage, project, environment or the map of resources)`);
   }
   if (d.version > STATE_FORMAT_VERSION) {
     throw new UserError(`${source}: state format ${d.version} is newer than this platform understands (${STATE_FORMAT_VERSION}); upgrade platform`);

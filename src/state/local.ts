@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { LockHandle, LockInfo, StateBackend } from "./backend.js";
 import { parseState, type StateDocument } from "./document.js";
 import { LockHeldError, withLockId } from "./lock.js";
-import { RunFailure } from "../errors.js";
+import { RunFailure, UserError } from "../errors.js";
 
 /** State in `state/<env>.json` (mode 0600), written atomically; the lock is `state/<env>.lock`, created exclusively. */
 export class LocalBackend implements StateBackend {
@@ -21,7 +21,15 @@ export class LocalBackend implements StateBackend {
 
   async read(): Promise<StateDocument | undefined> {
     if (!existsSync(this.file)) return undefined;
-    return parseState(readFileSync(this.file, "utf8"), this.location);
+    let text: string;
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch (err) {
+      // A directory in its place (EISDIR), no permission (EACCES): the user's to fix, not a crash.
+      const reason = { EISDIR: "it is a directory, not a state file", EACCES: "permission denied", EPERM: "permission denied" }[(err as NodeJS.ErrnoException).code ?? ""];
+      throw new UserError(`${this.location}: cannot read the state: ${reason ?? (err as Error).message}`);
+    }
+    return parseState(text, this.location);
   }
 
   async write(doc: StateDocument): Promise<void> {

@@ -59,7 +59,7 @@ export function planJson(plan: Plan) {
 }
 
 /** The closing summary of up or down: counts, and every failure with its AWS error code. */
-export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Colors, verb: "Apply" | "Destroy"): string {
+export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Colors, verb: "Apply" | "Destroy", options: { verbose?: boolean } = {}): string {
   const done = result.resources.filter((r) => r.status === "done");
   const count = (a: string) => done.filter((r) => r.action === a).length;
   const failed = result.resources.filter((r) => r.status === "failed");
@@ -72,6 +72,11 @@ export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Co
   if (failed.length) {
     lines.push("", "Failed:");
     lines.push(renderTable(["RESOURCE", "ERROR CODE", "MESSAGE"], failed.map((r) => [r.logicalId, r.error?.code ?? "-", r.error?.message ?? ""])));
+    // --verbose: the request id and HTTP status of each failed AWS call, for AWS Support and CloudTrail; never payloads.
+    const requests = failed.filter((r) => r.error?.requestId);
+    if (options.verbose && requests.length) {
+      lines.push(renderTable(["RESOURCE", "AWS REQUEST ID", "HTTP"], requests.map((r) => [r.logicalId, r.error!.requestId!, String(r.error!.httpStatus ?? "?")])));
+    }
   }
   if (skipped.length) lines.push("", `Not attempted (a dependency failed or the run was interrupted): ${skipped.map((r) => r.logicalId).join(", ")}`);
   return lines.join("\n");

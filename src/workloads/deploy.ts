@@ -50,8 +50,9 @@ export interface DeployOutcome {
   service: string;
   image: string;
   digest?: string;
-  /** The revision deploy registered. */
+  /** The revision the service was rolled to: registered by deploy, or the latest one when it already named the image. */
   taskDefinitionArn: string;
+  registered: boolean;
   /** What the service ran before. */
   previousTaskDefinitionArn: string;
   desiredCount: number;
@@ -90,9 +91,13 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
   const what = `ECS service (${target.serviceName})`;
   const service = await step(`reading ${what}`, () => findService(ctx, target.cluster, target.serviceName));
   if (!service) throw new UserError(`${config.environment} has no ACTIVE ${target.service} service in cluster ${target.cluster}: run 'platform up --env ${config.environment}' first`);
-  const revision = await registerRevision(ctx, target, image.image);
-  await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(revision), revision);
-  say(`registered ${ecsTaskDefinition.physicalId(revision)}`);
+  const { revision, registered } = await nextRevision(ctx, target, image.image, service.taskDefinitionArn);
+  if (registered) {
+    await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(revision), revision);
+    say(`registered ${ecsTaskDefinition.physicalId(revision)}`);
+  } else {
+    say(`${ecsTaskDefinition.physicalId(revision)} already names this image: new tasks of it pull the image again`);
+  }
 
   // A service still at 0 because its image had not been pushed when up created it starts with the config's count.
   const desiredCount = service.desiredCount > 0 ? service.desiredCount : target.configuredCount;
@@ -104,6 +109,8 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
           service: target.serviceName,
           taskDefinition: revision.arn,
           ...(desiredCount !== service.desiredCount ? { desiredCount } : {}),
+          // The same revision again (a tag pushed anew): only a forced deployment replaces the tasks.
+          ...(registered ? {} : { forceNewDeployment: true }),
         }),
       ),
     ),
@@ -124,10 +131,12 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
     image: image.image,
     ...(image.digest ? { digest: image.digest } : {}),
     taskDefinitionArn: revision.arn,
+    registered,
     previousTaskDefinitionArn: service.taskDefinitionArn,
     desiredCount,
   };
-  say(`rolling ${target.serviceName} from ${revisionName(service.taskDefinitionArn)} to ${revisionName(revision.arn)} (${desiredCount} task${desiredCount === 1 ? "" : "s"})`);
+  const tasks = `${desiredCount} task${desiredCount === 1 ? "" : "s"}`;
+  say(registered ? `rolling ${target.serviceName} from ${revisionName(service.taskDefinitionArn)} to ${revisionName(revision.arn)} (${tasks})` : `replacing the tasks of ${target.serviceName} (${tasks})`);
   if (!wait) {
     await recordService(ctx, store, target);
     return outcome;
@@ -143,7 +152,7 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
     });
   } catch (err) {
     if (!(err instanceof AwsFailure) || err.code !== "ServiceDeploymentRolledBack") throw err;
-    return { ...outcome, ...(await afterRollback(ctx, store, target, revision.arn, previous)), failure: err };
+    return { ...outcome, ...(await afterRollback(ctx, store, target, registered ? revision.arn : undefined, previous)), failure: err };
   }
   await recordService(ctx, store, target);
   return { ...outcome, status: "steady" };
@@ -153,21 +162,26 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
  * The circuit breaker put the previous revision back. The failed revision is deregistered, so the family's latest
  * ACTIVE revision is again what runs and `up` has nothing to redo; the deployment record is what it was before.
  */
-async function afterRollback(ctx: ResourceContext, store: StateStore, target: DeployTarget, failedArn: string, previous: DeploymentRecord | undefined): Promise<Pick<DeployOutcome, "status" | "running">> {
+async function afterRollback(ctx: ResourceContext, store: StateStore, target: DeployTarget, failedArn: string | undefined, previous: DeploymentRecord | undefined): Promise<Pick<DeployOutcome, "status" | "running">> {
   await recordDeployment(store, target.service, previous);
   const service = await recordService(ctx, store, target);
   const runningArn = service?.taskDefinitionArn ?? "";
-  await ecs(ctx)
-    .send(new DeregisterTaskDefinitionCommand({ taskDefinition: failedArn }))
-    .catch(() => undefined); // best effort: a revision left ACTIVE only means the next up registers one more
+  if (failedArn && failedArn !== runningArn) {
+    await ecs(ctx)
+      .send(new DeregisterTaskDefinitionCommand({ taskDefinition: failedArn }))
+      .catch(() => undefined); // best effort: a revision left ACTIVE only means the next up registers one more
+  }
   const running = runningArn ? await findTaskDefinition(ctx, runningArn) : undefined;
   if (running) await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(running), running);
   const image = running?.containerDefinitions.find((c) => c.name === target.container)?.image;
   return { status: "rolled-back", running: { taskDefinitionArn: runningArn, ...(image ? { image } : {}) } };
 }
 
-/** A copy of the family's latest ACTIVE revision with the app container's image replaced, registered as the next revision. */
-async function registerRevision(ctx: ResourceContext, target: DeployTarget, image: string): Promise<EcsTaskDefinitionAttrs> {
+/**
+ * A copy of the family's latest ACTIVE revision with the app container's image replaced, registered as the next
+ * revision; or that latest revision itself when it already names the image and the service runs it.
+ */
+async function nextRevision(ctx: ResourceContext, target: DeployTarget, image: string, running: string): Promise<{ revision: EcsTaskDefinitionAttrs; registered: boolean }> {
   const action = `registering ECS task definition (${target.family})`;
   const current = await step(`reading ECS task definition (${target.family})`, async () => {
     try {
@@ -181,12 +195,16 @@ async function registerRevision(ctx: ResourceContext, target: DeployTarget, imag
   if (!td.containerDefinitions?.some((c) => c.name === target.container)) {
     throw new AwsFailure(action, "ContainerNotFound", `${revisionName(td.taskDefinitionArn)} has no container named ${target.container}`, "run 'platform up' to restore the task definition, then deploy again");
   }
+  if (td.taskDefinitionArn === running && td.containerDefinitions.find((c) => c.name === target.container)?.image === image) {
+    const same = await step(`reading ECS task definition (${running})`, () => findTaskDefinition(ctx, running));
+    if (same) return { revision: same, registered: false };
+  }
   const input = registrationOf(td, target.container, image, (current.tags ?? []).filter((t) => !t.key?.startsWith("aws:")));
   const out = await step(action, () => retryWhileIamPropagates(ctx, () => ecs(ctx).send(new RegisterTaskDefinitionCommand(input))));
   const arn = out.taskDefinition!.taskDefinitionArn!;
-  const registered = await step(`reading ECS task definition (${arn})`, () => findTaskDefinition(ctx, arn));
-  if (!registered) throw new Error(`reading ECS task definition (${arn}) back: DescribeTaskDefinition does not find it; run again`);
-  return registered;
+  const revision = await step(`reading ECS task definition (${arn})`, () => findTaskDefinition(ctx, arn));
+  if (!revision) throw new Error(`reading ECS task definition (${arn}) back: DescribeTaskDefinition does not find it; run again`);
+  return { revision, registered: true };
 }
 
 /** RegisterTaskDefinition's input from a described revision: its settable fields as they are, one image changed. */

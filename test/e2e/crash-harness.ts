@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { describe, expect, it } from "vitest";
 import { runCli, tempProject } from "../cli-harness.js";
 import { SimulatedCrash, type CallRecord } from "../fakes/cloud.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
+import { expectConverged, expectGone } from "./convergence.js";
 
 /**
  * Kill-and-rerun: for every mutating AWS call of a full `up` (or `down`) of the whole stack, a run is killed right after
@@ -16,7 +16,11 @@ import { installFakeAws, type FakeAws } from "../fakes/index.js";
  */
 export type CrashCommand = "up" | "down";
 
-export const CRASH_CHUNKS = 3;
+export const CRASH_CHUNKS = 2;
+
+// Each run writes state after every resource change (~100 writes with fsync per run, most of a run's time on a disk):
+// the projects of these hundreds of runs live on a RAM disk where there is one.
+if (existsSync("/dev/shm")) process.env.TMPDIR = "/dev/shm";
 
 const ENV = "dev";
 const UP = ["up", "--env", ENV, "--yes"];
@@ -85,59 +89,6 @@ export async function runKilledAfter(aws: FakeAws, cwd: string, args: string[], 
   return killed;
 }
 
-/** Every taggable resource the fake holds (all pages of GetResources without filters), with its tags. */
-export async function inventory(): Promise<{ arn: string; tags: Record<string, string> }[]> {
-  const client = new ResourceGroupsTaggingAPIClient({ region: "us-east-1" });
-  const items: { arn: string; tags: Record<string, string> }[] = [];
-  let PaginationToken: string | undefined;
-  do {
-    const out = await client.send(new GetResourcesCommand({ PaginationToken }));
-    for (const r of out.ResourceTagMappingList ?? []) items.push({ arn: r.ResourceARN!, tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key!, t.Value!])) });
-    PaginationToken = out.PaginationToken || undefined;
-  } while (PaginationToken);
-  return items;
-}
-
-/** What AWS creates by itself with a VPC (default security group and its rules, default network ACL): not ours, never tagged. */
-function awsDefault(aws: FakeAws, arn: string): boolean {
-  const id = arn.split("/").pop()!;
-  const group = aws.ec2.securityGroups.get(id);
-  if (group) return group.GroupName === "default";
-  const acl = aws.ec2.networkAcls.get(id);
-  if (acl) return Boolean(acl.IsDefault);
-  const rule = aws.ec2.securityGroupRules.get(id);
-  if (rule) return aws.ec2.securityGroups.get(rule.GroupId)?.GroupName === "default";
-  return false;
-}
-
-/** After `up`: one of each resource, all tagged, every resource in AWS recorded in state, every state resource in sync. */
-export async function expectConverged(aws: FakeAws, cwd: string) {
-  const stateText = readFileSync(stateFile(cwd), "utf8");
-  const ours = (await inventory()).filter((r) => !awsDefault(aws, r.arn));
-  const untagged = ours.filter((r) => r.tags["platform:logical-id"] === undefined || r.tags.Environment !== ENV);
-  expect(untagged.map((r) => r.arn), "resources without the platform:logical-id tag").toEqual([]);
-  const byLogicalId = new Map<string, string[]>();
-  for (const r of ours) byLogicalId.set(r.tags["platform:logical-id"]!, [...(byLogicalId.get(r.tags["platform:logical-id"]!) ?? []), r.arn]);
-  const duplicates = [...byLogicalId].filter(([, arns]) => arns.length > 1);
-  expect(duplicates, "logical ids with more than one resource").toEqual([]);
-  const unrecorded = ours.filter((r) => !stateText.includes(r.arn) && !stateText.includes(`"${r.arn.split(/[/:]/).pop()}"`));
-  expect(unrecorded.map((r) => r.arn), "resources in AWS that state does not record").toEqual([]);
-  // Every resource state records exists and matches the config (status reads each one by its recorded id).
-  const status = await runCli(cwd, ["status", "--env", ENV, "--json"]);
-  expect(status.code, status.stderr).toBe(0);
-  const notInSync = (JSON.parse(status.stdout).resources as { logicalId: string; status: string }[]).filter((r) => r.status !== "in-sync");
-  expect(notInSync, "resources not in sync after the rerun").toEqual([]);
-}
-
-/** After `down`: nothing of the environment is left (secrets in their recovery window are deleted, not leftovers). */
-export async function expectGone(aws: FakeAws, cwd: string) {
-  const left = (await inventory()).filter((r) => r.tags.Environment === ENV);
-  const scheduled = new Set([...aws.secretsmanager.secrets.values()].filter((s) => s.deletedDate).map((s) => s.arn));
-  expect(left.filter((r) => !scheduled.has(r.arn)).map((r) => r.arn), "resources of the environment left after down").toEqual([]);
-  expect(aws.ec2.vpcs.size + aws.ec2.networkInterfaces.size + aws.ec2.addresses.size, "VPCs, network interfaces, addresses left").toBe(0);
-  expect(JSON.parse(readFileSync(stateFile(cwd), "utf8")).resources).toEqual({});
-}
-
 /** The crash points of `command` whose index falls in `chunk` (files run in parallel, one chunk each). */
 export async function crashSuite(command: CrashCommand, chunk: number, chunks = CRASH_CHUNKS) {
   const total = await mutatingCallCount(command);
@@ -147,8 +98,8 @@ export async function crashSuite(command: CrashCommand, chunk: number, chunks = 
   describe(`${command} killed after mutating call N of ${total}, then run again`, () => {
     it.each(points)("N = %i", async (point) => {
       const aws = installFakeAws();
+      const cwd = tempProject();
       try {
-        const cwd = tempProject();
         if (command === "down") await expectOk(cwd, UP);
         const { call, files } = await runKilledAfter(aws, cwd, args, point);
         const context = `killed after ${call.service}:${call.command}`;
@@ -169,6 +120,7 @@ export async function crashSuite(command: CrashCommand, chunk: number, chunks = 
         else await expectGone(aws, cwd);
       } finally {
         aws.restore();
+        rmSync(cwd, { recursive: true, force: true });
       }
     });
   });

@@ -103,7 +103,7 @@ describe("ec2:security-group against the fake", () => {
     const ctx = testContext();
     await securityGroup.destroy(ctx, group);
     expect(ctx.notes.length).toBeGreaterThan(0);
-    expect(ctx.notes[0]).toMatch(/1 network interface still attached to sg-\w+: eni-0abc \(ELB app\/clinical-dev\/1\)/);
+    expect(ctx.notes[0]).toMatch(/1 network interface still attached to sg-\w+: eni-0abc \(load balancer app\/clinical-dev\/1, in-use\)/);
     expect(state.securityGroups.has(group.groupId)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   ECRClient,
+  ImageNotFoundException,
   InvalidParameterException,
   InvalidTagParameterException,
   LifecyclePolicyNotFoundException,
@@ -232,7 +233,18 @@ export function ecrModel(cloud: FakeCloud, state: EcrState = newEcrState()): { m
     DescribeImages: (input) => {
       checkRegistry(input);
       const repo = byName(input.repositoryName);
-      if (input.imageIds) throw new Error("fake ecr: DescribeImages by imageIds is not modelled");
+      if (input.imageIds) {
+        // By id, every image must exist (ImageNotFoundException otherwise), and paging parameters are refused.
+        if (input.maxResults !== undefined || input.nextToken !== undefined || input.filter) throw invalid("maxResults, nextToken and filter cannot be used with imageIds");
+        const found = (input.imageIds as { imageTag?: string; imageDigest?: string }[]).map((id) => {
+          const image = repo.images.find((i) => (id.imageDigest ? i.imageDigest === id.imageDigest : true) && (id.imageTag ? i.imageTags.includes(id.imageTag) : true));
+          if (!image || (!id.imageTag && !id.imageDigest)) {
+            throw fail(ImageNotFoundException, `The image with imageId {imageDigest:'${id.imageDigest ?? "null"}', imageTag:'${id.imageTag ?? "null"}'} does not exist within the repository with name '${repo.repositoryName}' in the registry with id '${registryId}'`);
+          }
+          return image;
+        });
+        return { imageDetails: found.map((i) => ({ registryId, repositoryName: repo.repositoryName, ...i, imageTags: [...i.imageTags] })) };
+      }
       const p = page(imagesOf(repo, input.filter), input.nextToken, input.maxResults, 1000);
       return {
         imageDetails: p.items.map((i) => ({ registryId, repositoryName: repo.repositoryName, ...i, imageTags: [...i.imageTags] })),

@@ -118,10 +118,12 @@ export interface EcsState {
   failures: Map<string, DeploymentFailure>;
   /** Exit code of RunTask tasks (one-off commands); 0 unless a test sets it. */
   oneOffExitCode: number;
+  /** Lines each RunTask task writes to its awslogs stream as it exits (none unless a test sets them). */
+  oneOffLogLines: string[];
 }
 
 export function newEcsState(): EcsState {
-  return { clusters: new Map(), taskDefinitions: new Map(), services: new Map(), tasks: new Map(), failures: new Map(), oneOffExitCode: 0 };
+  return { clusters: new Map(), taskDefinitions: new Map(), services: new Map(), tasks: new Map(), failures: new Map(), oneOffExitCode: 0, oneOffLogLines: [] };
 }
 
 /** From now on, new deployments of `serviceName` fail as `failure` says (the circuit breaker then rolls back or fails). */
@@ -442,6 +444,8 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     }
     for (const t of state.tasks.values()) {
       if (t.since !== undefined && t.lastStatus === "RUNNING" && cloud.ready("ecsTask", t.since)) {
+        const td = taskDefinitionOf(t.taskDefinitionArn);
+        if (td) logFailure(t, td, state.oneOffLogLines);
         stopTask(t, "Essential container in task exited", "EssentialContainerExited", state.oneOffExitCode);
       }
     }
@@ -532,7 +536,7 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     memory: taskDefinitionOf(t.taskDefinitionArn)?.body.memory,
     createdAt: t.createdAt,
     ...(t.stoppedAt ? { stoppedAt: t.stoppedAt, stoppedReason: t.stoppedReason, stopCode: t.stopCode } : {}),
-    containers: t.containers.map((c) => ({ containerArn: arn(`container/${randomUUID()}`), taskArn: t.taskArn, ...c })),
+    containers: t.containers.map((c) => ({ containerArn: arn(`container/${randomUUID()}`), taskArn: t.taskArn, ...(t.lastStatus === "RUNNING" ? { runtimeId: `${t.taskArn.split("/").at(-1)}-${c.name}` } : {}), ...c })),
     attachments: [
       {
         id: randomUUID(),
@@ -933,6 +937,28 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
       }
       return { tasks, failures };
     },
+    // ECS Exec: the task must run, belong to a service with execute-command enabled, and have the container.
+    ExecuteCommand: (input) => {
+      settle();
+      const cluster = clusterOf(input.cluster);
+      const t = [...state.tasks.values()].find((x) => x.clusterArn === cluster.clusterArn && (x.taskArn === input.task || x.taskArn.endsWith(`/${input.task}`)));
+      if (!t || t.lastStatus !== "RUNNING") throw invalid("The specified task is not running.");
+      if (input.interactive !== true) throw invalid("Interactive is the only mode supported currently.");
+      if (typeof input.command !== "string" || !input.command) throw invalid("command is required");
+      const svc = [...state.services.values()].find((x) => x.clusterArn === cluster.clusterArn && x.serviceName === t.serviceName);
+      if (!svc?.enableExecuteCommand) throw invalid("The execute command failed because execute command was not enabled when the task was run or the execute command agent isn't running. Wait and try again or run a new task with execute command enabled and try again.");
+      const container = input.container ? t.containers.find((c) => c.name === input.container) : t.containers.length === 1 ? t.containers[0] : undefined;
+      if (!container) throw invalid(input.container ? `The container ${input.container} does not exist in the task.` : "The task has more than one container: specify one.");
+      const sessionId = `ecs-execute-command-${randomUUID().slice(0, 17)}`;
+      return {
+        clusterArn: cluster.clusterArn,
+        taskArn: t.taskArn,
+        containerName: container.name,
+        containerArn: arn(`container/${randomUUID()}`),
+        interactive: true,
+        session: { sessionId, streamUrl: `wss://ssmmessages.${cloud.region}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe`, tokenValue: `fake-token-${sessionId}` },
+      };
+    },
     RunTask: (input) => {
       settle();
       const cluster = clusterOf(input.cluster);
@@ -942,6 +968,14 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
       checkRole(td.body.taskRoleArn, "taskRoleArn");
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalid("count must be between 1 and 10");
+      if (input.startedBy !== undefined && !/^[\w/-]{1,128}$/.test(input.startedBy)) throw invalid("startedBy: up to 128 letters, numbers, hyphens, forward slashes and underscores");
+      if (input.overrides) {
+        if (JSON.stringify(input.overrides).length > 8192) throw invalid("Container Overrides length must be at most 8192");
+        for (const o of input.overrides.containerOverrides ?? []) {
+          if (!td.body.containerDefinitions.some((c: any) => c.name === o.name)) throw invalid(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
+          if (o.command !== undefined && (!Array.isArray(o.command) || o.command.some((a: unknown) => typeof a !== "string"))) throw invalid("command must be a list of strings");
+        }
+      }
       const net = { awsvpcConfiguration: { assignPublicIp: "DISABLED", securityGroups: [], ...input.networkConfiguration.awsvpcConfiguration } };
       const failure = startFailure(td, net);
       const tasks: FakeTask[] = [];

@@ -40,9 +40,19 @@ export interface FakeInstanceProfile {
   roleNames: string[];
 }
 
+/** An OIDC identity provider, by ARN (one per URL per account). */
+export interface FakeOidcProvider {
+  Url: string;
+  ClientIDList: string[];
+  ThumbprintList: string[];
+  Tags: Tags;
+  CreateDate: Date;
+}
+
 export interface IamState {
   /** By lower-cased role name. */
   roles: Map<string, FakeRole>;
+  oidcProviders?: Map<string, FakeOidcProvider>;
   instanceProfiles: Map<string, FakeInstanceProfile>;
   /** Customer managed policy ARNs that exist; AWS managed ones (arn:aws:iam::aws:policy/...) always exist. */
   managedPolicies: Set<string>;
@@ -167,6 +177,13 @@ export function iamModel(cloud: FakeCloud, state: IamState = newIamState()): Iam
     const role = name ? state.roles.get(name.toLowerCase()) : undefined;
     if (!role) throw noSuchEntity(`The role with name ${name} cannot be found.`);
     return role;
+  };
+
+  const oidc = () => (state.oidcProviders ??= new Map());
+  const providerOf = (arn: string | undefined): FakeOidcProvider => {
+    const p = arn ? oidc().get(arn) : undefined;
+    if (!p) throw noSuchEntity(`OpenIDConnect Provider not found for arn ${arn}`);
+    return p;
   };
 
   const policyExists = (arn: string) => /^arn:aws:iam::aws:policy\/.+/.test(arn) || state.managedPolicies.has(arn);
@@ -299,9 +316,54 @@ export function iamModel(cloud: FakeCloud, state: IamState = newIamState()): Iam
     },
 
     SimulatePrincipalPolicy: (input) => simulate(state, input),
+
+    CreateOpenIDConnectProvider: (input) => {
+      if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(input.Url ?? "")) throw fail(InvalidInputException, `Invalid URL ${input.Url}.`);
+      for (const t of input.ThumbprintList ?? []) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw fail(InvalidInputException, "Thumbprints are 40 hex characters.");
+      const arn = `arn:aws:iam::${cloud.accountId}:oidc-provider/${input.Url.replace(/^https:\/\//, "")}`;
+      if (oidc().has(arn)) throw fail(EntityAlreadyExistsException, `Provider with url ${input.Url} already exists.`);
+      const tags = fromTagList(input.Tags);
+      validateTags(tags);
+      oidc().set(arn, { Url: input.Url.replace(/^https:\/\//, ""), ClientIDList: [...(input.ClientIDList ?? [])], ThumbprintList: [...(input.ThumbprintList ?? [])], Tags: tags, CreateDate: new Date() });
+      return { OpenIDConnectProviderArn: arn, Tags: toTagList(tags) };
+    },
+    GetOpenIDConnectProvider: (input) => {
+      const p = providerOf(input.OpenIDConnectProviderArn);
+      return { Url: p.Url, ClientIDList: p.ClientIDList, ThumbprintList: p.ThumbprintList, CreateDate: p.CreateDate, Tags: toTagList(p.Tags) };
+    },
+    ListOpenIDConnectProviders: () => ({ OpenIDConnectProviderList: [...oidc().keys()].map((Arn) => ({ Arn })) }),
+    DeleteOpenIDConnectProvider: (input) => {
+      providerOf(input.OpenIDConnectProviderArn);
+      oidc().delete(input.OpenIDConnectProviderArn);
+      return {};
+    },
+    AddClientIDToOpenIDConnectProvider: (input) => {
+      const p = providerOf(input.OpenIDConnectProviderArn);
+      if (!p.ClientIDList.includes(input.ClientID)) p.ClientIDList.push(input.ClientID);
+      return {};
+    },
+    TagOpenIDConnectProvider: (input) => {
+      const p = providerOf(input.OpenIDConnectProviderArn);
+      const tags = { ...p.Tags, ...fromTagList(input.Tags) };
+      validateTags(tags);
+      p.Tags = tags;
+      return {};
+    },
+    UntagOpenIDConnectProvider: (input) => {
+      const p = providerOf(input.OpenIDConnectProviderArn);
+      for (const key of input.TagKeys ?? []) delete p.Tags[key];
+      return {};
+    },
+    ListOpenIDConnectProviderTags: (input) => {
+      const p = page(toTagList(providerOf(input.OpenIDConnectProviderArn).Tags), input);
+      return { Tags: p.items, IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    },
   };
   const model: ServiceModel = { service: "iam", client: IAMClient, handlers };
-  const taggingSources: TagSource[] = [() => [...state.roles.values()].map((r) => ({ arn: r.Arn, tags: { ...r.Tags } }))];
+  const taggingSources: TagSource[] = [
+    () => [...state.roles.values()].map((r) => ({ arn: r.Arn, tags: { ...r.Tags } })),
+    () => [...oidc().entries()].map(([arn, p]) => ({ arn, tags: { ...p.Tags } })),
+  ];
   return { ...model, model, state, taggingSources };
 }
 

@@ -1,4 +1,8 @@
+import { budgetsModel } from "./budgets.js";
 import { FakeCloud, type FakeTimings, type ServiceModel } from "./cloud.js";
+import { cloudTrailModel } from "./cloudtrail.js";
+import { cloudWatchModel } from "./cloudwatch.js";
+import { snsModel } from "./sns.js";
 import { ec2Model, newEc2State, type Ec2State } from "./ec2.js";
 import { ecrModel } from "./ecr.js";
 import { ecsModel } from "./ecs.js";
@@ -30,6 +34,10 @@ export interface FakeAws {
   elbv2: ReturnType<typeof elbv2Model>["state"];
   rds: RdsState;
   ecs: ReturnType<typeof ecsModel>["state"];
+  budgets: ReturnType<typeof budgetsModel>["state"];
+  cloudwatch: ReturnType<typeof cloudWatchModel>["state"];
+  sns: ReturnType<typeof snsModel>["state"];
+  cloudtrail: ReturnType<typeof cloudTrailModel>["state"];
   restore(): void;
 }
 
@@ -53,9 +61,15 @@ export function installFakeAws(timings?: FakeTimings): FakeAws {
   models.push(rds.model);
   const ecs = ecsModel(cloud, { ec2, elbv2: elbv2.state, logs: logs.state, ecr: ecr.state, iam: iam.state });
   models.push(ecs.model);
-  models.push(taggingModel(cloud, [bucketTaggingSource(s3), ...ecr.taggingSources, ...ec2TaggingSources(cloud, ec2), ...iam.taggingSources, ...logs.taggingSources, ...secretsmanager.taggingSources, ...elbv2.taggingSources, ...rds.taggingSources, ...ecs.taggingSources]));
+  const cloudwatch = cloudWatchModel(cloud);
+  const sns = snsModel(cloud);
+  const cloudtrail = cloudTrailModel(cloud, s3);
+  models.push(cloudwatch.model, sns.model, cloudtrail.model);
+  const budgets = budgetsModel(cloud);
+  models.push(budgets.model);
+  models.push(taggingModel(cloud, [bucketTaggingSource(s3), ...ecr.taggingSources, ...ec2TaggingSources(cloud, ec2), ...iam.taggingSources, ...logs.taggingSources, ...secretsmanager.taggingSources, ...elbv2.taggingSources, ...rds.taggingSources, ...ecs.taggingSources, ...cloudwatch.taggingSources, ...sns.taggingSources, ...cloudtrail.taggingSources]));
   cloud.install(models);
-  return { cloud, ec2, s3, ecr: ecr.state, iam: iam.state, logs: logs.state, secretsmanager: secretsmanager.state, elbv2: elbv2.state, rds: rds.state, ecs: ecs.state, restore: () => cloud.restore() };
+  return { cloud, ec2, s3, ecr: ecr.state, iam: iam.state, logs: logs.state, secretsmanager: secretsmanager.state, elbv2: elbv2.state, rds: rds.state, ecs: ecs.state, budgets: budgets.state, cloudwatch: cloudwatch.state, sns: sns.state, cloudtrail: cloudtrail.state, restore: () => cloud.restore() };
 }
 
 const EC2_KINDS: [keyof Ec2State, string, string][] = [

@@ -738,6 +738,31 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       db.since = cloud.elapsed();
       return { DBInstance: instanceView(db) };
     },
+    // A manual snapshot of an available instance; "creating" until cloud.ready("rdsDelete", since), like final snapshots.
+    CreateDBSnapshot: (input) => {
+      settle();
+      const db = instanceOf(input.DBInstanceIdentifier);
+      const snapshotId = checkRdsName(input.DBSnapshotIdentifier, "DBSnapshotIdentifier", 255);
+      if (state.snapshots.has(snapshotId)) throw rdsError("DBSnapshotAlreadyExistsFault", `Cannot create the snapshot because a snapshot with the identifier ${snapshotId} already exists.`);
+      if (db.DBInstanceStatus !== "available") throw rdsError("InvalidDBInstanceStateFault", `DBInstance ${db.DBInstanceIdentifier} is not in available state.`);
+      const snapshot: FakeSnapshot = {
+        DBSnapshotIdentifier: snapshotId,
+        DBSnapshotArn: arn("snapshot", snapshotId),
+        DBInstanceIdentifier: db.DBInstanceIdentifier,
+        SnapshotType: "manual",
+        Status: "creating",
+        Engine: db.Engine,
+        EngineVersion: db.EngineVersion,
+        AllocatedStorage: db.AllocatedStorage,
+        Encrypted: db.StorageEncrypted,
+        SnapshotCreateTime: new Date(),
+        since: cloud.elapsed(),
+        Tags: fromTagList(input.Tags),
+      };
+      state.snapshots.set(snapshotId, snapshot);
+      const { since: _since, Tags, ...view } = snapshot;
+      return { DBSnapshot: { ...view, TagList: toTagList(Tags) } };
+    },
     DescribeDBSnapshots: (input) => {
       settle();
       if (input.Filters) throw new Error("fake rds: DescribeDBSnapshots Filters are not modelled");

@@ -10,6 +10,7 @@ import {
   EC2ServiceException,
   RevokeSecurityGroupEgressCommand,
 } from "@aws-sdk/client-ec2";
+import { errorCode } from "../../src/aws/errors.js";
 import { securityGroup } from "../../src/resources/security-group.js";
 import { testContext, testTags } from "../helpers.js";
 
@@ -120,15 +121,27 @@ describe("ec2:security-group", () => {
     expect(ec2).toHaveReceivedCommandTimes(DeleteSecurityGroupCommand, 3);
     expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, { Filters: [{ Name: "group-id", Values: ["sg-1"] }] });
     expect(ctx.notes).toHaveLength(2);
-    expect(ctx.notes[0]).toMatch(/2 network interfaces still attached to sg-1: eni-1 \(ELB app\/clinical-dev\/abc\), eni-2/);
+    expect(ctx.notes[0]).toMatch(/2 network interfaces still attached to sg-1: eni-1 \(load balancer app\/clinical-dev\/abc\), eni-2 \(an ECS task \(Fargate\)\)/);
   });
 
   it("gives up on DependencyViolation once the time budget is spent", async () => {
     ec2.on(DeleteSecurityGroupCommand).rejects(ec2Error("DependencyViolation"));
     ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
     const ctx = testContext();
-    await expect(securityGroup.destroy(ctx, { ...spec, groupId: "sg-1" })).rejects.toMatchObject({ name: "DependencyViolation" });
+    const err = await securityGroup.destroy(ctx, { ...spec, groupId: "sg-1" }).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: "DependencyViolation" });
     expect(ctx.notes.at(-1)).toMatch(/sg-1 is still in use/);
+    expect((err as Error).message).toMatch(/Gave up after 20 minutes: sg-1 is still in use, but by no network interface/);
+  });
+
+  it("once the budget is spent, the error names the interfaces still attached and what created them", async () => {
+    ec2.on(DeleteSecurityGroupCommand).rejects(ec2Error("DependencyViolation"));
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: "eni-9", Status: "in-use", Description: "RDSNetworkInterface", RequesterId: "amazon-rds", RequesterManaged: true }],
+    });
+    const err = await securityGroup.destroy(testContext(), { ...spec, groupId: "sg-1" }).catch((e: Error) => e);
+    expect(errorCode(err)).toBe("DependencyViolation");
+    expect((err as Error).message).toMatch(/Gave up after 20 minutes: 1 network interface still attached to sg-1: eni-9 \(RDS \(a database instance\), in-use\)\..*delete-network-interface/);
   });
 
   it("treats an already deleted group as deleted", async () => {

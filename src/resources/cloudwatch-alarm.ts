@@ -1,0 +1,245 @@
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand,
+  type MetricAlarm,
+  type MetricDataQuery,
+  PutMetricAlarmCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from "@aws-sdk/client-cloudwatch";
+import { orUndefined } from "../aws/errors.js";
+import { tagList, tagRecord } from "../aws/tags.js";
+import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+
+/** A metric and the statistic read from it: `stat` is "Average", "Sum", "Maximum", "Minimum", "SampleCount" or a percentile ("p95"). */
+export interface AlarmMetric {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  stat: string;
+  period: number;
+}
+
+/** One line of a metric-math alarm: a metric (returnData false) or an expression over the others (the one returnData true). */
+export interface AlarmQuery {
+  id: string;
+  label?: string;
+  metric?: AlarmMetric;
+  expression?: string;
+  returnData: boolean;
+}
+
+export interface MetricAlarmSpec {
+  /** ≤ 255 characters, unique in the account and region. */
+  name: string;
+  description: string;
+  /** A single metric, or `queries` (metric math); exactly one of the two. */
+  metric?: AlarmMetric;
+  queries?: AlarmQuery[];
+  comparisonOperator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
+  threshold: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  treatMissingData: "missing" | "notBreaching" | "breaching" | "ignore";
+  /** SNS topic ARNs notified on ALARM and back to OK. */
+  alarmActions: string[];
+  okActions: string[];
+  tags: Record<string, string>;
+}
+
+export interface MetricAlarmAttrs extends MetricAlarmSpec {
+  arn: string;
+  /** "OK", "ALARM" or "INSUFFICIENT_DATA" when last read. */
+  stateValue: string;
+}
+
+const KIND = "CloudWatch alarm";
+const cw = (ctx: ResourceContext) => ctx.aws.get(CloudWatchClient);
+const PERCENTILE = /^p\d{1,2}(\.\d+)?$/;
+const ELB_ARN = /^arn:aws[\w-]*:elasticloadbalancing:[^:]+:\d{12}:(loadbalancer\/(.+)|targetgroup\/.+)$/;
+
+/**
+ * CloudWatch's ELB dimensions are not ARNs: LoadBalancer is "app/<name>/<id>" (the ARN after "loadbalancer/") and
+ * TargetGroup "targetgroup/<name>/<id>" (the ARN after the last ":"). The stack refers to ARNs; this cuts them.
+ */
+export function metricDimensionValue(value: string): string {
+  const m = ELB_ARN.exec(value);
+  if (!m) return value;
+  return m[2] ?? m[1]!;
+}
+
+function dimensionsOf(dims: Record<string, string>) {
+  return Object.entries(dims).map(([Name, Value]) => ({ Name, Value: metricDimensionValue(Value) }));
+}
+
+/** What the spec means to AWS: ELB ARNs cut to their dimension form. */
+function normalized(spec: MetricAlarmSpec): MetricAlarmSpec {
+  const metric = (m: AlarmMetric): AlarmMetric => ({ ...m, dimensions: Object.fromEntries(Object.entries(m.dimensions).map(([k, v]) => [k, metricDimensionValue(v)])) });
+  return {
+    ...spec,
+    ...(spec.metric ? { metric: metric(spec.metric) } : {}),
+    ...(spec.queries ? { queries: spec.queries.map((q) => ({ ...q, ...(q.metric ? { metric: metric(q.metric) } : {}) })) } : {}),
+  };
+}
+
+function statInput(stat: string) {
+  return PERCENTILE.test(stat) ? { ExtendedStatistic: stat } : { Statistic: stat as "Average" };
+}
+
+function queryInput(q: AlarmQuery): MetricDataQuery {
+  return {
+    Id: q.id,
+    ...(q.label ? { Label: q.label } : {}),
+    ...(q.expression ? { Expression: q.expression } : {}),
+    ...(q.metric
+      ? { MetricStat: { Metric: { Namespace: q.metric.namespace, MetricName: q.metric.metricName, Dimensions: dimensionsOf(q.metric.dimensions) }, Period: q.metric.period, Stat: q.metric.stat } }
+      : {}),
+    ReturnData: q.returnData,
+  };
+}
+
+/** PutMetricAlarm's input: it creates the alarm or replaces every setting of an existing one (tags apply on create only). */
+export function putAlarmInput(spec: MetricAlarmSpec) {
+  return {
+    AlarmName: spec.name,
+    AlarmDescription: spec.description,
+    ActionsEnabled: true,
+    AlarmActions: spec.alarmActions,
+    OKActions: spec.okActions,
+    ...(spec.metric
+      ? { Namespace: spec.metric.namespace, MetricName: spec.metric.metricName, Dimensions: dimensionsOf(spec.metric.dimensions), Period: spec.metric.period, ...statInput(spec.metric.stat) }
+      : { Metrics: (spec.queries ?? []).map(queryInput) }),
+    ComparisonOperator: spec.comparisonOperator,
+    Threshold: spec.threshold,
+    EvaluationPeriods: spec.evaluationPeriods,
+    DatapointsToAlarm: spec.datapointsToAlarm,
+    TreatMissingData: spec.treatMissingData,
+    Tags: tagList(spec.tags),
+  };
+}
+
+const recordOf = (dims: { Name?: string; Value?: string }[] | undefined) => Object.fromEntries((dims ?? []).map((d) => [d.Name!, d.Value ?? ""]));
+
+function toAttrs(a: MetricAlarm, tags: Record<string, string>): MetricAlarmAttrs {
+  const queries = a.Metrics?.length
+    ? a.Metrics.map((q): AlarmQuery => ({
+        id: q.Id!,
+        ...(q.Label ? { label: q.Label } : {}),
+        ...(q.Expression ? { expression: q.Expression } : {}),
+        ...(q.MetricStat
+          ? {
+              metric: {
+                namespace: q.MetricStat.Metric!.Namespace!,
+                metricName: q.MetricStat.Metric!.MetricName!,
+                dimensions: recordOf(q.MetricStat.Metric!.Dimensions),
+                stat: q.MetricStat.Stat!,
+                period: q.MetricStat.Period!,
+              },
+            }
+          : {}),
+        returnData: q.ReturnData ?? true,
+      }))
+    : undefined;
+  return {
+    name: a.AlarmName!,
+    arn: a.AlarmArn!,
+    description: a.AlarmDescription ?? "",
+    ...(a.MetricName
+      ? { metric: { namespace: a.Namespace!, metricName: a.MetricName, dimensions: recordOf(a.Dimensions), stat: a.ExtendedStatistic ?? a.Statistic!, period: a.Period! } }
+      : {}),
+    ...(queries ? { queries } : {}),
+    comparisonOperator: a.ComparisonOperator as MetricAlarmSpec["comparisonOperator"],
+    threshold: a.Threshold!,
+    evaluationPeriods: a.EvaluationPeriods!,
+    datapointsToAlarm: a.DatapointsToAlarm ?? a.EvaluationPeriods!,
+    treatMissingData: (a.TreatMissingData ?? "missing") as MetricAlarmSpec["treatMissingData"],
+    alarmActions: a.AlarmActions ?? [],
+    okActions: a.OKActions ?? [],
+    stateValue: a.StateValue ?? "INSUFFICIENT_DATA",
+    tags,
+  };
+}
+
+async function readTags(ctx: ResourceContext, arn: string): Promise<Record<string, string>> {
+  const out = await orUndefined(cw(ctx).send(new ListTagsForResourceCommand({ ResourceARN: arn })));
+  return tagRecord(out?.Tags);
+}
+
+/** The metric alarm of that name; undefined when there is none (DescribeAlarms answers an empty list, not an error). */
+export async function findAlarmByName(ctx: ResourceContext, name: string): Promise<MetricAlarmAttrs | undefined> {
+  const out = await cw(ctx).send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["MetricAlarm"] }));
+  const alarm = out.MetricAlarms?.find((a) => a.AlarmName === name);
+  return alarm ? toAttrs(alarm, await readTags(ctx, alarm.AlarmArn!)) : undefined;
+}
+
+async function readBack(ctx: ResourceContext, name: string): Promise<MetricAlarmAttrs> {
+  const found = await findAlarmByName(ctx, name);
+  if (!found) throw new Error(`reading ${KIND} (${name}) after PutMetricAlarm: not found; run again`);
+  return found;
+}
+
+function diff(spec: MetricAlarmSpec, actual: MetricAlarmAttrs): Change[] {
+  const want = normalized(spec);
+  return [
+    ...compareFields(want, actual, [
+      { field: "name", action: "replace" },
+      { field: "description" },
+      { field: "metric" },
+      { field: "queries" },
+      { field: "comparisonOperator" },
+      { field: "threshold" },
+      { field: "evaluationPeriods" },
+      { field: "datapointsToAlarm" },
+      { field: "treatMissingData" },
+      { field: "alarmActions" },
+      { field: "okActions" },
+    ]),
+    // A single-metric alarm turned into metric math (or back) leaves the other form behind in `actual`.
+    ...(Boolean(want.metric) !== Boolean(actual.metric) ? [{ field: "form", from: actual.metric ? "metric" : "queries", to: want.metric ? "metric" : "queries", action: "update" as const }] : []),
+    ...compareTags(spec.tags, actual.tags),
+  ];
+}
+
+export const metricAlarm: ResourceType<MetricAlarmSpec, MetricAlarmAttrs> = {
+  type: "cloudwatch:metric-alarm",
+
+  // Alarm names are the key. Tags cannot be searched, so an alarm created by a crashed run is found by its name, and
+  // PutMetricAlarm on it overwrites the settings (it is ours by name: <project>-<env>-...).
+  async find(ctx, { recorded, logicalId: _ }) {
+    return recorded?.name ? findAlarmByName(ctx, recorded.name) : undefined;
+  },
+
+  diff,
+
+  async create(ctx, spec) {
+    await cw(ctx).send(new PutMetricAlarmCommand(putAlarmInput(normalized(spec))));
+    const created = await readBack(ctx, spec.name);
+    // An alarm that already existed keeps its old tags: PutMetricAlarm applies Tags on create only.
+    if (compareTags(spec.tags, created.tags).length) return metricAlarm.update!(ctx, spec, created, compareTags(spec.tags, created.tags));
+    return created;
+  },
+
+  async update(ctx, spec, actual, changes) {
+    if (changes.some((c) => c.field !== "tags")) await cw(ctx).send(new PutMetricAlarmCommand(putAlarmInput(normalized(spec))));
+    if (changes.some((c) => c.field === "tags")) {
+      const { set, remove } = tagDelta(spec.tags, actual.tags);
+      if (Object.keys(set).length) await cw(ctx).send(new TagResourceCommand({ ResourceARN: actual.arn, Tags: tagList(set) }));
+      if (remove.length) await cw(ctx).send(new UntagResourceCommand({ ResourceARN: actual.arn, TagKeys: remove }));
+    }
+    return readBack(ctx, actual.name);
+  },
+
+  async destroy(ctx, actual) {
+    // DeleteAlarms succeeds for names that do not exist.
+    await orUndefined(cw(ctx).send(new DeleteAlarmsCommand({ AlarmNames: [actual.name] })));
+  },
+
+  physicalId: (a) => a.name,
+
+  async details(ctx, actual) {
+    const now = await findAlarmByName(ctx, actual.name);
+    return now ? `state ${now.stateValue}` : undefined;
+  },
+};

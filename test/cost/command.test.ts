@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, tempProject } from "../cli-harness.js";
+import { installFakeAws, type FakeAws } from "../fakes/index.js";
+
+describe("platform cost", () => {
+  it("says it is an estimate in the first line, prints the table and total, the prices' region and date, and needs no AWS", async () => {
+    const r = await runCli(tempProject(), ["cost", "--env", "dev"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const [first] = r.stdout.split("\n");
+    expect(first).toBe("ESTIMATE, not a bill: monthly cost of clinical-platform dev in us-east-1 at on-demand list prices");
+    expect(r.stdout).toMatch(/Prices: us-east-1 prices, taken 2024-06 from Amazon RDS for PostgreSQL Pricing/);
+    expect(r.stdout).toMatch(/^RDS PostgreSQL db\.t3\.micro\s+730 instance-hours\s+\$0\.018\s+\$13\.14$/m);
+    expect(r.stdout).toMatch(/^Total \(estimate\)\s+\$\d+\.\d\d$/m);
+    expect(r.stdout).toContain("Excluded: data transfer out");
+  });
+
+  it("--json prints the estimate document; prod costs more than dev; other regions are flagged as approximated", async () => {
+    const cwd = tempProject();
+    const dev = JSON.parse((await runCli(cwd, ["cost", "--env", "dev", "--json"])).stdout);
+    const prod = JSON.parse((await runCli(cwd, ["cost", "--env", "prod", "--json"])).stdout);
+    expect(dev).toMatchObject({ environment: "dev", estimate: true, currency: "USD", region: "us-east-1", exact: true });
+    expect(dev.total).toBe(Math.round(dev.items.reduce((s: number, i: { monthly: number }) => s + i.monthly, 0) * 100) / 100);
+    expect(prod.total).toBeGreaterThan(dev.total);
+    const eu = await runCli(cwd, ["cost", "--env", "dev", "--region", "eu-central-1"]);
+    expect(eu.stdout).toContain("Prices for eu-central-1 are approximated from us-east-1's.");
+  });
+});
+
+describe("platform plan cost delta", () => {
+  let aws: FakeAws | undefined;
+  afterEach(() => aws?.restore());
+
+  it("shows $0 → the config's estimate before the first up, and no change after it", async () => {
+    aws = installFakeAws();
+    const cwd = tempProject();
+    const planned = JSON.parse((await runCli(cwd, ["cost", "--env", "dev", "--json"])).stdout).total.toFixed(2);
+    const before = await runCli(cwd, ["plan", "--env", "dev"]);
+    expect(before.stdout).toContain(`Estimated monthly cost: $0.00 → $${planned} (+$${planned})`);
+    expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
+    // The fake's repositories hold no images, so up leaves the API service at 0 tasks: state costs less than the config.
+    const after = await runCli(cwd, ["plan", "--env", "dev"]);
+    const [, current, next] = /Estimated monthly cost: \$([\d.]+) → \$([\d.]+) \(\+\$12\.66\)/.exec(after.stdout) ?? [];
+    expect(next).toBe(planned);
+    expect(Number(current)).toBe(Math.round((Number(planned) - 12.66) * 100) / 100);
+    const bigger = await runCli(cwd, ["plan", "--env", "dev", "--json", "--set", "services.api.desiredCount=3"]);
+    const doc = JSON.parse(bigger.stdout).estimatedMonthlyCost;
+    expect(doc.planned).toBeGreaterThan(Number(planned));
+    expect(doc.delta).toBeGreaterThan(0);
+  });
+});
