@@ -1,4 +1,4 @@
-import { DescribeTrailsCommand, GetTrailStatusCommand, CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { cloudTrail as cloudTrailType, type TrailAttrs } from "../resources/cloudtrail-trail.js";
 import { DescribeFlowLogsCommand, DescribeSecurityGroupRulesCommand, EC2Client, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { TAG_ENVIRONMENT, TAG_PROJECT } from "../aws/tags.js";
@@ -252,14 +252,13 @@ const cloudTrail: AuditCheck = {
     if (!trails.length) return skipped("no CloudTrail trail in this environment's state (the operations layer is not deployed)");
     const parts = await Promise.all(
       trails.map(async ([id, attrs]) => {
-        const name = String(attrs.arn ?? attrs.name);
-        const described = await a.ctx.aws.get(CloudTrailClient).send(new DescribeTrailsCommand({ trailNameList: [name] }));
-        const trail = described.trailList?.[0];
+        // The trail module's finder reads the trail, its status and its event selectors.
+        const trail = await cloudTrailType.find(a.ctx, { logicalId: id, recorded: attrs as unknown as TrailAttrs });
+        const name = String(attrs.name ?? attrs.arn);
         if (!trail) return failed([`${name}: not found`], `trail ${name} recorded in state does not exist`, upFix(a, id), FAILURE);
-        const status = await a.ctx.aws.get(CloudTrailClient).send(new GetTrailStatusCommand({ Name: name }));
-        const problems = [!status.IsLogging && "not logging", !trail.LogFileValidationEnabled && "log file validation off"].filter(Boolean) as string[];
-        if (problems.length) return failed([`${trail.Name}: ${problems.join(", ")}`], `trail ${trail.Name}: ${problems.join(", ")}`, upFix(a, id), FAILURE);
-        return passed([`${trail.Name}: logging, multi-region ${trail.IsMultiRegionTrail ? "yes" : "no"}, log file validation on`]);
+        const problems = [!trail.isLogging && "not logging", !trail.logFileValidation && "log file validation off"].filter(Boolean) as string[];
+        if (problems.length) return failed([`${trail.name}: ${problems.join(", ")}`], `trail ${trail.name}: ${problems.join(", ")}`, upFix(a, id), FAILURE);
+        return passed([`${trail.name}: logging, multi-region ${trail.multiRegion ? "yes" : "no"}, log file validation on`]);
       }),
     );
     return combine(parts);

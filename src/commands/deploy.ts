@@ -1,4 +1,6 @@
 import { AwsFailure } from "../errors.js";
+import { deployImage, deployTarget, revisionName } from "../workloads/deploy.js";
+import { resolveImage } from "../workloads/images.js";
 import { CommandContext, openEnvironment } from "./runtime.js";
 
 export interface DeployFlags {
@@ -18,8 +20,6 @@ export interface DeployFlags {
 export async function deployCommand(cc: CommandContext, flags: DeployFlags): Promise<number> {
   // deploy's --image names the image to roll out; it must not also become services.imageTag, as up's does.
   const ccForConfig = new CommandContext(cc.io, { ...cc.opts, image: undefined }, cc.main);
-  const { deployTarget, deployImage, revisionName } = await import("../workloads/deploy.js");
-  const { resolveImage } = await import("../workloads/images.js");
   const env = await openEnvironment(ccForConfig, {
     command: `deploy --env ${cc.opts.env ?? cc.opts.config} --service ${flags.service}`,
     lock: true,

@@ -1,6 +1,6 @@
 import { destroyResources } from "../engine/apply.js";
 import { awsFailure } from "../aws/errors.js";
-import { findTaggedResources } from "../aws/sweep.js";
+import { findTaggedResources, inBatches, sweepEnvironment } from "../aws/sweep.js";
 import { UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { interactive } from "../ui/io.js";
@@ -8,6 +8,7 @@ import { renderApplySummary } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
 import { renderTable } from "../ui/table.js";
+import type { ResourceRecord } from "../state/document.js";
 import { engineEvents, openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
 export interface DownFlags {
@@ -30,7 +31,15 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     if (flags.dryRun) {
       cc.say(records.length ? `down would delete ${records.length} resources from ${env.config.environment}:` : `state records nothing for ${env.config.environment}.`);
       if (records.length) cc.say(renderTable(["RESOURCE", "TYPE", "ID"], records.map(([id, r]) => [id, r.type, r.physicalId])));
-      if (cc.opts.json) cc.json({ environment: env.config.environment, dryRun: true, resources: records.map(([id, r]) => ({ logicalId: id, type: r.type, physicalId: r.physicalId })) });
+      // Tagged as this environment's but not in state: down would leave them (it deletes only what state records).
+      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources));
+      if (untracked.length) {
+        cc.say(cc.c.yellow(`Tagged with ${env.config.project}/${env.config.environment} but not in state, so down would leave them:`));
+        cc.say(renderTable(["ARN", "LOGICAL ID"], untracked.map((r) => [r.arn, r.logicalId ?? "-"])));
+      }
+      if (cc.opts.json) {
+        cc.json({ environment: env.config.environment, dryRun: true, resources: records.map(([id, r]) => ({ logicalId: id, type: r.type, physicalId: r.physicalId })), untracked });
+      }
       return 0;
     }
     if (records.length) {
@@ -54,11 +63,11 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     } else {
       cc.say(`state records nothing for ${env.config.environment}.`);
     }
-    const { leftovers, scheduledSecrets } = await sweep(env);
+    const { leftovers, scheduledSecrets } = await sweep(env, records);
     if (leftovers.length) {
-      cc.say(cc.c.yellow(`Still tagged with ${env.config.project}/${env.config.environment} (not deleted: state does not record them):`));
-      cc.say(renderTable(["ARN", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
-      cc.say("Delete them by hand if they are yours, or run 'platform up' to adopt them first.");
+      cc.say(cc.c.yellow(`Still there, tagged with ${env.config.project}/${env.config.environment} (down deletes only what its state records):`));
+      cc.say(renderTable(["RESOURCE", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
+      cc.say("Delete them by hand if they are yours, or run 'platform up' to adopt them and then 'platform down' again.");
     } else {
       cc.say(`Nothing tagged with ${env.config.project}/${env.config.environment} remains.`);
     }
@@ -99,14 +108,51 @@ async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownF
   if (!ok) throw new UserError("not confirmed; nothing was deleted");
 }
 
-async function sweep(env: Environment) {
-  let tagged;
+async function listTagged(env: Environment) {
   try {
-    tagged = await findTaggedResources(env.clients, env.ctx.identity);
+    return await findTaggedResources(env.clients, env.ctx.identity);
+  } catch (err) {
+    throw awsFailure(`listing resources tagged with ${env.config.environment} (tag:GetResources)`, err);
+  }
+}
+
+/**
+ * What is left of the environment after down. The tagging API lists what still carries its tags; each listed resource
+ * whose logical id state recorded is checked with its own finder, and dropped when the finder says it is gone (the
+ * tagging API's index lags deletions). Every recorded logical id the tagging API did not list is looked up with its
+ * finder too: that catches what the tagging API cannot see (untaggable resources, IAM). Secrets in their recovery window
+ * are reported apart: down asked for exactly that.
+ */
+async function sweep(env: Environment, records: [string, ResourceRecord][]) {
+  const recorded = new Map(records);
+  const find = async (logicalId: string | undefined) => {
+    const record = logicalId ? recorded.get(logicalId) : undefined;
+    const type = record && registry.get(record.type);
+    if (!record || !type) return "unknown" as const;
+    try {
+      const actual = await type.find(env.ctx, { logicalId: logicalId!, recorded: record.attributes });
+      return actual === undefined ? undefined : { type: type.type, physicalId: type.physicalId(actual) };
+    } catch {
+      return "unknown" as const; // the tagging API's word stands
+    }
+  };
+  let left;
+  try {
+    left = await sweepEnvironment(env.clients, env.ctx.identity, {
+      exists: async (r) => {
+        const found = await find(r.logicalId);
+        return found === "unknown" ? undefined : found !== undefined;
+      },
+      unlisted: async (listed) => {
+        const seen = new Set(listed.map((r) => r.logicalId));
+        const ids = [...recorded.keys()].filter((id) => !seen.has(id));
+        const found = await inBatches(ids, async (logicalId) => ({ logicalId, found: await find(logicalId) }));
+        return found.flatMap(({ logicalId, found: f }) => (f && f !== "unknown" ? [{ arn: `${f.type} ${f.physicalId}`, logicalId, ...f }] : []));
+      },
+    });
   } catch (err) {
     throw awsFailure(`listing resources still tagged with ${env.config.environment} (tag:GetResources)`, err);
   }
-  // Secrets in their recovery window still exist, tagged, until Secrets Manager deletes them: not leftovers.
   const { splitScheduledSecrets } = await import("../secrets/scheduled.js");
-  return splitScheduledSecrets(env.ctx, tagged);
+  return splitScheduledSecrets(env.ctx, left);
 }

@@ -464,7 +464,7 @@ export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
 const revisionOf = (taskDefinitionArn: string | undefined) => taskDefinitionArn?.split("/").at(-1) ?? "?";
 
 /** "deployment COMPLETED (family:3)", or while rolling: "deployment IN_PROGRESS (family:4, 1 running), replacing family:3 (2 running)". */
-export function rolloutSummary(s: Service): string {
+function rolloutSummary(s: Service): string {
   const deployments = s.deployments ?? [];
   const primary = deployments.find((d) => d.status === "PRIMARY");
   if (!primary) return "no deployment";

@@ -26,10 +26,10 @@ afterEach(() => aws.restore());
 const statusOf = (stdout: string) => Object.fromEntries([...stdout.matchAll(CHECK_LINE)].map((m) => [m[0].replace(/^\S+ {2}\d+\. /, ""), m[1]]));
 
 describe("platform audit", () => {
-  it("passes a freshly deployed dev environment; deletion protection (prod only) and CloudTrail (not deployed) are skipped", async () => {
+  it("passes a freshly deployed dev environment; deletion protection (prod only) is skipped", async () => {
     const r = await runCli(cwd, ["audit", "--env", "dev"]);
     expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout).toBe(0);
     expect(statusOf(r.stdout)).toEqual({
       "S3 buckets encrypted at rest": "PASS",
       "S3 public access blocked [S3.8]": "PASS",
@@ -41,12 +41,12 @@ describe("platform audit", () => {
       "Database requires TLS (rds.force_ssl)": "PASS",
       "No security group open to the internet except the load balancer's 80/443 [EC2.18]": "PASS",
       "VPC flow logs on": "PASS",
-      "CloudTrail trail logging": "SKIP",
+      "CloudTrail trail logging": "PASS",
       "Log groups have a retention period": "PASS",
       "Secrets encrypted with the configured key": "PASS",
       "Every resource tagged DataClassification": "PASS",
     });
-    expect(r.stdout).toMatch(/Summary: All 12 checks that ran passed \(2 skipped\)\./);
+    expect(r.stdout).toMatch(/Summary: All 13 checks that ran passed \(1 skipped\)\./);
   });
 
   it("fails and names the rule when a security group is opened to the internet", async () => {
@@ -72,8 +72,8 @@ describe("platform audit", () => {
     expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore data.bucket.raw.public-access-block");
   });
 
-  it("fails the tag check where resources lack DataClassification (the repository's dev config sets none)", async () => {
-    const plain = tempProject();
+  it("fails the tag check where resources lack DataClassification", async () => {
+    const plain = tempProject({ dev: { ...DEV, $schema: undefined, tags: { CostCenter: "data-platform" } } });
     expect((await runCli(plain, ["up", "--env", "dev", "--yes"])).code).toBe(0);
     const r = await runCli(plain, ["audit", "--env", "dev", "--json"]);
     expect(r.code).toBe(1);

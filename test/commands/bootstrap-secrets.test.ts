@@ -98,7 +98,7 @@ describe("bootstrap-secrets", () => {
 
     for (const [key, name] of Object.entries(NAMES)) {
       const s = secretByName(aws.secretsmanager, name)!;
-      expect(s.tags).toEqual({ CostCenter: "data-platform", Project: "clinical-platform", Environment: "dev", ManagedBy: "platform", "platform:logical-id": `secrets.${key.includes("-api-") || key === "webhook-token" ? `extra.${key}` : key}` });
+      expect(s.tags).toEqual({ CostCenter: "data-platform", DataClassification: "Internal", Project: "clinical-platform", Environment: "dev", ManagedBy: "platform", "platform:logical-id": `secrets.${key.includes("-api-") || key === "webhook-token" ? `extra.${key}` : key}` });
       expect(s.kmsKeyId).toBeUndefined(); // the AWS-managed key
       expect(run.stdout).toContain(s.arn);
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsClients } from "../../src/aws/clients.js";
@@ -100,9 +100,11 @@ describe("a resource that fails permanently", () => {
     const cwd = tempProject();
     aws.cloud.fault = (call) =>
       call.command === "CreateDBInstance" ? sdkError("StorageQuotaExceededFault", "The request would exceed the allowed amount of storage available across all DB instances.", 400) : undefined;
-    const up = await runCli(cwd, UP);
+    const up = await runCli(cwd, [...UP, "--verbose"]);
     expect(up.code).toBe(1);
     expect(up.stdout).toMatch(/Apply failed: \d+ created/);
+    // --verbose: the failed call's request id and HTTP status, for AWS Support.
+    expect(up.stdout).toMatch(/AWS REQUEST ID\s+HTTP\s*\n.*data\.database\.instance\s+fault-StorageQuotaExceededFault\s+400/);
     expect(up.stdout).toMatch(/data\.database\.instance\s+│?\s*StorageQuotaExceededFault\s+│?\s*creating rds:db-instance \(data\.database\.instance\): StorageQuotaExceededFault: The request would exceed/);
     const notAttempted = /Not attempted \(a dependency failed or the run was interrupted\): (.*)/.exec(up.stdout)?.[1]?.split(", ") ?? [];
     expect(notAttempted.length).toBeGreaterThan(0);
@@ -118,6 +120,42 @@ describe("a resource that fails permanently", () => {
     await expectConverged(aws, cwd);
   });
 });
+
+describe("what the CLI prints about failures", () => {
+  it("is redacted, and --verbose adds request ids, never request payloads", async () => {
+    aws = installFakeAws();
+    const cwd = tempProject();
+    aws.cloud.fault = (call) =>
+      call.command === "CreateDBInstance"
+        ? sdkError("InvalidParameterCombination", "cannot reach postgres://admin:Hunter2Secret@db.internal:5432/clinical with key AKIAIOSFODNN7EXAMPLE (password=Hunter2Secret)", 400)
+        : undefined;
+    const up = await runCli(cwd, [...UP, "--verbose"]);
+    expect(up.code).toBe(1);
+    const printed = up.stdout + up.stderr;
+    expect(printed).toMatch(/InvalidParameterCombination: cannot reach postgres:\/\/admin:\*\*\*\*@db\.internal:5432\/clinical with key AKIA\*\*\*\* \(password=\*\*\*\*\)/);
+    expect(printed).not.toContain("Hunter2Secret");
+    expect(printed).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(printed).toMatch(/fault-InvalidParameterCombination\s+400/);
+    // The request that failed is not printed: its parameters stay out of logs.
+    const input = aws.cloud.callsTo("CreateDBInstance")[0]!.input;
+    expect(printed).not.toContain(input.DBInstanceClass);
+    // State never records a secret value either, and it is private to its owner.
+    const stateFile = path.join(cwd, "state/dev.json");
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+    const recorded = readFileSync(stateFile, "utf8");
+    for (const value of aws.secretsmanager.storedValues) for (const part of secretParts(value)) expect(recorded).not.toContain(part);
+  });
+});
+
+/** The secret parts of a stored value: a JSON secret's password, or the whole value. */
+function secretParts(value: string): string[] {
+  try {
+    const { password } = JSON.parse(value) as { password?: string };
+    return password ? [password] : [];
+  } catch {
+    return [value];
+  }
+}
 
 /** Ids of EC2 resources as the fake makes them, and the not-found code EC2 answers while a new one has not propagated. */
 const NOT_YET_VISIBLE: [RegExp, string][] = [
