@@ -8,6 +8,10 @@ const EXPLICIT_TOGGLES: [string, unknown][] = [
   ["services.worker.enabled", true],
   ["services.containerInsights", true], // as prod runs it
   ["database.enhancedMonitoringInterval", 60], // adds the enhanced-monitoring IAM role
+  ["audit.dataEvents", true], // as prod runs it
+  ["github.repository", "acme/clinical"], // adds the OIDC provider and the GitHub Actions role
+  ["bi.principalArns", ["arn:aws:iam::123456789012:role/analyst"]], // bi.enabled needs a principal
+  ["alarms.email", ["oncall@example.org"]], // adds an alarm subscription
 ];
 /** Besides those: every boolean named `enabled`, and every boolean under these sections (not guards such as deletionProtection). */
 const TOGGLE_SECTIONS = ["monitoring"];
@@ -23,7 +27,8 @@ export function toggleSets(schema: z.ZodType = ConfigSchema): string[] {
   walk(schema, []);
   const sets: string[] = [];
   for (const [key, value] of EXPLICIT_TOGGLES) {
-    if (fields.get(key) === typeof value) sets.push(`${key}=${JSON.stringify(value)}`);
+    const type = Array.isArray(value) ? "array" : typeof value;
+    if (fields.get(key) === type) sets.push(`${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
   }
   for (const [key, type] of fields) {
     if (type !== "boolean" || sets.some((s) => s.startsWith(`${key}=`))) continue;
