@@ -4,6 +4,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetAccountAuthorizationDetailsCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -14,6 +15,7 @@ import {
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   type Role,
+  type RoleDetail,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -107,11 +109,10 @@ async function readTags(ctx: ResourceContext, role: Role): Promise<Record<string
   return tagRecord(tags);
 }
 
-async function readAttrs(ctx: ResourceContext, role: Role): Promise<IamRoleAttrs> {
-  const name = role.RoleName!;
-  const [inlinePolicies, managedPolicyArns, tags] = await Promise.all([readInlinePolicies(ctx, name), listManagedArns(ctx, name), readTags(ctx, role)]);
+/** The attributes from a role as GetRole returns it, with what GetRole leaves out read by the caller. */
+function attrsOf(role: Role, inlinePolicies: Record<string, PolicyDocument>, managedPolicyArns: string[], tags: Record<string, string>): IamRoleAttrs {
   return {
-    name,
+    name: role.RoleName!,
     arn: role.Arn!,
     roleId: role.RoleId!,
     path: role.Path ?? DEFAULT_PATH,
@@ -124,10 +125,95 @@ async function readAttrs(ctx: ResourceContext, role: Role): Promise<IamRoleAttrs
   };
 }
 
+async function readAttrs(ctx: ResourceContext, role: Role): Promise<IamRoleAttrs> {
+  const name = role.RoleName!;
+  const [inlinePolicies, managedPolicyArns, tags] = await Promise.all([readInlinePolicies(ctx, name), listManagedArns(ctx, name), readTags(ctx, role)]);
+  return attrsOf(role, inlinePolicies, managedPolicyArns, tags);
+}
+
 /** The role and everything attached to it; undefined when it does not exist (or vanished while being read). */
 export async function findRoleByName(ctx: ResourceContext, name: string): Promise<IamRoleAttrs | undefined> {
   const out = await orUndefined(iamClient(ctx).send(new GetRoleCommand({ RoleName: name })));
   return out?.Role ? orUndefined(readAttrs(ctx, out.Role)) : undefined;
+}
+
+/**
+ * Roles asked for within one window from which one GetAccountAuthorizationDetails sweep replaces the per-role listings.
+ * Per role the listings cost ListRolePolicies + ListAttachedRolePolicies + one GetRolePolicy per inline policy (~3.3 reads);
+ * the sweep costs one call per page of every role in the account (up to DETAILS_PAGE roles a page), so it pays from a few roles on.
+ */
+export const ROLE_BATCH_MIN = 3;
+/** How long a role read waits for others to share its sweep: the observe sweep starts its finders within a few milliseconds. */
+const ROLE_WINDOW_MS = 10;
+/** GetAccountAuthorizationDetails' MaxItems ceiling (API reference); IAM may still truncate a page earlier. */
+const DETAILS_PAGE = 1000;
+type RoleWaiter = { name: string; resolve: (attrs: IamRoleAttrs | undefined) => void; reject: (err: unknown) => void };
+const roleQueues = new WeakMap<object, RoleWaiter[]>();
+
+/**
+ * Like findRoleByName, but reads made within a few milliseconds of each other share their calls: with at least ROLE_BATCH_MIN
+ * distinct roles, one GetAccountAuthorizationDetails sweep (Filter Role, paginated) supplies every role's inline policies,
+ * managed policies and tags, and a role absent from it is not found. RoleDetail carries neither Description nor
+ * MaxSessionDuration, which diff compares, so each role still costs one GetRole (sent alongside the sweep). With fewer roles,
+ * or when the sweep fails (e.g. iam:GetAccountAuthorizationDetails not granted), each role is read as findRoleByName reads it.
+ */
+export function findRoleBatched(ctx: ResourceContext, name: string): Promise<IamRoleAttrs | undefined> {
+  const client = iamClient(ctx);
+  let queue = roleQueues.get(client);
+  if (!queue) {
+    const waiting: RoleWaiter[] = [];
+    queue = waiting;
+    roleQueues.set(client, waiting);
+    setTimeout(() => {
+      roleQueues.delete(client);
+      void readRoleBatch(ctx, waiting);
+    }, ROLE_WINDOW_MS);
+  }
+  const waiting = queue;
+  return new Promise((resolve, reject) => waiting.push({ name, resolve, reject }));
+}
+
+/** Every role in the account by lower-cased name (IAM role names are unique case-insensitively, and GetRole ignores case). */
+async function listRoleDetails(ctx: ResourceContext): Promise<Map<string, RoleDetail>> {
+  const roles = new Map<string, RoleDetail>();
+  let Marker: string | undefined;
+  do {
+    const page = await iamClient(ctx).send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Role"], MaxItems: DETAILS_PAGE, Marker }));
+    for (const r of page.RoleDetailList ?? []) if (r.RoleName) roles.set(r.RoleName.toLowerCase(), r);
+    Marker = page.IsTruncated ? page.Marker : undefined;
+  } while (Marker);
+  return roles;
+}
+
+/** The attributes of a role from GetRole (description, session duration) and its entry in the authorization details. */
+function attrsFromDetail(role: Role, detail: RoleDetail): IamRoleAttrs {
+  const inline = (detail.RolePolicyList ?? []).filter((p) => p.PolicyName !== undefined);
+  return attrsOf(
+    role,
+    Object.fromEntries(inline.map((p) => [p.PolicyName!, decodePolicyDocument(p.PolicyDocument)])),
+    (detail.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+    tagRecord(role.Tags ?? detail.Tags),
+  );
+}
+
+async function readRoleBatch(ctx: ResourceContext, waiters: RoleWaiter[]): Promise<void> {
+  const names = [...new Set(waiters.map((w) => w.name.toLowerCase()))];
+  if (names.length < ROLE_BATCH_MIN) {
+    for (const w of waiters) findRoleByName(ctx, w.name).then(w.resolve, w.reject);
+    return;
+  }
+  // undefined when the sweep failed: each role then falls back to its own listings.
+  const details = listRoleDetails(ctx).catch(() => undefined);
+  const roles = new Map(names.map((n) => [n, orUndefined(iamClient(ctx).send(new GetRoleCommand({ RoleName: waiters.find((w) => w.name.toLowerCase() === n)!.name })))]));
+  const read = async (name: string): Promise<IamRoleAttrs | undefined> => {
+    const [all, out] = await Promise.all([details, roles.get(name)!]);
+    if (!out?.Role) return undefined;
+    if (!all) return orUndefined(readAttrs(ctx, out.Role));
+    const detail = all.get(name);
+    return detail ? attrsFromDetail(out.Role, detail) : undefined;
+  };
+  const results = new Map(names.map((n) => [n, read(n)]));
+  for (const w of waiters) results.get(w.name.toLowerCase())!.then(w.resolve, w.reject);
 }
 
 /** IAM is eventually consistent: a role just created can be briefly unknown to reads and to its own sub-resources. */
@@ -262,7 +348,7 @@ export const iamRole: ResourceType<IamRoleSpec, IamRoleAttrs> = {
 
   // The name is the key; without a recorded name there is nothing to look up (create adopts a role of ours it runs into).
   async find(ctx, { recorded }) {
-    return recorded?.name ? findRoleByName(ctx, recorded.name) : undefined;
+    return recorded?.name ? findRoleBatched(ctx, recorded.name) : undefined;
   },
 
   diff,

@@ -315,6 +315,23 @@ export function iamModel(cloud: FakeCloud, state: IamState = newIamState()): Iam
       return {};
     },
 
+    /** Roles only (Filter without "Role" lists none); RoleDetail has no Description or MaxSessionDuration, as in IAM. */
+    GetAccountAuthorizationDetails: (input) => {
+      const roles = input.Filter?.length && !input.Filter.includes("Role") ? [] : [...state.roles.values()].sort((a, b) => a.RoleName.localeCompare(b.RoleName));
+      const p = page(roles, input);
+      const RoleDetailList = p.items.map((role) => {
+        const { Description: _d, MaxSessionDuration: _m, ...shape } = roleShape(role);
+        return {
+          ...shape,
+          InstanceProfileList: [...state.instanceProfiles.values()].filter((ip) => ip.roleNames.includes(role.RoleName)).map(({ roleNames: _r, ...ip }) => ({ ...ip, Roles: [roleShape(role)] })),
+          RolePolicyList: [...role.inline].sort(([a], [b]) => a.localeCompare(b)).map(([PolicyName, doc]) => ({ PolicyName, PolicyDocument: encode(doc) })),
+          AttachedManagedPolicies: [...role.attached].sort().map((PolicyArn) => ({ PolicyName: PolicyArn.split("/").pop(), PolicyArn })),
+          RoleLastUsed: {},
+        };
+      });
+      return { UserDetailList: [], GroupDetailList: [], RoleDetailList, Policies: [], IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    },
+
     SimulatePrincipalPolicy: (input) => simulate(state, input),
 
     CreateOpenIDConnectProvider: (input) => {
