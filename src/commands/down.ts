@@ -1,6 +1,7 @@
 import { destroyResources } from "../engine/apply.js";
+import { finderChecks } from "../engine/leftovers.js";
 import { awsFailure } from "../aws/errors.js";
-import { findTaggedResources, inBatches, sweepEnvironment } from "../aws/sweep.js";
+import { findTaggedResources, sweepEnvironment } from "../aws/sweep.js";
 import { UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { interactive } from "../ui/io.js";
@@ -117,39 +118,13 @@ async function listTagged(env: Environment) {
 }
 
 /**
- * What is left of the environment after down. The tagging API lists what still carries its tags; each listed resource
- * whose logical id state recorded is checked with its own finder, and dropped when the finder says it is gone (the
- * tagging API's index lags deletions). Every recorded logical id the tagging API did not list is looked up with its
- * finder too: that catches what the tagging API cannot see (untaggable resources, IAM). Secrets in their recovery window
- * are reported apart: down asked for exactly that.
+ * What is left of the environment after down: what the tagging API lists with its tags, checked with the resources'
+ * finders (src/engine/leftovers.ts). Secrets in their recovery window are reported apart: down asked for exactly that.
  */
 async function sweep(env: Environment, records: [string, ResourceRecord][]) {
-  const recorded = new Map(records);
-  const find = async (logicalId: string | undefined) => {
-    const record = logicalId ? recorded.get(logicalId) : undefined;
-    const type = record && registry.get(record.type);
-    if (!record || !type) return "unknown" as const;
-    try {
-      const actual = await type.find(env.ctx, { logicalId: logicalId!, recorded: record.attributes });
-      return actual === undefined ? undefined : { type: type.type, physicalId: type.physicalId(actual) };
-    } catch {
-      return "unknown" as const; // the tagging API's word stands
-    }
-  };
   let left;
   try {
-    left = await sweepEnvironment(env.clients, env.ctx.identity, {
-      exists: async (r) => {
-        const found = await find(r.logicalId);
-        return found === "unknown" ? undefined : found !== undefined;
-      },
-      unlisted: async (listed) => {
-        const seen = new Set(listed.map((r) => r.logicalId));
-        const ids = [...recorded.keys()].filter((id) => !seen.has(id));
-        const found = await inBatches(ids, async (logicalId) => ({ logicalId, found: await find(logicalId) }));
-        return found.flatMap(({ logicalId, found: f }) => (f && f !== "unknown" ? [{ arn: `${f.type} ${f.physicalId}`, logicalId, ...f }] : []));
-      },
-    });
+    left = await sweepEnvironment(env.clients, env.ctx.identity, finderChecks(records, registry, env.ctx));
   } catch (err) {
     throw awsFailure(`listing resources still tagged with ${env.config.environment} (tag:GetResources)`, err);
   }

@@ -28,7 +28,21 @@ export function withLockId(info: Omit<LockInfo, "id">): LockInfo {
 }
 
 export function isStale(info: LockInfo, now = new Date()): boolean {
-  return Date.parse(info.expiresAt) < now.getTime();
+  return Date.parse(info.expiresAt) < now.getTime() || holderIsGone(info);
+}
+
+/**
+ * True when the lock was taken on this host by a process that no longer runs: a run killed (SIGKILL, a closed terminal,
+ * a crashed machine) before it could release it. Only reported, never acted on: another host's lock cannot be checked.
+ */
+export function holderIsGone(info: LockInfo): boolean {
+  if (info.host !== hostname() || !Number.isInteger(info.pid) || info.pid <= 0) return false;
+  try {
+    process.kill(info.pid, 0); // signal 0: only asks whether the process exists
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 export function describeLock(info: LockInfo): string {
@@ -43,9 +57,11 @@ export class LockHeldError extends RunFailure {
   ) {
     super(
       `the state at ${location} is locked by ${describeLock(holder)}` +
-        (isStale(holder)
-          ? `; the lock expired at ${holder.expiresAt} and looks stale: if that run is gone, run 'platform state unlock --env ENV'`
-          : "; wait for it to finish, or pass --lock-timeout SECONDS to wait"),
+        (holderIsGone(holder)
+          ? `; that process is no longer running on this host, so the lock is stale: run 'platform state unlock --env ENV', then run again (it resumes where that run stopped)`
+          : isStale(holder)
+            ? `; the lock expired at ${holder.expiresAt} and looks stale: if that run is gone, run 'platform state unlock --env ENV'`
+            : "; wait for it to finish, or pass --lock-timeout SECONDS to wait"),
     );
   }
 }

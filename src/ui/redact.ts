@@ -7,7 +7,8 @@ import type { Io } from "./io.js";
  * is masked however it got there. It masks:
  * - AWS access key ids (AKIA…, ASIA… and the other IAM unique-id prefixes that are keys), keeping the prefix;
  * - AWS secret access keys: 40 characters of base64 with upper and lower case letters and digits;
- * - values of secret-looking keys: `password=…`, `"SecretString": "…"`, `token: …`, `client_secret=…`, `Signature=…`;
+ * - values of secret-looking keys: `password=…`, `client_secret=…`, `Signature=…`, and quoted ones after a colon
+ *   (`"SecretString": "…"`, `{ password: '…' }`; an unquoted word after a colon is prose, not a value);
  * - passwords in URLs: `postgres://user:PASSWORD@host` (any scheme), and `Bearer`/`Basic` authorization values;
  * - PEM blocks (private keys, certificates): the whole body between BEGIN and END.
  * Ids, ARNs, names and endpoints are not secrets and stay readable.
@@ -22,22 +23,9 @@ const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
 /** Key names whose values are secrets (compared without case, `-` and `_`); tokens that are not secret are excluded. */
 const SECRET_KEY = "(?:[a-z0-9]*(?:password|passwd|passphrase|secret|secretstring|secretaccesskey|token|apikey|privatekey|signature|credential)|pwd)";
-const NOT_SECRET_KEYS = new Set([
-  "clienttoken",
-  "nexttoken",
-  "paginationtoken",
-  "continuationtoken",
-  "idempotencytoken",
-  // AWS error codes, printed as "Code: message"
-  "expiredtoken",
-  "invalidtoken",
-  "invalidnexttoken",
-  "missingauthenticationtoken",
-  "incompletesignature",
-  "invalidsignature",
-]);
+const NOT_SECRET_KEYS = new Set(["clienttoken", "nexttoken", "paginationtoken", "continuationtoken", "idempotencytoken"]);
 
-/** `key=value`, `key: value`, `"key": "value"` (JSON), with the key matched as a whole word. */
+/** `key=value`, `key: "value"`, `"key": "value"` (JSON), with the key matched as a whole word. */
 const KEY_VALUE = new RegExp(
   String.raw`(["']?)\b([A-Za-z0-9_.-]*?)\1(\s*[:=]\s*)(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s,;&"'}\])]+))`,
   "g",
@@ -63,6 +51,9 @@ export function redact(text: string): string {
     .replace(KEY_VALUE, (match, quote: string, key: string, sep: string, dq?: string, sq?: string, bare?: string) => {
       const value = dq ?? sq ?? bare ?? "";
       if (!isSecretKey(key) || PLAIN.test(value) || value === "") return match;
+      // After a colon only a quoted value is a value ({ password: '...' }, "SecretString": "..."): an unquoted word is
+      // prose ("rotating the database password: RDS refused", "openai-api-key: no value yet").
+      if (bare !== undefined && sep.trim() === ":") return match;
       const masked = dq !== undefined ? `"${MASK}"` : sq !== undefined ? `'${MASK}'` : MASK;
       return `${quote}${key}${quote}${sep}${masked}`;
     })
@@ -75,8 +66,12 @@ type Writable = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 /** A stream that redacts every chunk written to it, otherwise the stream itself (isTTY, columns, events). */
 export function redactingStream<T extends Writable>(stream: T): T {
   const write = (chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : chunk;
-    return (stream.write as (...args: unknown[]) => boolean)(typeof text === "string" ? redact(text) : text, ...rest);
+    if (chunk instanceof Uint8Array) {
+      // Bytes become text to be redacted; an encoding argument ("buffer") then no longer applies.
+      chunk = Buffer.from(chunk).toString("utf8");
+      if (typeof rest[0] === "string") rest = rest.slice(1);
+    }
+    return (stream.write as (...args: unknown[]) => boolean)(typeof chunk === "string" ? redact(chunk) : chunk, ...rest);
   };
   return new Proxy(stream, {
     get(target, prop) {

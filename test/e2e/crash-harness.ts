@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import { expectConverged, expectGone } from "./convergence.js";
  * that call took effect, and then run again. A kill is simulated as faithfully as one process allows:
  * - the call that "crashed" took effect in the fake, and no AWS call after it does (each fails, the run is aborted);
  * - the state file and the lock file are put back as they were at that instant (writes after a SIGKILL never happen).
- * The next run must report the dead run's lock with its holder; after `state unlock` it must converge: `up` to exactly
+ * The next run must report the dead run's lock as stale, naming its holder; after `state unlock` it must converge: `up` to exactly
  * one of each resource, all tagged, state and AWS agreeing; `down` to nothing of the environment left.
  */
 export type CrashCommand = "up" | "down";
@@ -29,14 +30,15 @@ const DOWN = ["down", "--env", ENV, "--yes"];
 /** How many mutating calls a clean run of `command` makes against a fresh fake (the number of crash points). */
 export async function mutatingCallCount(command: CrashCommand): Promise<number> {
   const aws = installFakeAws();
+  const cwd = tempProject();
   try {
-    const cwd = tempProject();
     if (command === "down") await expectOk(cwd, UP);
     aws.cloud.calls.length = 0;
     await expectOk(cwd, command === "up" ? UP : DOWN);
     return aws.cloud.mutatingCalls().length;
   } finally {
     aws.restore();
+    rmSync(cwd, { recursive: true, force: true });
   }
 }
 
@@ -59,10 +61,14 @@ function readFiles(cwd: string): Files {
   return { state: read(stateFile(cwd)), lock: read(lockFile(cwd)) };
 }
 
+/** The pid of a process that has exited: what the lock of a killed run names. */
+const DEAD_PID = spawnSync(process.execPath, ["-e", ""]).pid;
+
 function putBack(cwd: string, files: Files) {
   const put = (file: string, text: string | undefined) => (text === undefined ? rmSync(file, { force: true }) : writeFileSync(file, text, { mode: 0o600 }));
   put(stateFile(cwd), files.state);
-  put(lockFile(cwd), files.lock);
+  // The killed run's lock, naming its process, which is gone (this test's process is the run, and lives on).
+  put(lockFile(cwd), files.lock && JSON.stringify({ ...JSON.parse(files.lock), pid: DEAD_PID }));
 }
 
 /** Runs `args`, killing the run right after its `point`-th mutating call; returns what the killed process left on disk. */
@@ -89,7 +95,7 @@ export async function runKilledAfter(aws: FakeAws, cwd: string, args: string[], 
   return killed;
 }
 
-/** The crash points of `command` whose index falls in `chunk` (files run in parallel, one chunk each). */
+/** The crash points of `command` whose index falls in `chunk` (one chunk per file, so vitest can run them in parallel). */
 export async function crashSuite(command: CrashCommand, chunk: number, chunks = CRASH_CHUNKS) {
   const total = await mutatingCallCount(command);
   const points = Array.from({ length: total }, (_, i) => i + 1).filter((p) => p % chunks === chunk);
@@ -104,12 +110,15 @@ export async function crashSuite(command: CrashCommand, chunk: number, chunks = 
         const { call, files } = await runKilledAfter(aws, cwd, args, point);
         const context = `killed after ${call.service}:${call.command}`;
 
-        // The dead run's lock is still there: the next run is refused, naming the holder, and changes nothing.
+        // The dead run's lock is still there: the next run is refused, naming the holder and saying it is stale, and
+        // changes nothing.
         expect(files.lock, `${context}: lock held at the kill`).toBeDefined();
         const before = aws.cloud.mutatingCalls().length;
         const refused = await runCli(cwd, args);
         expect(refused.code, context).toBe(1);
-        expect(refused.stderr, context).toMatch(/is locked by .+ \(pid \d+\) running "(up|down) --env dev"/);
+        expect(refused.stderr, context).toMatch(
+          new RegExp(`is locked by .+ \\(pid ${DEAD_PID}\\) running "(up|down) --env dev" since .+; that process is no longer running on this host, so the lock is stale: run 'platform state unlock`),
+        );
         expect(aws.cloud.mutatingCalls().length, context).toBe(before);
         expect((await runCli(cwd, ["state", "unlock", "--env", ENV, "--force"])).code).toBe(0);
 

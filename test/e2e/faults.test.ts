@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsClients } from "../../src/aws/clients.js";
@@ -92,6 +92,31 @@ describe("throttling and 5xx", () => {
     expect([1, 2]).toContain(up.code);
     expect(up.stdout + up.stderr).toMatch(/RequestLimitExceeded|Throttling|SlowDown|ServiceUnavailable/);
   }, 60_000);
+});
+
+describe("credentials that expire in the middle of a run", () => {
+  it.each([20, 90])("at mutating call %i: the run stops with ExpiredToken and its fix, keeps what it did, releases the lock; a rerun converges", async (nth) => {
+    aws = installFakeAws();
+    const cwd = tempProject();
+    let mutating = 0;
+    let expired = false;
+    aws.cloud.fault = (call) => {
+      if (expired) return sdkError("ExpiredToken", "The security token included in the request is expired", 400);
+      if (call.mutating && ++mutating === nth) expired = true;
+      return undefined;
+    };
+    const up = await runCli(cwd, UP);
+    expect(up.code).toBe(1);
+    expect(up.stdout).toMatch(/ExpiredToken.*the session expired; refresh your credentials \(aws sso login\) and run again: the run resumes where it stopped/);
+    expect(existsSync(path.join(cwd, "state/dev.lock"))).toBe(false);
+    const recorded = Object.keys(state(cwd).resources);
+    expect(recorded.length).toBeGreaterThan(0);
+
+    aws.cloud.fault = undefined;
+    const rerun = await runCli(cwd, UP);
+    expect(rerun.code, rerun.stdout).toBe(0);
+    await expectConverged(aws, cwd);
+  });
 });
 
 describe("a resource that fails permanently", () => {

@@ -93,7 +93,7 @@ describe("protections", () => {
     expect(summary).toMatch(/data\.bucket\.raw .*holds 1 object.*--delete-data/);
     expect(summary).toMatch(/data\.ecr\.api .*RepositoryNotEmptyException.*--delete-data/);
     expect(aws.s3.buckets.has(raw)).toBe(true);
-    expect(aws.s3.buckets.get(raw)!.versions?.length ?? 1).toBeGreaterThan(0);
+    expect(aws.s3.buckets.get(raw)!.objects.size).toBe(1);
     expect(aws.ecr.repositories.has(repo)).toBe(true);
     // The database went, with a final snapshot (no --skip-final-snapshot).
     expect(aws.cloud.callsTo("DeleteDBInstance")[0]!.input).toMatchObject({ FinalDBSnapshotIdentifier: expect.stringMatching(/^clinical-platform-dev-db-final-/) });
@@ -117,7 +117,7 @@ describe("protections", () => {
       // A terminal: isTTY, and (like process.stdout) not ended when the prompt's output stream ends.
       for (const s of [io.stdin, io.stdout] as { isTTY?: boolean; _isStdio?: boolean }[]) Object.assign(s, { isTTY: true, _isStdio: true });
       const running = main(["down", ...prod], io, { cwd, waits: TEST_WAITS });
-      setTimeout(() => (io.stdin as NodeJS.WritableStream).write(`${answer}\n`), 50);
+      setTimeout(() => (io.stdin as unknown as NodeJS.WritableStream).write(`${answer}\n`), 50);
       return { code: await running, stdout: io.out(), stderr: io.err() };
     };
     const wrong = await typed("production");

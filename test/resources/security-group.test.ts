@@ -48,6 +48,21 @@ describe("ec2:security-group", () => {
     expect(await securityGroup.find(testContext(), { logicalId })).toBeUndefined();
   });
 
+  it("a group adopted with AWS's allow-all egress still in place (a run died before revoking it) is updated to revoke it", async () => {
+    const allowAll = { IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] };
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ ...awsGroup("sg-1"), ...allowAll }] });
+    const found = (await securityGroup.find(testContext(), { logicalId }))!;
+    expect(found.defaultEgress).toBe(true);
+    const changes = securityGroup.diff(spec, found);
+    expect(changes).toEqual([expect.objectContaining({ field: "defaultEgress", action: "update" })]);
+    ec2.reset();
+    ec2.on(RevokeSecurityGroupEgressCommand).resolves({ Return: true });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [awsGroup("sg-1")] });
+    const updated = await securityGroup.update!(testContext(), spec, found, changes);
+    expect(ec2).toHaveReceivedCommandWith(RevokeSecurityGroupEgressCommand, { GroupId: "sg-1", IpPermissions: allowAll.IpPermissionsEgress });
+    expect(updated.defaultEgress).toBeUndefined();
+  });
+
   it("creates with tags and revokes AWS's allow-all egress rule", async () => {
     ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: "sg-1" });
     ec2.on(RevokeSecurityGroupEgressCommand).resolves({ Return: true });

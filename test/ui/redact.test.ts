@@ -12,7 +12,7 @@ describe("redact", () => {
     ["a JSON secret", '{"username":"app","password":"s3cr3t\\"x","port":5432}', `{"username":"app","password":"${MASK}","port":5432}`],
     ["SecretString in an echoed request", 'input: { SecretId: "clinical/db", SecretString: "{\\"password\\":\\"abc\\"}" }', `input: { SecretId: "clinical/db", SecretString: "${MASK}" }`],
     ["a token", "GITHUB_TOKEN=ghp_1234567890abcdefghijklmnopqrstuvwxyz", `GITHUB_TOKEN=${MASK}`],
-    ["a client secret", "client_secret: abcdef123456", `client_secret: ${MASK}`],
+    ["a secret in an inspected object", "{ client_secret: 'abcdef123456', user: 'app' }", `{ client_secret: '${MASK}', user: 'app' }`],
     ["a SigV4 signature", "Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/ec2/aws4_request, Signature=3f1c0a9e", `Credential=${MASK}, Signature=${MASK}`],
     ["a bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", `Authorization: Bearer ${MASK}`],
     ["a postgres URL", "could not connect to postgres://app:Xy9%40pw@db.example.com:5432/clinical", `could not connect to postgres://app:${MASK}@db.example.com:5432/clinical`],
@@ -35,6 +35,8 @@ describe("redact", () => {
     ["hex digests (git, sha1)", "lineage 3f786850e387550fdab836ed7e6dc881de23001b serial 12"],
     ["URLs without a password", "https://console.aws.amazon.com/ec2/home?region=us-east-1 postgres://db.example.com:5432/app"],
     ["request ids", "AWS request id 4b8f5a2c-1d3e-4f5a-9b8c-7d6e5f4a3b2c, HTTP 400"],
+    ["a secret word followed by prose", "rotating the database password: RDS DB instance x refused the new master password"],
+    ["secret names in prose", "openai-api-key: no value yet: supply it with --set-secret openai-api-key; app-secret-key: generated"],
     ["AWS error codes that end in a secret word", "ExpiredToken: The security token included in the request is expired; IncompleteSignature: The request signature does not conform"],
   ];
   it.each(kept)("keeps %s", (_name, text) => {

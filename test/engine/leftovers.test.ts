@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { finderChecks } from "../../src/engine/leftovers.js";
+import { registryOf } from "../../src/engine/registry.js";
+import type { ResourceType } from "../../src/resources/types.js";
+import type { ResourceRecord } from "../../src/state/document.js";
+import { testContext, testTags } from "../helpers.js";
+
+/** A resource type whose finder answers from a table: an object (found), undefined (gone), or an error. */
+const world: Record<string, unknown> = {
+  "data.bucket.raw": { id: "raw-bucket", tags: testTags("data.bucket.raw") },
+  "network.vpc": undefined,
+  "ci.oidc-provider": { id: "token.actions.githubusercontent.com", providerTags: {} },
+  "compute.role.api": new Error("AccessDenied"),
+};
+const fakeType: ResourceType<unknown, { id: string }> = {
+  type: "test:thing",
+  find: async (_ctx, { logicalId }) => {
+    const answer = world[logicalId];
+    if (answer instanceof Error) throw answer;
+    return answer as { id: string } | undefined;
+  },
+  diff: () => [],
+  create: async () => ({ id: "x" }),
+  destroy: async () => undefined,
+  physicalId: (a) => a.id,
+};
+const record = (): ResourceRecord => ({ type: "test:thing", physicalId: "p", attributes: {}, dependsOn: [], createdAt: "", updatedAt: "" });
+const records = Object.keys(world).map((id): [string, ResourceRecord] => [id, record()]);
+
+describe("finderChecks: the sweep after down, with the resources' finders", () => {
+  const checks = finderChecks(records, registryOf([fakeType]), testContext());
+
+  it("keeps a listed resource its finder still finds, drops one it says is gone, keeps what it cannot check", async () => {
+    expect(await checks.exists!({ arn: "arn:aws:s3:::raw-bucket", logicalId: "data.bucket.raw" })).toBe(true);
+    expect(await checks.exists!({ arn: "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1", logicalId: "network.vpc" })).toBe(false);
+    expect(await checks.exists!({ arn: "arn:aws:iam::123456789012:role/api", logicalId: "compute.role.api" })).toBeUndefined();
+    expect(await checks.exists!({ arn: "arn:aws:logs:us-east-1:123456789012:log-group:/x", logicalId: "not.recorded" })).toBeUndefined();
+  });
+
+  it("reports recorded resources the tagging API did not list that still exist and are tagged as this environment's", async () => {
+    expect(await checks.unlisted!([])).toEqual([{ arn: "test:thing raw-bucket", logicalId: "data.bucket.raw", type: "test:thing", physicalId: "raw-bucket" }]);
+    expect(await checks.unlisted!([{ arn: "arn:aws:s3:::raw-bucket", logicalId: "data.bucket.raw" }])).toEqual([]);
+  });
+});
