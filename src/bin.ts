@@ -17,6 +17,14 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+// Output piped into a command that stops reading (`platform cost | head`): stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const { main } = await import("./cli.js");
 const code = await main(process.argv.slice(2), undefined, { signal: interrupt.signal });
 process.exitCode = signalled ? (signalled === "SIGINT" ? 130 : 143) : code;

@@ -116,8 +116,21 @@ export function hintFor(code: string): string | undefined {
 }
 
 /** Wraps any failure of an AWS call as an AwsFailure naming what was being done. */
+/** Node's codes for a network that does not reach the endpoint at all. */
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
 export function awsFailure(action: string, err: unknown): AwsFailure {
   if (err instanceof AwsFailure) return err;
+  const netCode = (err as NodeJS.ErrnoException)?.code;
+  if (netCode && NETWORK_CODES.has(netCode)) {
+    return new AwsFailure(
+      action,
+      netCode,
+      (err as Error).message,
+      "the AWS endpoint could not be reached: check the network or proxy, and AWS_ENDPOINT_URL or the config's endpoint if you set one",
+      { cause: err },
+    );
+  }
   const code = errorCode(err) ?? (err as Error)?.name ?? "Error";
   const message = (err as Error)?.message ?? String(err);
   return new AwsFailure(action, code, message, hintFor(code), { cause: err });
