@@ -4,7 +4,7 @@ import { loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
 import type { EngineEvent, EventSink } from "../engine/events.js";
-import { REAL_AWS_WAITS, type ResourceContext, type WaitSettings } from "../resources/types.js";
+import { REAL_AWS_WAITS, type ResourceContext, type RunFlags, type WaitSettings } from "../resources/types.js";
 import type { LockHandle, StateBackend } from "../state/backend.js";
 import { assertStateMatches, emptyState, type StateDocument } from "../state/document.js";
 import { backendFor } from "../state/index.js";
@@ -12,8 +12,11 @@ import { newLockInfo } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
 import { colorEnabled, colors, type Colors, type Io } from "../ui/io.js";
 
-/** Flags every command understands (set on the program, usable after the command name). */
-export interface GlobalOptions {
+/**
+ * Flags every command understands (set on the program, usable after the command name), plus the run flags the
+ * resources read (down's --force-prod among them: optsWithGlobals includes a command's own options).
+ */
+export interface GlobalOptions extends RunFlags {
   env?: string;
   config?: string;
   set?: string[];
@@ -23,13 +26,6 @@ export interface GlobalOptions {
   yes?: boolean;
   verbose?: boolean;
   color?: boolean;
-  applyImmediately?: boolean;
-  skipFinalSnapshot?: boolean;
-  deleteData?: boolean;
-  disableDeletionProtection?: boolean;
-  forceDeleteSecrets?: boolean;
-  /** down's --force-prod (optsWithGlobals includes a command's own options). */
-  forceProd?: boolean;
   concurrency?: string;
   lockTimeout?: string;
   /** up/plan --image TAG: services.imageTag for this run. */

@@ -524,6 +524,5 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export type ConfigInput = z.input<typeof ConfigSchema>;
 /** A validated configuration: every default applied and the environment name settled. */
 export type Config = z.output<typeof ConfigSchema> & { environment: string };

@@ -9,5 +9,3 @@ export type EngineEvent =
   | { kind: "skipped"; logicalId: string; type: string; reason: string };
 
 export type EventSink = (event: EngineEvent) => void;
-
-export const noEvents: EventSink = () => undefined;

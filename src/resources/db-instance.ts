@@ -9,7 +9,7 @@ import {
   waitUntilDBInstanceAvailable,
   waitUntilDBInstanceDeleted,
 } from "@aws-sdk/client-rds";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { readSecretJson } from "../aws/secret-value.js";
 import { TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
@@ -330,8 +330,8 @@ async function masterPassword(ctx: ResourceContext, spec: DbInstanceSpec): Promi
  */
 async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: string): Promise<boolean> {
   const performanceInsights = effectivePerformanceInsights(spec);
-  try {
-    await rdsClient(ctx).send(
+  return createdUnlessTaken(
+    rdsClient(ctx).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: spec.identifier,
         Engine: ENGINE,
@@ -362,12 +362,9 @@ async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: 
         CopyTagsToSnapshot: false,
         Tags: tagList(spec.tags),
       }),
-    );
-    return true;
-  } catch (err) {
-    if (hasCode(err, ...ALREADY_EXISTS)) return false;
-    throw err;
-  }
+    ),
+    ...ALREADY_EXISTS,
+  );
 }
 
 /**

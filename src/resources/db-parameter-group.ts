@@ -8,7 +8,7 @@ import {
   paginateDescribeDBParameters,
   ResetDBParameterGroupCommand,
 } from "@aws-sdk/client-rds";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { tagList } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
@@ -87,15 +87,12 @@ async function readBack(ctx: ResourceContext, name: string): Promise<DbParameter
 
 /** True when the group was created, false when the name was already taken. */
 async function createGroup(ctx: ResourceContext, spec: DbParameterGroupSpec): Promise<boolean> {
-  try {
-    await rdsClient(ctx).send(
+  return createdUnlessTaken(
+    rdsClient(ctx).send(
       new CreateDBParameterGroupCommand({ DBParameterGroupName: spec.name, DBParameterGroupFamily: spec.family, Description: spec.description, Tags: tagList(spec.tags) }),
-    );
-    return true;
-  } catch (err) {
-    if (hasCode(err, ...ALREADY_EXISTS)) return false;
-    throw err;
-  }
+    ),
+    ...ALREADY_EXISTS,
+  );
 }
 
 /**

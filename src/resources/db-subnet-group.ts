@@ -5,7 +5,7 @@ import {
   DescribeDBSubnetGroupsCommand,
   ModifyDBSubnetGroupCommand,
 } from "@aws-sdk/client-rds";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { tagList } from "../aws/tags.js";
 import { single } from "./find.js";
 import { applyRdsTags, assertAdoptable, rdsClient, readRdsTags } from "./rds-tags.js";
@@ -64,15 +64,12 @@ async function readBack(ctx: ResourceContext, name: string): Promise<DbSubnetGro
 
 /** True when the group was created, false when the name was already taken. */
 async function createGroup(ctx: ResourceContext, spec: DbSubnetGroupSpec): Promise<boolean> {
-  try {
-    await rdsClient(ctx).send(
+  return createdUnlessTaken(
+    rdsClient(ctx).send(
       new CreateDBSubnetGroupCommand({ DBSubnetGroupName: spec.name, DBSubnetGroupDescription: spec.description, SubnetIds: spec.subnetIds, Tags: tagList(spec.tags) }),
-    );
-    return true;
-  } catch (err) {
-    if (hasCode(err, ...ALREADY_EXISTS)) return false;
-    throw err;
-  }
+    ),
+    ...ALREADY_EXISTS,
+  );
 }
 
 /** Subnets compare as a set. */

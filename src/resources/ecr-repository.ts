@@ -11,7 +11,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from "@aws-sdk/client-ecr";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
@@ -79,9 +79,9 @@ async function readBack(ctx: ResourceContext, name: string): Promise<EcrReposito
 
 /** True when created, false when the name was taken. */
 async function createRepository(ctx: ResourceContext, spec: EcrRepositorySpec): Promise<boolean> {
-  try {
+  return createdUnlessTaken(
     // Tags on create: a repository whose creation outlived a crash can be proven ours and adopted.
-    await ecr(ctx).send(
+    ecr(ctx).send(
       new CreateRepositoryCommand({
         repositoryName: spec.name,
         imageTagMutability: spec.imageTagMutability,
@@ -89,12 +89,9 @@ async function createRepository(ctx: ResourceContext, spec: EcrRepositorySpec): 
         encryptionConfiguration: { encryptionType: spec.encryption.type, ...(spec.encryption.type === "KMS" && spec.encryption.kmsKeyArn ? { kmsKey: spec.encryption.kmsKeyArn } : {}) },
         tags: tagList(spec.tags),
       }),
-    );
-    return true;
-  } catch (err) {
-    if (hasCode(err, "RepositoryAlreadyExistsException")) return false;
-    throw err;
-  }
+    ),
+    "RepositoryAlreadyExistsException",
+  );
 }
 
 async function adoptExisting(ctx: ResourceContext, name: string, logicalId: string): Promise<EcrRepositoryAttrs> {

@@ -19,7 +19,7 @@ import { unpushedImages } from "./ecs-images.js";
 import { describeStoppedTasks, recentlyStoppedTasks } from "./ecs-task-failures.js";
 import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { single } from "./find.js";
-import { retryWhile } from "./retry.js";
+import { deadlineAfter, retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface LoadBalancerBinding {
@@ -243,7 +243,7 @@ const FAILED_HINT = "fix the cause above (image tag, secrets, the app port and h
  */
 export async function waitForSteadyState(ctx: ResourceContext, target: SteadyStateTarget): Promise<void> {
   const client = ecs(ctx);
-  const deadline = Date.now() + STEADY_STATE_BUDGET_SECONDS * ctx.waits.scale * 1000;
+  const deadline = deadlineAfter(ctx, STEADY_STATE_BUDGET_SECONDS);
   let lastProblem = "";
   for (;;) {
     const remaining = (deadline - Date.now()) / 1000 / ctx.waits.scale;

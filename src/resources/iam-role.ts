@@ -21,7 +21,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { isOurs, tagList, tagRecord } from "../aws/tags.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, sameValue, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
@@ -236,13 +236,7 @@ async function createRole(ctx: ResourceContext, spec: IamRoleSpec): Promise<bool
     // Tags on create: a role whose creation outlived a crash can be proven ours and adopted.
     Tags: tagList(spec.tags),
   };
-  try {
-    await iamClient(ctx).send(new CreateRoleCommand(input));
-    return true;
-  } catch (err) {
-    if (hasCode(err, ...ALREADY_EXISTS)) return false;
-    throw err;
-  }
+  return createdUnlessTaken(iamClient(ctx).send(new CreateRoleCommand(input)), ...ALREADY_EXISTS);
 }
 
 /** The existing role of that name, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */

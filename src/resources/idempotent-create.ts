@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { backoffMs, deadlineAfter } from "./retry.js";
 import { clientToken, type ResourceContext } from "./types.js";
 
 /** How long a resource just created may stay invisible to Describe* (eventual consistency), in real-world seconds. */
@@ -35,11 +36,10 @@ export async function createWithClientToken<T>(
 
 /** Polls `read` until it finds something or the (scaled) visibility window has passed. */
 async function waitVisible<T>(ctx: ResourceContext, read: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + VISIBLE_WITHIN_SECONDS * ctx.waits.scale * 1000;
+  const deadline = deadlineAfter(ctx, VISIBLE_WITHIN_SECONDS);
   for (let attempt = 0; ; attempt++) {
     const found = await read();
     if (found !== undefined || Date.now() >= deadline || ctx.signal?.aborted) return found;
-    const delay = Math.min(ctx.waits.maxDelay, ctx.waits.minDelay * 2 ** Math.min(attempt, 10)) * 1000;
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(backoffMs(ctx, attempt), Math.max(0, deadline - Date.now())));
   }
 }

@@ -11,10 +11,10 @@ import {
   waitUntilLoadBalancerAvailable,
   waitUntilLoadBalancersDeleted,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, createOrAdopt, elbv2, type Elbv2Named, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
@@ -97,11 +97,6 @@ export async function findLoadBalancerByName(ctx: ResourceContext, name: string)
   return lb && readAttrs(ctx, lb);
 }
 
-export async function findLoadBalancerByArn(ctx: ResourceContext, arn: string): Promise<LoadBalancerAttrs | undefined> {
-  const lb = await describeLoadBalancer(ctx, { LoadBalancerArns: [arn] }, `load balancers with ARN ${arn}`);
-  return lb && readAttrs(ctx, lb);
-}
-
 /** Create and update end here: what AWS lists now. A new load balancer can be briefly unknown to DescribeLoadBalancers. */
 async function readBack(ctx: ResourceContext, arn: string): Promise<LoadBalancerAttrs> {
   return retryWhile(ctx, LB_NOT_FOUND, 60, async () => {
@@ -139,42 +134,31 @@ async function setAttributes(ctx: ResourceContext, arn: string, spec: LoadBalanc
   await retryWhile(ctx, LB_NOT_FOUND, 30, () => elbv2(ctx).send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes })));
 }
 
-function notOurs(name: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (${name})`,
-    "DuplicateLoadBalancerName",
-    `a load balancer named ${name} already exists and is not tagged as ${logicalId} of this environment`,
-    "delete or rename that load balancer, or change project or environment so the names differ",
-  );
-}
+const NAMED: Elbv2Named = { kind: KIND, noun: "load balancer", duplicateCode: "DuplicateLoadBalancerName" };
 
-/**
- * CreateLoadBalancer is idempotent: the same name with the same settings returns the existing load balancer, so a run that
- * crashed after creating gets its own back. The same name with other settings fails with DuplicateLoadBalancerName;
- * either way the load balancer is used only when its tags prove it is this environment's `logicalId`.
- */
-async function createOrAdopt(ctx: ResourceContext, spec: LoadBalancerSpec, logicalId: string): Promise<{ attrs: LoadBalancerAttrs; created: boolean }> {
-  try {
-    const out = await elbv2(ctx).send(
-      new CreateLoadBalancerCommand({
-        Name: spec.name,
-        Type: "application",
-        Scheme: spec.scheme,
-        IpAddressType: "ipv4",
-        Subnets: spec.subnetIds,
-        SecurityGroups: spec.securityGroupIds,
-        Tags: tagList(spec.tags),
-      }),
-    );
-    const attrs = await readBack(ctx, out.LoadBalancers![0]!.LoadBalancerArn!);
-    if (!isOurs(attrs.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
-    return { attrs, created: true };
-  } catch (err) {
-    if (!hasCode(err, ...codes("DuplicateLoadBalancerName"))) throw err;
-    const existing = await findLoadBalancerByName(ctx, spec.name);
-    if (!existing || !isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
-    return { attrs: existing, created: false };
-  }
+/** Creates the load balancer, or adopts the one of that name when its tags prove it ours (see createOrAdopt). */
+function createOrAdoptLoadBalancer(ctx: ResourceContext, spec: LoadBalancerSpec, logicalId: string): Promise<{ attrs: LoadBalancerAttrs; created: boolean }> {
+  return createOrAdopt(
+    ctx,
+    NAMED,
+    spec.name,
+    logicalId,
+    async () => {
+      const out = await elbv2(ctx).send(
+        new CreateLoadBalancerCommand({
+          Name: spec.name,
+          Type: "application",
+          Scheme: spec.scheme,
+          IpAddressType: "ipv4",
+          Subnets: spec.subnetIds,
+          SecurityGroups: spec.securityGroupIds,
+          Tags: tagList(spec.tags),
+        }),
+      );
+      return readBack(ctx, out.LoadBalancers![0]!.LoadBalancerArn!);
+    },
+    () => findLoadBalancerByName(ctx, spec.name),
+  );
 }
 
 /** Waits until the load balancer is active; a failed one, or one still provisioning after the budget, is reported with AWS's reason. */
@@ -223,7 +207,7 @@ export const loadBalancer: ResourceType<LoadBalancerSpec, LoadBalancerAttrs> = {
 
   async create(ctx, spec, { logicalId }) {
     assertElbv2Name(spec.name, "load balancer");
-    const { attrs, created } = await createOrAdopt(ctx, spec, logicalId);
+    const { attrs, created } = await createOrAdoptLoadBalancer(ctx, spec, logicalId);
     let current = attrs;
     // CreateLoadBalancer takes no attributes: they are set right after, while AWS provisions.
     if (created) await setAttributes(ctx, attrs.arn, spec, ATTRIBUTE_FIELDS);

@@ -11,7 +11,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { isOurs } from "../aws/tags.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
@@ -68,14 +68,11 @@ async function readBack(ctx: ResourceContext, spec: LogGroupSpec): Promise<LogGr
 
 /** True when the group was created, false when the name was already taken. */
 async function createGroup(ctx: ResourceContext, spec: LogGroupSpec): Promise<boolean> {
-  try {
+  return createdUnlessTaken(
     // Tags on create: a group whose creation outlived a crash can be proven ours and adopted.
-    await logsClient(ctx).send(new CreateLogGroupCommand({ logGroupName: spec.name, kmsKeyId: spec.kmsKeyArn, tags: spec.tags }));
-    return true;
-  } catch (err) {
-    if (hasCode(err, "ResourceAlreadyExistsException")) return false;
-    throw err;
-  }
+    logsClient(ctx).send(new CreateLogGroupCommand({ logGroupName: spec.name, kmsKeyId: spec.kmsKeyArn, tags: spec.tags })),
+    "ResourceAlreadyExistsException",
+  );
 }
 
 /** The existing group of that name, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */

@@ -11,7 +11,7 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, createOrAdopt, elbv2, type Elbv2Named, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
@@ -153,41 +153,31 @@ async function applyChanges(ctx: ResourceContext, spec: TargetGroupSpec, actual:
   return readBack(ctx, actual.arn);
 }
 
-function notOurs(name: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (${name})`,
-    "DuplicateTargetGroupName",
-    `a target group named ${name} already exists and is not tagged as ${logicalId} of this environment`,
-    "delete or rename that target group, or change project or environment so the names differ",
-  );
-}
+const NAMED: Elbv2Named = { kind: KIND, noun: "target group", duplicateCode: "DuplicateTargetGroupName" };
 
-/**
- * CreateTargetGroup is idempotent: the same name with the same settings returns the existing group (a crashed run gets its
- * own back); other settings fail with DuplicateTargetGroupName. Either way the group is used only when its tags prove it ours.
- */
-async function createOrAdopt(ctx: ResourceContext, spec: TargetGroupSpec, logicalId: string): Promise<{ attrs: TargetGroupAttrs; created: boolean }> {
-  try {
-    const out = await elbv2(ctx).send(
-      new CreateTargetGroupCommand({
-        Name: spec.name,
-        Protocol: spec.protocol,
-        Port: spec.port,
-        VpcId: spec.vpcId,
-        TargetType: spec.targetType,
-        ...healthCheckInput(spec.healthCheck),
-        Tags: tagList(spec.tags),
-      }),
-    );
-    const attrs = await readBack(ctx, out.TargetGroups![0]!.TargetGroupArn!);
-    if (!isOurs(attrs.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
-    return { attrs, created: true };
-  } catch (err) {
-    if (!hasCode(err, ...codes("DuplicateTargetGroupName"))) throw err;
-    const existing = await findTargetGroupByName(ctx, spec.name);
-    if (!existing || !isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
-    return { attrs: existing, created: false };
-  }
+/** Creates the target group, or adopts the one of that name when its tags prove it ours (see createOrAdopt). */
+function createOrAdoptTargetGroup(ctx: ResourceContext, spec: TargetGroupSpec, logicalId: string): Promise<{ attrs: TargetGroupAttrs; created: boolean }> {
+  return createOrAdopt(
+    ctx,
+    NAMED,
+    spec.name,
+    logicalId,
+    async () => {
+      const out = await elbv2(ctx).send(
+        new CreateTargetGroupCommand({
+          Name: spec.name,
+          Protocol: spec.protocol,
+          Port: spec.port,
+          VpcId: spec.vpcId,
+          TargetType: spec.targetType,
+          ...healthCheckInput(spec.healthCheck),
+          Tags: tagList(spec.tags),
+        }),
+      );
+      return readBack(ctx, out.TargetGroups![0]!.TargetGroupArn!);
+    },
+    () => findTargetGroupByName(ctx, spec.name),
+  );
 }
 
 /** Listeners that forwarded to the group can take a moment to let go after they are deleted. */
@@ -209,7 +199,7 @@ export const targetGroup: ResourceType<TargetGroupSpec, TargetGroupAttrs> = {
   async create(ctx, spec, { logicalId }) {
     assertElbv2Name(spec.name, "target group");
     assertHealthCheck(spec.name, spec.healthCheck);
-    const { attrs, created } = await createOrAdopt(ctx, spec, logicalId);
+    const { attrs, created } = await createOrAdoptTargetGroup(ctx, spec, logicalId);
     if (!created) return applyChanges(ctx, spec, attrs, diff(spec, attrs));
     // CreateTargetGroup takes no attributes; the deregistration delay (default 300 s) is set right after.
     await setDeregistrationDelay(ctx, attrs.arn, spec.deregistrationDelaySeconds);

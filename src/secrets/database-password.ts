@@ -3,6 +3,7 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from "
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { awsFailure, isNotFound, orUndefined } from "../aws/errors.js";
 import { RunFailure } from "../errors.js";
+import { backoffMs, deadlineAfter } from "../resources/retry.js";
 import { putSecretValue } from "../resources/secret.js";
 import type { ResourceContext } from "../resources/types.js";
 import { DATABASE_INSTANCE_ID } from "./catalog.js";
@@ -70,7 +71,7 @@ export async function rotateDatabasePassword(ctx: ResourceContext, r: DatabaseRo
 /** Until the instance is available and no longer lists MasterUserPassword among its pending modifications. */
 export async function waitForMasterPassword(ctx: ResourceContext, id: string): Promise<void> {
   const rds = ctx.aws.get(RDSClient);
-  const deadline = Date.now() + APPLY_BUDGET_SECONDS * ctx.waits.scale * 1000;
+  const deadline = deadlineAfter(ctx, APPLY_BUDGET_SECONDS);
   for (let attempt = 0; ; attempt++) {
     const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     const db = out.DBInstances?.[0];
@@ -81,6 +82,6 @@ export async function waitForMasterPassword(ctx: ResourceContext, id: string): P
       );
     }
     ctx.note(DATABASE_INSTANCE_ID, `applying the new master password (${db?.DBInstanceStatus ?? "?"})`);
-    await sleep(Math.min(ctx.waits.maxDelay, ctx.waits.minDelay * 2 ** Math.min(attempt, 10)) * 1000);
+    await sleep(backoffMs(ctx, attempt));
   }
 }

@@ -50,6 +50,14 @@ export class StackBuilder {
     });
   }
 
+  /** A trust policy that lets an AWS service principal (e.g. "monitoring.rds.amazonaws.com") assume a role for this account only. */
+  serviceTrust(service: string): Unresolved<Record<string, unknown>> {
+    return {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": this.accountId } } }],
+    };
+  }
+
   output(name: string, logicalId: string, attribute: string): void {
     this.outputs[name] = ref(logicalId, attribute);
   }

@@ -103,17 +103,7 @@ function addMonitoringRole(b: StackBuilder, config: Config): void {
   b.add(dbIds.monitoringRole, iamRole, {
     name: physicalName(config, "rds-monitoring", NAME_LIMITS.iamRole),
     description: "Lets RDS enhanced monitoring publish the database's OS metrics to CloudWatch Logs",
-    assumeRolePolicy: {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "monitoring.rds.amazonaws.com" },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": b.accountId } },
-        },
-      ],
-    },
+    assumeRolePolicy: b.serviceTrust("monitoring.rds.amazonaws.com"),
     inlinePolicies: {},
     managedPolicyArns: [ENHANCED_MONITORING_POLICY_ARN],
     tags: b.tags(dbIds.monitoringRole),

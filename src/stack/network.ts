@@ -186,17 +186,7 @@ function addFlowLogs(b: StackBuilder, config: Config): void {
   b.add(roleId, iamRole, {
     name: physicalName(config, "vpc-flow-logs", NAME_LIMITS.iamRole),
     description: "Lets VPC Flow Logs write to the environment's flow-log group",
-    assumeRolePolicy: {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": b.accountId } },
-        },
-      ],
-    },
+    assumeRolePolicy: b.serviceTrust("vpc-flow-logs.amazonaws.com"),
     inlinePolicies: {
       "write-flow-logs": {
         Version: "2012-10-17",

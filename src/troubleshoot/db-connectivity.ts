@@ -4,7 +4,6 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
   EC2Client,
-  type NetworkAcl,
   paginateDescribeSecurityGroupRules,
   type RouteTable,
   type SecurityGroupRule,

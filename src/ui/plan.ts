@@ -1,5 +1,5 @@
 import type { Change } from "../resources/types.js";
-import type { Plan, PlannedAction, PlannedResource } from "../engine/plan.js";
+import type { Plan, PlannedAction } from "../engine/plan.js";
 import { countActions } from "../engine/plan.js";
 import type { ApplyResult } from "../engine/apply.js";
 import type { Colors } from "./io.js";
@@ -80,8 +80,4 @@ export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Co
   }
   if (skipped.length) lines.push("", `Not attempted (a dependency failed or the run was interrupted): ${skipped.map((r) => r.logicalId).join(", ")}`);
   return lines.join("\n");
-}
-
-export function isDrifted(r: PlannedResource): boolean {
-  return r.inState && (r.action !== "noop" || !r.actual);
 }
