@@ -9,6 +9,7 @@ import { findDbParameterGroupByName } from "../resources/db-parameter-group.js";
 import { findLogGroupByName } from "../resources/log-group.js";
 import { findSecretById } from "../resources/secret.js";
 import type { ResourceContext } from "../resources/types.js";
+import { opsIds } from "../stack/operations.js";
 import type { StateDocument } from "../state/document.js";
 import { type Check, type CheckResult, combine, failed, once, passed, skipped } from "../troubleshoot/checks.js";
 
@@ -16,8 +17,10 @@ import { type Check, type CheckResult, combine, failed, once, passed, skipped } 
  * `platform audit`: the security controls the platform promises, checked against what is deployed. Each check reads
  * the resources state records (one Describe/Get per resource, through the resource modules' finders where they read
  * what is needed) and says passed, failed (with the resource and the fix) or skipped (its subject is not deployed).
- * `controls` names the AWS Foundational Security Best Practices controls a check corresponds to; only ids confirmed in
- * the Security Hub documentation are listed, so some checks list none.
+ * `controls` names the AWS Foundational Security Best Practices (FSBP) controls a check corresponds to. Only ids
+ * confirmed against the standard's control list (the Security Hub CSPM controls reference, as mirrored by
+ * turbot/steampipe-mod-aws-compliance foundational_security/*.pp, read 2026-11) are listed; a check with none says in
+ * `noControl` why, naming the nearest controls that do not match.
  */
 export interface AuditContext {
   ctx: ResourceContext;
@@ -26,7 +29,10 @@ export interface AuditContext {
 }
 
 export interface AuditCheck extends Check<AuditContext> {
+  /** FSBP control ids ("S3.8"); empty when the standard has no control for what the check checks. */
   controls: string[];
+  /** Why `controls` is empty. */
+  noControl?: string;
 }
 
 /** The environments where deletion protection is required. */
@@ -61,10 +67,12 @@ const s3Encryption: AuditCheck = {
   id: "s3-encryption",
   title: "S3 buckets encrypted at rest",
   controls: [],
+  noControl: "the standard no longer has a bucket-encryption control ([S3.4] left it; S3 encrypts every new object since 2023-01-05)",
   run: (a) =>
     buckets(a, async (id, bucket) => {
       const enc = await findBucketEncryption(a.ctx, bucket);
-      const kms = a.config.buckets.encryption.kmsKeyArn;
+      // buckets.encryption.kmsKeyArn is for the data buckets; the audit bucket is SSE-S3 by design (see addAuditTrail).
+      const kms = id === opsIds.auditBucket ? undefined : a.config.buckets.encryption.kmsKeyArn;
       if (!enc) return failed([`${bucket}: no default encryption`], `bucket ${bucket} has no default encryption`, upFix(a, `${id}.encryption`), FAILURE);
       if (kms && (enc.algorithm !== "aws:kms" || enc.kmsKeyArn !== kms)) {
         return failed([`${bucket}: ${enc.algorithm}${enc.kmsKeyArn ? ` ${enc.kmsKeyArn}` : ""}`], `bucket ${bucket} is not encrypted with the configured KMS key`, upFix(a, `${id}.encryption`), FAILURE);
@@ -130,11 +138,9 @@ function databaseReader() {
 }
 const readDatabase = databaseReader();
 
-function databaseCheck(id: string, title: string, controls: string[], test: (a: AuditContext, db: DbInstanceAttrs, logicalId: string) => CheckResult | Promise<CheckResult>): AuditCheck {
+function databaseCheck(meta: Omit<AuditCheck, "run">, test: (a: AuditContext, db: DbInstanceAttrs, logicalId: string) => CheckResult | Promise<CheckResult>): AuditCheck {
   return {
-    id,
-    title,
-    controls,
+    ...meta,
     run: async (a) => {
       const found = await readDatabase(a);
       if (!found) return skipped("no RDS instance recorded in state");
@@ -144,53 +150,66 @@ function databaseCheck(id: string, title: string, controls: string[], test: (a: 
   };
 }
 
-const rdsEncrypted = databaseCheck("rds-encrypted", "Database storage encrypted", [], (_a, db) =>
+const rdsEncrypted = databaseCheck({ id: "rds-encrypted", title: "Database storage encrypted", controls: ["RDS.3"] }, (_a, db) =>
   db.storageEncrypted
     ? passed([`${db.identifier}: storage encrypted`])
     : failed([`${db.identifier}: StorageEncrypted false`], `database ${db.identifier} is not encrypted at rest`, "encryption is fixed at creation: restore an encrypted copy of a snapshot into a new instance and move to it", FAILURE),
 );
 
-const rdsNotPublic = databaseCheck("rds-not-public", "Database not publicly accessible", [], (a, db, id) =>
+const rdsNotPublic = databaseCheck({ id: "rds-not-public", title: "Database not publicly accessible", controls: ["RDS.2"] }, (a, db, id) =>
   db.publiclyAccessible
     ? failed([`${db.identifier}: PubliclyAccessible true`], `database ${db.identifier} is publicly accessible`, upFix(a, id), FAILURE)
     : passed([`${db.identifier}: not publicly accessible`]),
 );
 
-const rdsBackups = databaseCheck("rds-backups", `Database backups kept at least ${MIN_BACKUP_DAYS} days`, [], (a, db) =>
+// RDS.11 fails below 7 days of backup retention, as this check does.
+const rdsBackups = databaseCheck({ id: "rds-backups", title: `Database backups kept at least ${MIN_BACKUP_DAYS} days`, controls: ["RDS.11"] }, (a, db) =>
   db.backupRetentionDays >= MIN_BACKUP_DAYS
     ? passed([`${db.identifier}: backups kept ${db.backupRetentionDays} days`])
     : failed([`${db.identifier}: backups kept ${db.backupRetentionDays} days`], `database ${db.identifier} keeps backups ${db.backupRetentionDays} days, fewer than ${MIN_BACKUP_DAYS}`, `set database.backupRetentionDays to ${MIN_BACKUP_DAYS} or more in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE),
 );
 
-const rdsDeletionProtection = databaseCheck("rds-deletion-protection", "Database deletion protection (production)", [], (a, db) => {
+// RDS.8 asks it of every instance; the platform requires it in production only.
+const rdsDeletionProtection = databaseCheck({ id: "rds-deletion-protection", title: "Database deletion protection (production)", controls: ["RDS.8"] }, (a, db) => {
   if (!PRODUCTION_ENVIRONMENTS.includes(a.config.environment)) return skipped(`required in production only (${a.config.environment} is not); ${db.identifier}: deletion protection ${db.deletionProtection ? "on" : "off"}`);
   return db.deletionProtection
     ? passed([`${db.identifier}: deletion protection on`])
     : failed([`${db.identifier}: deletion protection off`], `production database ${db.identifier} can be deleted`, `set database.deletionProtection to true in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE);
 });
 
-const rdsForceSsl = databaseCheck("rds-force-ssl", "Database requires TLS (rds.force_ssl)", [], async (a, db) => {
-  const group = await findDbParameterGroupByName(a.ctx, db.parameterGroupName);
-  const value = group?.parameters["rds.force_ssl"];
-  if (value === "1") return passed([`${db.parameterGroupName}: rds.force_ssl=1`]);
-  const [pgId] = recordsOf(a.state, "rds:db-parameter-group")[0] ?? ["data.database.parameter-group"];
-  return failed([`${db.parameterGroupName}: rds.force_ssl=${value ?? "(engine default)"}`], `database ${db.identifier} accepts connections without TLS`, upFix(a, pgId), FAILURE);
-});
+const rdsForceSsl = databaseCheck(
+  {
+    id: "rds-force-ssl",
+    title: "Database requires TLS (rds.force_ssl)",
+    controls: [],
+    noControl: "the standard checks rds.force_ssl only for SQL Server ([RDS.41]) and TLS only for MariaDB ([RDS.44]), not for PostgreSQL",
+  },
+  async (a, db) => {
+    const group = await findDbParameterGroupByName(a.ctx, db.parameterGroupName);
+    const value = group?.parameters["rds.force_ssl"];
+    if (value === "1") return passed([`${db.parameterGroupName}: rds.force_ssl=1`]);
+    const [pgId] = recordsOf(a.state, "rds:db-parameter-group")[0] ?? ["data.database.parameter-group"];
+    return failed([`${db.parameterGroupName}: rds.force_ssl=${value ?? "(engine default)"}`], `database ${db.identifier} accepts connections without TLS`, upFix(a, pgId), FAILURE);
+  },
+);
 
 /** An ingress rule open to the whole internet, IPv4 or IPv6. */
 const openToInternet = (r: SecurityGroupRule) => !r.IsEgress && (r.CidrIpv4 === "0.0.0.0/0" || r.CidrIpv6 === "::/0");
 
+// EC2.18 allows unrestricted ingress on 80/443 only; EC2.19 forbids it on high-risk ports. This check is stricter than both.
 const securityGroupsClosed: AuditCheck = {
   id: "sg-no-open-ingress",
   title: "No security group open to the internet except the load balancer's 80/443",
-  controls: ["EC2.18"],
+  controls: ["EC2.18", "EC2.19"],
   run: async (a) => {
     const groups = recordsOf(a.state, "ec2:security-group");
     if (!groups.length) return skipped("no security groups recorded in state");
     const albGroup = a.state.resources["network.security-group.alb"]?.physicalId;
     const out = await a.ctx.aws.get(EC2Client).send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: groups.map(([, g]) => String(g.groupId)) }] }));
     const open = (out.SecurityGroupRules ?? []).filter(openToInternet);
-    const allowed = (r: SecurityGroupRule) => r.GroupId === albGroup && r.IpProtocol === "tcp" && r.FromPort === r.ToPort && PUBLIC_PORTS.includes(r.FromPort ?? -1);
+    // A blue-green API's test listener is open to the same sources as production, on its own port.
+    const ports = [...PUBLIC_PORTS, ...(a.config.services.api.deployment.strategy === "blue-green" ? [a.config.services.api.deployment.testListenerPort] : [])];
+    const allowed = (r: SecurityGroupRule) => r.GroupId === albGroup && r.IpProtocol === "tcp" && r.FromPort === r.ToPort && ports.includes(r.FromPort ?? -1);
     const bad = open.filter((r) => !allowed(r));
     const describe = (r: SecurityGroupRule) => `${r.GroupId} ${r.SecurityGroupRuleId}: ${r.IpProtocol === "-1" ? "all traffic" : `${r.IpProtocol} ${r.FromPort}-${r.ToPort}`} from ${r.CidrIpv4 ?? r.CidrIpv6}`;
     if (bad.length) {
@@ -203,7 +222,7 @@ const securityGroupsClosed: AuditCheck = {
 const flowLogs: AuditCheck = {
   id: "vpc-flow-logs",
   title: "VPC flow logs on",
-  controls: [],
+  controls: ["EC2.6"],
   run: async (a) => {
     const vpcId = a.state.resources["network.vpc"]?.physicalId;
     if (!vpcId) return skipped("no VPC recorded in state");
@@ -218,6 +237,7 @@ const logRetention: AuditCheck = {
   id: "log-retention",
   title: "Log groups have a retention period",
   controls: [],
+  noControl: "the standard has no CloudWatch Logs control",
   run: (a) =>
     perResource(a, "logs:log-group", "log group", async (id, attrs) => {
       const name = String(attrs.name);
@@ -232,6 +252,7 @@ const secretsEncrypted: AuditCheck = {
   id: "secrets-encrypted",
   title: "Secrets encrypted with the configured key",
   controls: [],
+  noControl: "the standard's Secrets Manager controls ([SecretsManager.1]-[SecretsManager.4]) cover rotation and unused secrets, not the key",
   run: (a) =>
     perResource(a, "secretsmanager:secret", "secret", async (id, attrs) => {
       const found = await findSecretById(a.ctx, String(attrs.arn));
@@ -246,7 +267,9 @@ const secretsEncrypted: AuditCheck = {
 const cloudTrail: AuditCheck = {
   id: "cloudtrail-logging",
   title: "CloudTrail trail logging",
-  controls: [],
+  // CloudTrail.1: a multi-Region trail recording management events (the platform's selector records all of them);
+  // CloudTrail.4: log file validation.
+  controls: ["CloudTrail.1", "CloudTrail.4"],
   run: async (a) => {
     const trails = recordsOf(a.state, "cloudtrail:trail");
     if (!trails.length) return skipped("no CloudTrail trail in this environment's state (the operations layer is not deployed)");
@@ -256,9 +279,9 @@ const cloudTrail: AuditCheck = {
         const trail = await cloudTrailType.find(a.ctx, { logicalId: id, recorded: attrs as unknown as TrailAttrs });
         const name = String(attrs.name ?? attrs.arn);
         if (!trail) return failed([`${name}: not found`], `trail ${name} recorded in state does not exist`, upFix(a, id), FAILURE);
-        const problems = [!trail.isLogging && "not logging", !trail.logFileValidation && "log file validation off"].filter(Boolean) as string[];
+        const problems = [!trail.isLogging && "not logging", !trail.multiRegion && "single-region", !trail.logFileValidation && "log file validation off"].filter(Boolean) as string[];
         if (problems.length) return failed([`${trail.name}: ${problems.join(", ")}`], `trail ${trail.name}: ${problems.join(", ")}`, upFix(a, id), FAILURE);
-        return passed([`${trail.name}: logging, multi-region ${trail.multiRegion ? "yes" : "no"}, log file validation on`]);
+        return passed([`${trail.name}: logging, multi-region, log file validation on`]);
       }),
     );
     return combine(parts);
@@ -269,6 +292,7 @@ const classificationTags: AuditCheck = {
   id: "tags-data-classification",
   title: `Every resource tagged ${CLASSIFICATION_TAG}`,
   controls: [],
+  noControl: "the standard has no tag-presence control",
   run: async (a) => {
     const identity = { project: a.config.project, environment: a.config.environment };
     const missing: string[] = [];

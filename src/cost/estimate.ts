@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { buildStack } from "../stack/index.js";
 import { Ref } from "../stack/model.js";
-import { regionPricing, type PriceTable, US_EAST_1_PRICES } from "./prices.js";
+import { priceKey, regionPricing, type PriceTable, US_EAST_1_PRICES } from "./prices.js";
 
 /**
  * A monthly cost estimate: what the environment's resources cost by the hour and month at list prices, from the
@@ -30,6 +30,8 @@ export interface Estimate {
   excluded: string[];
   /** Items that could not be priced. */
   unpriced: string[];
+  /** Items priced with a number no public pricing material confirmed (see `checks` in prices.ts). */
+  unverifiedPrices: string[];
 }
 
 /** Volumes the config does not decide, priced at these amounts per month (stated in the output). */
@@ -46,10 +48,12 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = { natProcessedGb: 10, logIngestG
 
 export const EXCLUDED = [
   "data transfer out to the internet and between availability zones",
-  "S3, Secrets Manager, ECR and CloudWatch API requests",
+  "S3, Secrets Manager, ECR, SNS and CloudWatch API requests and notifications",
   "NAT gateway data processing beyond the assumed volume",
   "RDS backup storage beyond the database's size, snapshots, Performance Insights beyond the free tier",
-  "CloudWatch metrics, alarms, dashboards and Container Insights; CloudTrail, KMS keys, taxes and support plans",
+  "CloudWatch custom metrics and Container Insights",
+  "CloudTrail data events ($0.10 per 100,000 when audit.dataEvents is on; the first copy of management events is free)",
+  "KMS keys, taxes and support plans",
 ];
 
 /** The quantities that cost money, read from resources (stack specs or recorded attributes) by type. */
@@ -63,6 +67,9 @@ export interface Footprint {
   logGroups: number;
   buckets: number;
   repositories: number;
+  /** Metrics watched by CloudWatch alarms: one per single-metric alarm, one per metric of a metric-math alarm. */
+  alarmMetrics: number;
+  dashboards: number;
 }
 
 /** One resource as the footprint reads it: its type ("rds:db-instance") and its spec or recorded attributes. */
@@ -106,7 +113,16 @@ export function footprint(resources: CostedResource[]): Footprint {
     logGroups: ofType("logs:log-group").length,
     buckets: ofType("s3:bucket").length,
     repositories: ofType("ecr:repository").length,
+    alarmMetrics: ofType("cloudwatch:metric-alarm").reduce((n, a) => n + alarmMetricCount(a.values), 0),
+    dashboards: ofType("cloudwatch:dashboard").length,
   };
+}
+
+/** What CloudWatch bills an alarm for: its metric, or each metric (not expression) of a metric-math alarm. */
+function alarmMetricCount(alarm: Record<string, unknown>): number {
+  if (alarm.metric) return 1;
+  const queries = Array.isArray(alarm.queries) ? (alarm.queries as { metric?: unknown }[]) : [];
+  return queries.filter((q) => q.metric).length;
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -117,40 +133,46 @@ export function priceFootprint(fp: Footprint, region: string, table: PriceTable 
   const h = table.hoursPerMonth;
   const items: LineItem[] = [];
   const unpriced: string[] = [];
-  const add = (item: string, quantity: number, unit: string, unitPrice: number | undefined) => {
+  const unverifiedPrices: string[] = [];
+  const add = (item: string, quantity: number, unit: string, unitPrice: number | undefined, key: string) => {
     if (quantity <= 0) return;
     const price = unitPrice === undefined ? undefined : unitPrice * factor;
     items.push({ item, quantity, unit, unitPrice: price, monthly: price === undefined ? 0 : round(quantity * price) });
+    if (unitPrice !== undefined && table.checks?.[key]?.verified === false) unverifiedPrices.push(`${item} ($${unitPrice} per ${unit.replace(/s$/, "")})`);
   };
   for (const db of fp.databases) {
     const hourly = table.rdsInstanceHour[db.instanceClass];
     if (hourly === undefined) unpriced.push(`RDS instance class ${db.instanceClass} (not in the price table)`);
     const azs = db.multiAz ? 2 : 1;
-    add(`RDS PostgreSQL ${db.instanceClass}${db.multiAz ? " Multi-AZ" : ""}`, h * azs, "instance-hours", hourly);
-    add(`RDS gp3 storage${db.multiAz ? " (Multi-AZ: two copies)" : ""}`, db.storageGb * azs, "GB-months", table.rdsGp3GbMonth);
+    add(`RDS PostgreSQL ${db.instanceClass}${db.multiAz ? " Multi-AZ" : ""}`, h * azs, "instance-hours", hourly, priceKey("rdsInstanceHour", db.instanceClass));
+    add(`RDS gp3 storage${db.multiAz ? " (Multi-AZ: two copies)" : ""}`, db.storageGb * azs, "GB-months", table.rdsGp3GbMonth, priceKey("rdsGp3GbMonth"));
   }
-  add("NAT gateway", fp.natGateways * h, "hours", table.natGatewayHour);
-  add(`NAT gateway data processed (assumed ${assume.natProcessedGb} GB)`, fp.natGateways * assume.natProcessedGb, "GB", table.natGatewayGb);
-  add("Application Load Balancer", fp.loadBalancers * h, "hours", table.albHour);
-  add(`Load balancer capacity (assumed ${assume.albLcu} LCU)`, fp.loadBalancers * assume.albLcu * h, "LCU-hours", table.albLcuHour);
-  add("Public IPv4 addresses", fp.publicIpv4 * h, "address-hours", table.publicIpv4Hour);
+  add("NAT gateway", fp.natGateways * h, "hours", table.natGatewayHour, priceKey("natGatewayHour"));
+  add(`NAT gateway data processed (assumed ${assume.natProcessedGb} GB)`, fp.natGateways * assume.natProcessedGb, "GB", table.natGatewayGb, priceKey("natGatewayGb"));
+  add("Application Load Balancer", fp.loadBalancers * h, "hours", table.albHour, priceKey("albHour"));
+  add(`Load balancer capacity (assumed ${assume.albLcu} LCU)`, fp.loadBalancers * assume.albLcu * h, "LCU-hours", table.albLcuHour, priceKey("albLcuHour"));
+  add("Public IPv4 addresses", fp.publicIpv4 * h, "address-hours", table.publicIpv4Hour, priceKey("publicIpv4Hour"));
   for (const t of fp.tasks) {
-    add(`Fargate ${t.name}: ${t.count} × ${t.vcpu} vCPU`, t.count * t.vcpu * h, "vCPU-hours", table.fargateVcpuHour);
-    add(`Fargate ${t.name}: ${t.count} × ${t.memoryGb} GB`, t.count * t.memoryGb * h, "GB-hours", table.fargateGbHour);
+    add(`Fargate ${t.name}: ${t.count} × ${t.vcpu} vCPU`, t.count * t.vcpu * h, "vCPU-hours", table.fargateVcpuHour, priceKey("fargateVcpuHour"));
+    add(`Fargate ${t.name}: ${t.count} × ${t.memoryGb} GB`, t.count * t.memoryGb * h, "GB-hours", table.fargateGbHour, priceKey("fargateGbHour"));
   }
-  add("Secrets Manager secrets", fp.secrets, "secret-months", table.secretMonth);
+  add("Secrets Manager secrets", fp.secrets, "secret-months", table.secretMonth, priceKey("secretMonth"));
   if (fp.logGroups) {
-    add(`CloudWatch Logs ingestion (assumed ${assume.logIngestGb} GB)`, assume.logIngestGb, "GB", table.logsIngestGb);
-    add(`CloudWatch Logs storage (assumed ${assume.logIngestGb} GB kept)`, assume.logIngestGb, "GB-months", table.logsStoreGbMonth);
+    add(`CloudWatch Logs ingestion (assumed ${assume.logIngestGb} GB)`, assume.logIngestGb, "GB", table.logsIngestGb, priceKey("logsIngestGb"));
+    add(`CloudWatch Logs storage (assumed ${assume.logIngestGb} GB kept)`, assume.logIngestGb, "GB-months", table.logsStoreGbMonth, priceKey("logsStoreGbMonth"));
   }
-  if (fp.buckets) add(`S3 Standard storage (assumed ${assume.s3StoredGb} GB over ${fp.buckets} buckets)`, assume.s3StoredGb, "GB-months", table.s3StandardGbMonth);
-  if (fp.repositories) add(`ECR image storage (assumed ${assume.ecrStoredGb} GB)`, assume.ecrStoredGb, "GB-months", table.ecrGbMonth);
+  add("CloudWatch alarms", fp.alarmMetrics, "alarm metric-months", table.alarmMetricMonth, priceKey("alarmMetricMonth"));
+  add("CloudWatch dashboards", fp.dashboards, "dashboard-months", table.dashboardMonth, priceKey("dashboardMonth"));
+  if (fp.buckets) add(`S3 Standard storage (assumed ${assume.s3StoredGb} GB over ${fp.buckets} buckets)`, assume.s3StoredGb, "GB-months", table.s3StandardGbMonth, priceKey("s3StandardGbMonth"));
+  if (fp.repositories) add(`ECR image storage (assumed ${assume.ecrStoredGb} GB)`, assume.ecrStoredGb, "GB-months", table.ecrGbMonth, priceKey("ecrGbMonth"));
   const total = round(items.reduce((sum, i) => sum + i.monthly, 0));
   const assumptions = [
     `${h} hours a month; services run at their desired counts all month`,
     `${assume.natProcessedGb} GB through each NAT gateway, ${assume.logIngestGb} GB of logs, ${assume.s3StoredGb} GB in S3, ${assume.ecrStoredGb} GB of images, ${assume.albLcu} LCU on the load balancer`,
+    "list prices with no free tier subtracted (free-tier allowances belong to the account, shared by its environments)",
+    ...(unverifiedPrices.length ? [`prices not confirmed by public pricing material, carried over from 2024-06: ${unverifiedPrices.join(", ")}`] : []),
   ];
-  return { region, basis, exact, pricesTaken: table.taken, sources: table.source, items, total, assumptions, excluded: EXCLUDED, unpriced };
+  return { region, basis, exact, pricesTaken: table.taken, sources: table.source, items, total, assumptions, excluded: EXCLUDED, unpriced, unverifiedPrices };
 }
 
 /** Stand-in facts: the estimate does not depend on the account or the zones' names. */

@@ -9,24 +9,35 @@ import { installFakeAws, type FakeAws } from "../fakes/index.js";
 const DEV = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../../config/dev.json"), "utf8"));
 const COMPLIANT_DEV = { ...DEV, $schema: undefined, tags: { ...DEV.tags, DataClassification: "Internal" } };
 const CHECK_LINE = /^(PASS|FAIL|SKIP) {2}\d+\. .*$/gm;
+const ACCOUNT = "123456789012";
+const DB = "clinical-platform-dev-db";
+const TRAIL = "clinical-platform-dev-audit";
+const RAW = `clinical-platform-dev-raw-${ACCOUNT}`;
+
+type State = Record<string, { physicalId: string; attributes: Record<string, any> }>;
 
 let aws: FakeAws;
-let cwd: string;
-let state: Record<string, { physicalId: string; attributes: Record<string, any> }>;
-
-beforeEach(async () => {
-  aws = installFakeAws();
-  cwd = tempProject({ dev: COMPLIANT_DEV });
-  const up = await runCli(cwd, ["up", "--env", "dev", "--yes"]);
-  expect(up.code, up.stderr).toBe(0);
-  state = JSON.parse(readFileSync(path.join(cwd, "state/dev.json"), "utf8")).resources;
-});
 afterEach(() => aws.restore());
+
+async function deploy(cwd: string, env: string): Promise<State> {
+  const up = await runCli(cwd, ["up", "--env", env, "--yes"]);
+  expect(up.code, up.stderr).toBe(0);
+  return JSON.parse(readFileSync(path.join(cwd, `state/${env}.json`), "utf8")).resources;
+}
 
 const statusOf = (stdout: string) => Object.fromEntries([...stdout.matchAll(CHECK_LINE)].map((m) => [m[0].replace(/^\S+ {2}\d+\. /, ""), m[1]]));
 
-describe("platform audit", () => {
-  it("passes a freshly deployed dev environment; deletion protection (prod only) is skipped", async () => {
+describe("platform audit of a deployed dev environment", () => {
+  let cwd: string;
+  let state: State;
+
+  beforeEach(async () => {
+    aws = installFakeAws();
+    cwd = tempProject({ dev: COMPLIANT_DEV });
+    state = await deploy(cwd, "dev");
+  });
+
+  it("passes a freshly deployed dev environment, each check with its FSBP controls; deletion protection (prod only) is skipped", async () => {
     const r = await runCli(cwd, ["audit", "--env", "dev"]);
     expect(r.stderr).toBe("");
     expect(r.code, r.stdout).toBe(0);
@@ -34,18 +45,22 @@ describe("platform audit", () => {
       "S3 buckets encrypted at rest": "PASS",
       "S3 public access blocked [S3.8]": "PASS",
       "S3 bucket policies deny requests without TLS [S3.5]": "PASS",
-      "Database storage encrypted": "PASS",
-      "Database not publicly accessible": "PASS",
-      "Database backups kept at least 7 days": "PASS",
-      "Database deletion protection (production)": "SKIP",
+      "Database storage encrypted [RDS.3]": "PASS",
+      "Database not publicly accessible [RDS.2]": "PASS",
+      "Database backups kept at least 7 days [RDS.11]": "PASS",
+      "Database deletion protection (production) [RDS.8]": "SKIP",
       "Database requires TLS (rds.force_ssl)": "PASS",
-      "No security group open to the internet except the load balancer's 80/443 [EC2.18]": "PASS",
-      "VPC flow logs on": "PASS",
-      "CloudTrail trail logging": "PASS",
+      "No security group open to the internet except the load balancer's 80/443 [EC2.18, EC2.19]": "PASS",
+      "VPC flow logs on [EC2.6]": "PASS",
+      "CloudTrail trail logging [CloudTrail.1, CloudTrail.4]": "PASS",
       "Log groups have a retention period": "PASS",
       "Secrets encrypted with the configured key": "PASS",
       "Every resource tagged DataClassification": "PASS",
     });
+    expect(r.stdout).toContain(`${RAW}: AES256`);
+    expect(r.stdout).toContain("clinical-platform-dev-postgres16: rds.force_ssl=1");
+    expect(r.stdout).toContain(`${TRAIL}: logging, multi-region, log file validation on`);
+    expect(r.stdout).toContain(`required in production only (dev is not); ${DB}: deletion protection off`);
     expect(r.stdout).toMatch(/Summary: All 13 checks that ran passed \(1 skipped\)\./);
   });
 
@@ -56,46 +71,126 @@ describe("platform audit", () => {
     );
     const r = await runCli(cwd, ["audit", "--env", "dev"]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^FAIL {2}9\. No security group open to the internet except the load balancer's 80\/443 \[EC2\.18\]$/m);
+    expect(r.stdout).toMatch(/^FAIL {2}9\. No security group open to the internet except the load balancer's 80\/443 \[EC2\.18, EC2\.19\]$/m);
     expect(r.stdout).toContain(`${dbGroup} `);
     expect(r.stdout).toMatch(/tcp 5432-5432 from 0\.0\.0\.0\/0/);
+    expect(r.stdout).toMatch(/fix: revoke sgr-\w+ \(aws ec2 revoke-security-group-ingress/);
     expect(r.stdout).toMatch(/Summary: 1 of 14 checks failed/);
-  });
-
-  it("fails when a bucket's public access block is removed, naming the bucket and the fix", async () => {
-    const raw = state["data.bucket.raw"]!.physicalId;
-    delete (aws.s3.buckets.get(raw) as any).publicAccessBlock;
-    const r = await runCli(cwd, ["audit", "--env", "dev"]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^FAIL {2}2\. S3 public access blocked \[S3\.8\]$/m);
-    expect(r.stdout).toContain(`cause: bucket ${raw} does not block public access`);
-    expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore data.bucket.raw.public-access-block");
   });
 
   it("fails the tag check where resources lack DataClassification", async () => {
     const plain = tempProject({ dev: { ...DEV, $schema: undefined, tags: { CostCenter: "data-platform" } } });
-    expect((await runCli(plain, ["up", "--env", "dev", "--yes"])).code).toBe(0);
+    await deploy(plain, "dev");
     const r = await runCli(plain, ["audit", "--env", "dev", "--json"]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ name: "audit", environment: "dev", ok: false });
     const tags = doc.checks.find((c: { id: string }) => c.id === "tags-data-classification");
     expect(tags.status).toBe("failed");
+    expect(tags.controls).toEqual([]);
+    expect(tags.evidence[0]).toMatch(/^\d+ of \d+ resources lack DataClassification$/);
     expect(tags.fix).toContain('add "DataClassification"');
     expect(doc.checks.find((c: { id: string }) => c.id === "s3-tls-only")).toMatchObject({ status: "passed", controls: ["S3.5"] });
   });
 
-  it.each([
-    ["the database keeps backups 1 day", (a: FakeAws) => (a.rds.instances.values().next().value!.BackupRetentionPeriod = 1), /^FAIL {2}6\. Database backups kept at least 7 days$/m, "keeps backups 1 days, fewer than 7"],
-    ["the database is unencrypted", (a: FakeAws) => (a.rds.instances.values().next().value!.StorageEncrypted = false), /^FAIL {2}4\. Database storage encrypted$/m, "is not encrypted at rest"],
-    ["the database is public", (a: FakeAws) => ((a.rds.instances.values().next().value as any).PubliclyAccessible = true), /^FAIL {2}5\. Database not publicly accessible$/m, "is publicly accessible"],
-    ["a log group never expires", (a: FakeAws) => (a.logs.groups.values().next().value!.retentionInDays = undefined), /^FAIL {2}12\. Log groups have a retention period$/m, "has no retention period"],
-    ["the VPC's flow log is deleted", (a: FakeAws) => a.ec2.flowLogs.clear(), /^FAIL {2}10\. VPC flow logs on$/m, "has no flow logs"],
-  ])("fails when %s", async (_what, drift, line, cause) => {
+  // Each drift breaks one control; the audit names the resource, says what is wrong and how to fix it, and exits 1.
+  const bucket = (a: FakeAws, name: string) => a.s3.buckets.get(name)! as any;
+  const trail = (a: FakeAws) => a.cloudtrail.trails.get(TRAIL)!;
+  const forceSsl = (a: FakeAws) => a.rds.parameterGroups.get("clinical-platform-dev-postgres16")!.user;
+  const restore = (id: string) => `fix: run 'platform up --env dev' to restore ${id}`;
+  it.each<[string, (a: FakeAws) => unknown, RegExp, string[]]>([
+    ["a bucket loses its default encryption", (a) => delete bucket(a, RAW).encryption, /^FAIL {2}1\. S3 buckets encrypted at rest$/m, [`${RAW}: no default encryption`, `cause: bucket ${RAW} has no default encryption`, restore("data.bucket.raw.encryption")]],
+    ["a bucket policy is deleted", (a) => delete bucket(a, RAW).policy, /^FAIL {2}3\. S3 bucket policies deny requests without TLS \[S3\.5\]$/m, [`${RAW}: no bucket policy`, `cause: bucket ${RAW} accepts requests without TLS`, restore("data.bucket.raw.policy")]],
+    [
+      "a bucket policy stops denying plain HTTP",
+      (a) => (bucket(a, RAW).policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${RAW}/*` }] })),
+      /^FAIL {2}3\. S3 bucket policies deny requests without TLS \[S3\.5\]$/m,
+      [`${RAW}: policy does not deny aws:SecureTransport=false`, `cause: bucket ${RAW} accepts requests without TLS`, restore("data.bucket.raw.policy")],
+    ],
+    ["the database keeps backups 1 day", (a) => (a.rds.instances.values().next().value!.BackupRetentionPeriod = 1), /^FAIL {2}6\. Database backups kept at least 7 days \[RDS\.11\]$/m, [`cause: database ${DB} keeps backups 1 days, fewer than 7`, "fix: set database.backupRetentionDays to 7 or more in config/dev.json and run 'platform up --env dev'"]],
+    ["the database is unencrypted", (a) => (a.rds.instances.values().next().value!.StorageEncrypted = false), /^FAIL {2}4\. Database storage encrypted \[RDS\.3\]$/m, [`cause: database ${DB} is not encrypted at rest`, "fix: encryption is fixed at creation: restore an encrypted copy of a snapshot"]],
+    ["the database is public", (a) => ((a.rds.instances.values().next().value as any).PubliclyAccessible = true), /^FAIL {2}5\. Database not publicly accessible \[RDS\.2\]$/m, [`${DB}: PubliclyAccessible true`, `cause: database ${DB} is publicly accessible`, restore("data.database.instance")]],
+    ["rds.force_ssl is turned off", (a) => forceSsl(a).set("rds.force_ssl", "0"), /^FAIL {2}8\. Database requires TLS \(rds\.force_ssl\)$/m, ["clinical-platform-dev-postgres16: rds.force_ssl=0", `cause: database ${DB} accepts connections without TLS`, restore("data.database.parameter-group")]],
+    ["rds.force_ssl is reset to the engine default", (a) => forceSsl(a).delete("rds.force_ssl"), /^FAIL {2}8\. Database requires TLS \(rds\.force_ssl\)$/m, ["clinical-platform-dev-postgres16: rds.force_ssl=(engine default)", restore("data.database.parameter-group")]],
+    ["the VPC's flow log is deleted", (a) => a.ec2.flowLogs.clear(), /^FAIL {2}10\. VPC flow logs on \[EC2\.6\]$/m, ["has no flow logs", "fix: set network.flowLogs.enabled to true in config/dev.json and run 'platform up --env dev'"]],
+    ["the trail stops logging", (a) => (trail(a).IsLogging = false), /^FAIL {2}11\. CloudTrail trail logging \[CloudTrail\.1, CloudTrail\.4\]$/m, [`cause: trail ${TRAIL}: not logging`, restore("ops.audit.trail")]],
+    ["the trail loses log file validation", (a) => (trail(a).LogFileValidationEnabled = false), /^FAIL {2}11\. CloudTrail trail logging/m, [`cause: trail ${TRAIL}: log file validation off`, restore("ops.audit.trail")]],
+    ["the trail is made single-region", (a) => (trail(a).IsMultiRegionTrail = false), /^FAIL {2}11\. CloudTrail trail logging/m, [`cause: trail ${TRAIL}: single-region`, restore("ops.audit.trail")]],
+    ["the trail is deleted", (a) => a.cloudtrail.trails.clear(), /^FAIL {2}11\. CloudTrail trail logging/m, [`${TRAIL}: not found`, `cause: trail ${TRAIL} recorded in state does not exist`, restore("ops.audit.trail")]],
+    ["a log group never expires", (a) => (a.logs.groups.values().next().value!.retentionInDays = undefined), /^FAIL {2}12\. Log groups have a retention period$/m, ["has no retention period", "fix: run 'platform up --env dev' to restore data.log-group."]],
+    ["a log group is deleted", (a) => a.logs.groups.delete("/ecs/clinical-platform-dev"), /^FAIL {2}12\. Log groups have a retention period$/m, ["/ecs/clinical-platform-dev: not found", "cause: log group /ecs/clinical-platform-dev recorded in state does not exist", restore("data.log-group.ecs")]],
+    ["a secret is deleted", (a) => a.secretsmanager.secrets.clear(), /^FAIL {2}13\. Secrets encrypted with the configured key$/m, ["clinical-platform-dev/database/credentials: not found", "cause: secret clinical-platform-dev/database/credentials recorded in state does not exist", restore("secrets.database-credentials")]],
+  ])("fails when %s, naming the resource and the fix", async (_what, drift, line, expected) => {
     drift(aws);
     const r = await runCli(cwd, ["audit", "--env", "dev"]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stdout).toBe(1);
     expect(r.stdout).toMatch(line);
-    expect(r.stdout).toContain(cause);
+    for (const text of expected) expect(r.stdout).toContain(text);
+  });
+
+  it("fails every database check, naming the recorded instance, when the database is gone", async () => {
+    aws.rds.instances.clear();
+    const r = await runCli(cwd, ["audit", "--env", "dev", "--json"]);
+    expect(r.code).toBe(1);
+    const byId = Object.fromEntries(JSON.parse(r.stdout).checks.map((c: { id: string }) => [c.id, c]));
+    for (const id of ["rds-encrypted", "rds-not-public", "rds-backups", "rds-deletion-protection", "rds-force-ssl"]) {
+      expect(byId[id], id).toMatchObject({ status: "failed", evidence: ["data.database.instance: not found in RDS"], cause: "the database recorded in state does not exist", fix: "run 'platform up --env dev' to restore data.database.instance" });
+    }
+  });
+});
+
+describe("platform audit with configured keys, in production, and before anything is deployed", () => {
+  beforeEach(() => {
+    aws = installFakeAws();
+  });
+
+  it("checks data buckets and secrets against the configured KMS keys: passes as deployed, fails when they fall back to AWS-managed keys", async () => {
+    const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const cwd = tempProject({ dev: { ...COMPLIANT_DEV, buckets: { encryption: { kmsKeyArn: key } }, secrets: { kmsKeyId: key } } });
+    await deploy(cwd, "dev");
+    const ok = await runCli(cwd, ["audit", "--env", "dev"]);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain(`${RAW}: aws:kms (${key})`);
+    expect(ok.stdout).toContain(`clinical-platform-dev-audit-${ACCOUNT}: AES256`); // the CloudTrail bucket is SSE-S3 by design
+    expect(ok.stdout).toContain(`clinical-platform-dev/database/credentials: ${key}`);
+
+    (aws.s3.buckets.get(RAW) as any).encryption = { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] };
+    for (const secret of aws.secretsmanager.secrets.values()) secret.kmsKeyId = undefined;
+    const r = await runCli(cwd, ["audit", "--env", "dev"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}1\. S3 buckets encrypted at rest$/m);
+    expect(r.stdout).toContain(`${RAW}: AES256`);
+    expect(r.stdout).toContain(`cause: bucket ${RAW} is not encrypted with the configured KMS key`);
+    expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore data.bucket.raw.encryption");
+    expect(r.stdout).toMatch(/^FAIL {2}13\. Secrets encrypted with the configured key$/m);
+    expect(r.stdout).toContain("clinical-platform-dev/database/credentials: aws/secretsmanager (AWS managed key)");
+    expect(r.stdout).toContain(`secret clinical-platform-dev/database/credentials is not encrypted with ${key}`);
+    expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore secrets.database-credentials;");
+    expect(r.stdout).toMatch(/Summary: 2 of 14 checks failed/);
+  });
+
+  it("requires deletion protection on the production database", async () => {
+    const cwd = tempProject({ prod: { ...COMPLIANT_DEV, database: { ...DEV.database, deletionProtection: true } } });
+    await deploy(cwd, "prod");
+    const ok = await runCli(cwd, ["audit", "--env", "prod"]);
+    expect(ok.stdout).toMatch(/^PASS {2}7\. Database deletion protection \(production\) \[RDS\.8\]$/m);
+    expect(ok.stdout).toContain("clinical-platform-prod-db: deletion protection on");
+    expect(ok.code, ok.stdout).toBe(0);
+
+    aws.rds.instances.get("clinical-platform-prod-db")!.DeletionProtection = false;
+    const r = await runCli(cwd, ["audit", "--env", "prod"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}7\. Database deletion protection \(production\) \[RDS\.8\]$/m);
+    expect(r.stdout).toContain("cause: production database clinical-platform-prod-db can be deleted");
+    expect(r.stdout).toContain("fix: set database.deletionProtection to true in config/prod.json and run 'platform up --env prod'");
+  });
+
+  it("skips every check, exit 0, when nothing is deployed yet", async () => {
+    const cwd = tempProject({ dev: COMPLIANT_DEV });
+    const r = await runCli(cwd, ["audit", "--env", "dev", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(true);
+    expect(doc.checks.map((c: { status: string }) => c.status)).toEqual(Array(14).fill("skipped"));
   });
 });

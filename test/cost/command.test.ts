@@ -9,10 +9,22 @@ describe("platform cost", () => {
     expect(r.stderr).toBe("");
     const [first] = r.stdout.split("\n");
     expect(first).toBe("ESTIMATE, not a bill: monthly cost of clinical-platform dev in us-east-1 at on-demand list prices");
-    expect(r.stdout).toMatch(/Prices: us-east-1 prices, taken 2024-06 from Amazon RDS for PostgreSQL Pricing/);
+    expect(r.stdout).toMatch(/^Prices: us-east-1 prices, taken 2026-11 from AWS Price List figures in Infracost's test fixtures; .*\.$/m);
     expect(r.stdout).toMatch(/^RDS PostgreSQL db\.t3\.micro\s+730 instance-hours\s+\$0\.018\s+\$13\.14$/m);
     expect(r.stdout).toMatch(/^Total \(estimate\)\s+\$\d+\.\d\d$/m);
+    expect(r.stdout).toMatch(/^CloudWatch alarms\s+7 alarm metric-months\s+\$0\.1\s+\$0\.70$/m);
+    expect(r.stdout).toMatch(/^CloudWatch dashboards\s+1 dashboard-months\s+\$3\s+\$3\.00$/m);
     expect(r.stdout).toContain("Excluded: data transfer out");
+    expect(r.stdout).not.toContain("not confirmed by public pricing material");
+  });
+
+  it("says which prices no public pricing material confirmed when the config uses one", async () => {
+    const r = await runCli(tempProject(), ["cost", "--env", "dev", "--set", "database.instanceClass=db.m5.large"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^RDS PostgreSQL db\.m5\.large\s+730 instance-hours\s+\$0\.178\s+\$129\.94$/m);
+    expect(r.stdout).toMatch(/^Assumed: .*prices not confirmed by public pricing material, carried over from 2024-06: RDS PostgreSQL db\.m5\.large \(\$0\.178 per instance-hour\)\.$/m);
+    const doc = JSON.parse((await runCli(tempProject(), ["cost", "--env", "dev", "--json", "--set", "database.instanceClass=db.m5.large"])).stdout);
+    expect(doc.unverifiedPrices).toEqual(["RDS PostgreSQL db.m5.large ($0.178 per instance-hour)"]);
   });
 
   it("--json prints the estimate document; prod costs more than dev; other regions are flagged as approximated", async () => {

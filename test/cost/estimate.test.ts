@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { estimateConfig, footprint, priceFootprint, type Footprint } from "../../src/cost/estimate.js";
 import { costDeltaLine, estimateState } from "../../src/cost/from-state.js";
-import type { PriceTable } from "../../src/cost/prices.js";
+import { priceKey, type PriceTable, US_EAST_1_PRICES } from "../../src/cost/prices.js";
 import { emptyState, type StateDocument } from "../../src/state/document.js";
 
 /** Round numbers, so every expected figure below can be worked out by hand. */
@@ -26,12 +26,14 @@ const PRICES: PriceTable = {
   secretMonth: 0.5,
   logsIngestGb: 1,
   logsStoreGbMonth: 0.1,
+  alarmMetricMonth: 0.1,
+  dashboardMonth: 3,
   s3StandardGbMonth: 0.02,
   ecrGbMonth: 0.1,
   source: ["Test pricing page"],
 };
 const ASSUME = { natProcessedGb: 10, logIngestGb: 2, s3StoredGb: 100, ecrStoredGb: 1, albLcu: 1 };
-const EMPTY: Footprint = { databases: [], natGateways: 0, loadBalancers: 0, publicIpv4: 0, tasks: [], secrets: 0, logGroups: 0, buckets: 0, repositories: 0 };
+const EMPTY: Footprint = { databases: [], natGateways: 0, loadBalancers: 0, publicIpv4: 0, tasks: [], secrets: 0, logGroups: 0, buckets: 0, repositories: 0, alarmMetrics: 0, dashboards: 0 };
 
 function config(over: Record<string, unknown> = {}): Config {
   const cwd = mkdtempSync(path.join(tmpdir(), "cost-"));
@@ -81,6 +83,77 @@ describe("priceFootprint", () => {
   });
 });
 
+describe("alarms and dashboards", () => {
+  const alarm = (values: Record<string, unknown>) => ({ logicalId: "ops.alarm.x", type: "cloudwatch:metric-alarm", values });
+  const metric = { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: {}, stat: "Average", period: 300 };
+
+  it("count one alarm metric per single-metric alarm and one per metric (not expression) of a metric-math alarm", () => {
+    const fp = footprint([
+      alarm({ metric }),
+      alarm({ queries: [{ id: "errors", metric, returnData: false }, { id: "requests", metric, returnData: false }, { id: "rate", expression: "100 * errors / requests", returnData: true }] }),
+      { logicalId: "ops.dashboard", type: "cloudwatch:dashboard", values: { name: "clinical-platform-dev" } },
+    ]);
+    expect(fp).toMatchObject({ alarmMetrics: 3, dashboards: 1 });
+  });
+
+  it("are priced per alarm metric-month and per dashboard-month", () => {
+    const e = priceFootprint({ ...EMPTY, alarmMetrics: 7, dashboards: 1 }, "us-east-1", PRICES, ASSUME);
+    expect(e.items).toEqual([
+      { item: "CloudWatch alarms", quantity: 7, unit: "alarm metric-months", unitPrice: 0.1, monthly: 0.7 },
+      { item: "CloudWatch dashboards", quantity: 1, unit: "dashboard-months", unitPrice: 3, monthly: 3 },
+    ]);
+    expect(e.total).toBe(3.7);
+  });
+});
+
+describe("prices no public material confirmed", () => {
+  const checked: PriceTable = {
+    ...PRICES,
+    checks: {
+      [priceKey("rdsInstanceHour", "db.t3.small")]: { seenIn: "nowhere reliable", verified: false },
+      [priceKey("rdsInstanceHour", "db.t3.micro")]: { seenIn: "a dated Infracost run", dated: "2023-10", verified: true },
+      [priceKey("natGatewayHour")]: { seenIn: "a price book", dated: "2026-09", verified: true },
+    },
+  };
+
+  it("are named in the estimate and its assumptions when used, with the number used", () => {
+    const e = priceFootprint({ ...EMPTY, databases: [{ instanceClass: "db.t3.small", multiAz: false, storageGb: 20 }], natGateways: 1 }, "us-east-1", checked, ASSUME);
+    expect(e.unverifiedPrices).toEqual(["RDS PostgreSQL db.t3.small ($0.2 per instance-hour)"]);
+    expect(e.assumptions).toContain("prices not confirmed by public pricing material, carried over from 2024-06: RDS PostgreSQL db.t3.small ($0.2 per instance-hour)");
+    expect(byItem(e.items)["RDS PostgreSQL db.t3.small"]).toBe(20); // still priced and in the total
+  });
+
+  it("are not mentioned when the estimate does not use them", () => {
+    const e = priceFootprint({ ...EMPTY, databases: [{ instanceClass: "db.t3.micro", multiAz: false, storageGb: 20 }] }, "us-east-1", checked, ASSUME);
+    expect(e.unverifiedPrices).toEqual([]);
+    expect(e.assumptions.join(" ")).not.toContain("not confirmed");
+  });
+});
+
+describe("US_EAST_1_PRICES", () => {
+  const T = US_EAST_1_PRICES;
+  const SCALAR = ["rdsGp3GbMonth", "natGatewayHour", "natGatewayGb", "albHour", "albLcuHour", "publicIpv4Hour", "fargateVcpuHour", "fargateGbHour", "secretMonth", "logsIngestGb", "logsStoreGbMonth", "alarmMetricMonth", "dashboardMonth", "s3StandardGbMonth", "ecrGbMonth"] as const;
+
+  it("labels every price with where it was checked, and has a check for nothing it does not price", () => {
+    const keys = [...SCALAR.map((f) => priceKey(f)), ...Object.keys(T.rdsInstanceHour).map((c) => priceKey("rdsInstanceHour", c))];
+    for (const key of keys) expect(T.checks?.[key]?.seenIn, key).toMatch(/\S/);
+    expect(Object.keys(T.checks ?? {}).sort()).toEqual(keys.sort());
+    expect(T.taken).toBe("2026-11");
+  });
+
+  it("marks the RDS classes no stored material confirmed as unverified, and only those", () => {
+    const unverified = Object.entries(T.checks ?? {}).filter(([, c]) => !c.verified).map(([k]) => k);
+    expect(unverified.sort()).toEqual(["rdsInstanceHour:db.m5.large", "rdsInstanceHour:db.m6i.large", "rdsInstanceHour:db.r6g.large", "rdsInstanceHour:db.t4g.large"]);
+  });
+
+  it("holds the verified list prices (us-east-1, Linux/x86, PostgreSQL)", () => {
+    expect(T.rdsInstanceHour).toMatchObject({ "db.t3.micro": 0.018, "db.t3.medium": 0.072, "db.t3.large": 0.145, "db.t4g.micro": 0.016, "db.m6g.large": 0.159, "db.r5.large": 0.25 });
+    expect([T.rdsGp3GbMonth, T.natGatewayHour, T.natGatewayGb, T.albHour, T.albLcuHour, T.publicIpv4Hour]).toEqual([0.115, 0.045, 0.045, 0.0225, 0.008, 0.005]);
+    expect([T.fargateVcpuHour, T.fargateGbHour, T.secretMonth, T.logsIngestGb, T.logsStoreGbMonth]).toEqual([0.04048, 0.004445, 0.4, 0.5, 0.03]);
+    expect([T.alarmMetricMonth, T.dashboardMonth, T.s3StandardGbMonth, T.ecrGbMonth]).toEqual([0.1, 3, 0.023, 0.1]);
+  });
+});
+
 describe("estimateConfig", () => {
   it("prices the dev config: db.t3.micro, no NAT, one ALB, the API at 1 × 0.25 vCPU / 0.5 GB with a public IP", () => {
     const e = estimateConfig(config(), PRICES, ASSUME);
@@ -93,6 +166,9 @@ describe("estimateConfig", () => {
     expect(items["Fargate api: 1 × 0.25 vCPU"]).toBe(1);
     expect(items["Fargate api: 1 × 0.5 GB"]).toBe(0.2);
     expect(items["Secrets Manager secrets"]).toBe(1.5); // credentials, app key, JWT key
+    // 5xx rate (2 metrics), p95 latency, unhealthy targets, database CPU, free storage, connections; no Container Insights in dev.
+    expect(items["CloudWatch alarms"]).toBe(0.7);
+    expect(items["CloudWatch dashboards"]).toBe(3);
   });
 
   it("adds the NAT gateway's hours and Elastic IP, drops task public IPs, and doubles Multi-AZ", () => {
@@ -135,6 +211,17 @@ describe("estimateState", () => {
       "Fargate api: 2 × 1 vCPU": 8,
       "Fargate api: 2 × 2 GB": 1.6,
     });
+  });
+
+  it("counts the metrics of the recorded alarms and the recorded dashboard", () => {
+    const metric = { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: {}, stat: "Sum", period: 300 };
+    const s = state();
+    s.resources["ops.alarm.api-5xx-rate"] = record("cloudwatch:metric-alarm", { name: "a", queries: [{ id: "e", metric, returnData: false }, { id: "r", metric, returnData: false }, { id: "rate", expression: "e / r", returnData: true }] });
+    s.resources["ops.alarm.db-cpu"] = record("cloudwatch:metric-alarm", { name: "b", metric });
+    s.resources["ops.dashboard"] = record("cloudwatch:dashboard", { name: "clinical-platform-dev" });
+    const items = byItem(estimateState(s, PRICES, ASSUME).items);
+    expect(items["CloudWatch alarms"]).toBe(0.3);
+    expect(items["CloudWatch dashboards"]).toBe(3);
   });
 
   it("costs nothing for an empty state", () => {
