@@ -1,10 +1,14 @@
 /**
- * The measured part of `npm run bench`, run by bench/run.ts in a fresh Node process of its own (compiled to plain
- * JavaScript, no tsx loader, so peak memory is the CLI's and the fake's, not a TypeScript loader's). It drives the CLI's
- * own entry point, `main()` from src/cli.ts, in-process against the in-memory fake AWS, through cold up, no-op up, status,
- * plan and down, and writes what it measured as JSON.
+ * The measured part of `npm run bench`, run by bench/run.ts in fresh Node processes (compiled to plain JavaScript, no tsx
+ * loader, so peak memory is the CLI's and the fake's, not a TypeScript loader's). It drives the CLI's own entry point,
+ * `main()` from src/cli.ts, in-process against the in-memory fake AWS, through cold up, no-op up, status, plan and down,
+ * and writes what it measured as JSON. Two ways:
  *
  *   node <compiled>/bench/scenario.js --root REPO --out FILE --latency MS --factor F
+ *       every phase in this one process (timings, calls, reads per finder; peak memory accumulates across the phases);
+ *   node <compiled>/bench/scenario.js --root REPO --out FILE --latency MS --factor F --phase PHASE --handoff DIR
+ *       one phase in this process, as users run one command per process: the project directory and the fake AWS come
+ *       from DIR (left there by the previous phase's process; cold up starts both) and go back there afterwards.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +26,8 @@ import { memoryIo } from "../test/cli-harness.js";
 import { installFakeAws, type FakeAws } from "../test/fakes/index.js";
 import { toggleSets } from "./toggles.js";
 import { criticalPath, workItems, type CallStamp, type ChainLink, type TimedEvent } from "./critical-path.js";
+import { countIds, loadFake, saveFake } from "./fake-handoff.js";
+import { peakRssMb as peakRssMbNow } from "./memory.js";
 
 /** How long AWS really takes, in seconds (typical values in us-east-1); the fake gets these × factor. */
 export const REAL_PROVISIONING_SECONDS: Record<string, number> = {
@@ -40,6 +46,15 @@ export const REAL_PROVISIONING_SECONDS: Record<string, number> = {
 };
 
 export type Phase = "coldUp" | "noopUp" | "status" | "plan" | "down";
+export const PHASES: Phase[] = ["coldUp", "noopUp", "status", "plan", "down"];
+/** The command each phase runs (with --env dev and the toggles' --set flags). */
+const PHASE_ARGS: Record<Phase, string[]> = {
+  coldUp: ["up", "--yes"],
+  noopUp: ["up", "--yes"],
+  status: ["status"],
+  plan: ["plan"],
+  down: ["down", "--yes", "--skip-final-snapshot", "--delete-data"],
+};
 
 export interface PhaseResult {
   phase: Phase;
@@ -56,7 +71,7 @@ export interface PhaseResult {
   /** Resources the engine worked on (finders in plan/status/no-op up; the graph in cold up and down). */
   resources: number;
   readsPerResource: number;
-  /** process.resourceUsage().maxRSS after the phase: process-wide and monotone (the peak so far). */
+  /** This process's peak RSS after the phase (bench/memory.ts): process-wide and monotone, the peak so far. */
   peakRssMb: number;
   heapUsedMb: number;
   chain: ChainLink[];
@@ -69,6 +84,18 @@ export interface FinderReads {
   resources: number;
   readsPerFind: number;
   commands: Record<string, number>;
+}
+
+/** One phase run alone in its own process (`--phase`): what a user's `platform` process of that command costs. */
+export interface AlonePhaseResult {
+  phase: Phase;
+  exitCode: number;
+  error?: string;
+  wallMs: number;
+  /** Peak RSS of this process after loading the CLI, the SDK clients and the fake, and restoring the fake: before the command. */
+  rssBeforeMb: number;
+  /** Peak RSS of this process after the command: the command's own peak. */
+  peakRssMb: number;
 }
 
 export interface ScenarioResult {
@@ -86,24 +113,32 @@ export function round(n: number, digits = 0): number {
 const mb = (kb: number) => round(kb / 1024, 1);
 
 class Scenario {
-  readonly cwd = mkdtempSync(path.join(os.tmpdir(), "platform-bench-"));
+  readonly cwd: string;
   readonly aws: FakeAws;
   readonly waits: WaitSettings;
   readonly toggles = toggleSets();
   readonly kindsAsked = new Set<string>();
+  /** Ids the fake has issued, for handing it to the next process. */
+  readonly idsIssued: () => number;
   private stamps: CallStamp[] = [];
   private phaseStart = 0;
 
+  /** A new project directory and an empty fake; or, with `handoff`, the project and fake an earlier process left there. */
   constructor(
     root: string,
     readonly latencyMs: number,
     readonly factor: number,
+    handoff?: { project: string; fake?: Buffer },
   ) {
-    mkdirSync(path.join(this.cwd, "config"));
-    cpSync(path.join(root, "config/dev.json"), path.join(this.cwd, "config/dev.json"));
+    this.cwd = handoff?.project ?? mkdtempSync(path.join(os.tmpdir(), "platform-bench-"));
+    if (!handoff?.fake) {
+      mkdirSync(path.join(this.cwd, "config"), { recursive: true });
+      cpSync(path.join(root, "config/dev.json"), path.join(this.cwd, "config/dev.json"));
+    }
     this.waits = { minDelay: REAL_AWS_WAITS.minDelay * factor, maxDelay: REAL_AWS_WAITS.maxDelay * factor, scale: factor };
     const provisioningMs = Object.fromEntries(Object.entries(REAL_PROVISIONING_SECONDS).map(([k, s]) => [k, Math.round(s * 1000 * factor)]));
     this.aws = installFakeAws({ latencyMs, provisioningMs });
+    this.idsIssued = countIds(this.aws, handoff?.fake ? loadFake(this.aws, handoff.fake) : 0);
     const cloud = this.aws.cloud;
     const ready = cloud.ready.bind(cloud);
     cloud.ready = (kind, since) => {
@@ -151,7 +186,7 @@ class Scenario {
     this.phaseStart = performance.now();
     const exitCode = await main(argv, io, { cwd: this.cwd, waits: this.waits, events: (event) => events.push({ at: performance.now() - this.phaseStart, event }) });
     const wallMs = performance.now() - this.phaseStart;
-    const peakRssMb = mb(process.resourceUsage().maxRSS);
+    const peakRssMb = peakRssMbNow();
     const calls = this.aws.cloud.calls.slice(callsBefore);
     const byCommand: Record<string, number> = {};
     for (const c of calls) byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
@@ -180,8 +215,9 @@ class Scenario {
   }
 
   /**
-   * Reads per finder: every recorded resource's finder, one at a time and without latency, so every call between its
-   * start and end is its own. Not timed; it says which finders make the no-op sweep cost more than one read.
+   * Reads per finder: the finders of every recorded resource of one type, together (as the observe sweep runs them, so
+   * reads they share count once) and without latency, one type at a time, so every call in between is that type's.
+   * Not timed; it says which finders make the no-op sweep cost more than one read per resource.
    */
   async readsPerFinder(): Promise<FinderReads[]> {
     const { config } = loadConfig({ env: "dev", sets: this.toggles, cwd: this.cwd });
@@ -197,20 +233,22 @@ class Scenario {
     };
     const saved = cloud.timings;
     cloud.timings = { ...saved, latencyMs: 0 };
+    const recordsByType = new Map<string, [string, { attributes: Record<string, unknown> }][]>();
+    for (const [logicalId, record] of Object.entries(this.state())) recordsByType.set(record.type, [...(recordsByType.get(record.type) ?? []), [logicalId, record]]);
     const byType = new Map<string, { resources: number; reads: number; commands: Record<string, number> }>();
     try {
-      for (const [logicalId, record] of Object.entries(this.state())) {
-        const type = registry.get(record.type);
+      for (const [typeName, records] of recordsByType) {
+        const type = registry.get(typeName);
         if (!type) continue;
         const before = cloud.calls.length;
-        await type.find(ctx, { logicalId, recorded: record.attributes }).catch(() => undefined); // its reads count all the same
-        const t = byType.get(record.type) ?? { resources: 0, reads: 0, commands: {} };
-        t.resources += 1;
+        // A finder that fails still made its reads; they count all the same.
+        await Promise.all(records.map(([logicalId, record]) => type.find(ctx, { logicalId, recorded: record.attributes }).catch(() => undefined)));
+        const t = { resources: records.length, reads: 0, commands: {} as Record<string, number> };
         for (const c of cloud.calls.slice(before)) {
           t.reads += 1;
           t.commands[`${c.service}:${c.command}`] = (t.commands[`${c.service}:${c.command}`] ?? 0) + 1;
         }
-        byType.set(record.type, t);
+        byType.set(typeName, t);
       }
     } finally {
       cloud.timings = saved;
@@ -220,9 +258,10 @@ class Scenario {
       .sort((a, b) => b.readsPerFind - a.readsPerFind || a.type.localeCompare(b.type));
   }
 
-  cleanup(): void {
+  /** Uninstalls the fake; removes the project directory unless a later process takes it over. */
+  cleanup({ keepProject = false } = {}): void {
     this.aws.restore();
-    rmSync(this.cwd, { recursive: true, force: true });
+    if (!keepProject) rmSync(this.cwd, { recursive: true, force: true });
   }
 }
 
@@ -246,18 +285,18 @@ function timeline(events: TimedEvent[]): PhaseResult["timeline"] {
 }
 
 export async function runScenario(root: string, latencyMs: number, factor: number): Promise<ScenarioResult> {
-  const baselineRssMb = mb(process.resourceUsage().maxRSS);
+  const baselineRssMb = peakRssMbNow();
   const s = new Scenario(root, latencyMs, factor);
   const phases: PhaseResult[] = [];
   let readsPerFinder: FinderReads[] = [];
   try {
     const stack = s.stackGraph();
-    phases.push(await s.run("coldUp", ["up", "--yes"], stack));
-    phases.push(await s.run("noopUp", ["up", "--yes"], stack));
-    phases.push(await s.run("status", ["status"], stack));
-    phases.push(await s.run("plan", ["plan"], stack));
+    phases.push(await s.run("coldUp", PHASE_ARGS.coldUp, stack));
+    phases.push(await s.run("noopUp", PHASE_ARGS.noopUp, stack));
+    phases.push(await s.run("status", PHASE_ARGS.status, stack));
+    phases.push(await s.run("plan", PHASE_ARGS.plan, stack));
     readsPerFinder = await s.readsPerFinder();
-    phases.push(await s.run("down", ["down", "--yes", "--skip-final-snapshot", "--delete-data"], s.destroyGraph()));
+    phases.push(await s.run("down", PHASE_ARGS.down, s.destroyGraph()));
   } finally {
     s.cleanup();
   }
@@ -277,9 +316,38 @@ export async function runScenario(root: string, latencyMs: number, factor: numbe
   };
 }
 
+/**
+ * One phase in this process, as a user's `platform <command>` runs: the project and the fake AWS come from `handoff`
+ * (cold up starts them) and are saved back there for the next phase's process.
+ */
+export async function runPhaseAlone(root: string, latencyMs: number, factor: number, phase: Phase, handoff: string): Promise<AlonePhaseResult> {
+  const project = path.join(handoff, "project");
+  const fakeFile = path.join(handoff, "fake.bin");
+  const s = new Scenario(root, latencyMs, factor, { project, ...(phase === "coldUp" ? {} : { fake: readFileSync(fakeFile) }) });
+  try {
+    const rssBeforeMb = peakRssMbNow();
+    const graph = phase === "down" ? s.destroyGraph() : s.stackGraph();
+    const r = await s.run(phase, PHASE_ARGS[phase], graph);
+    writeFileSync(fakeFile, saveFake(s.aws, s.idsIssued()));
+    return { phase, exitCode: r.exitCode, ...(r.error ? { error: r.error } : {}), wallMs: r.wallMs, rssBeforeMb, peakRssMb: r.peakRssMb };
+  } finally {
+    s.cleanup({ keepProject: true });
+  }
+}
+
 async function scenarioMain(): Promise<void> {
-  const { values } = parseArgs({ options: { root: { type: "string" }, out: { type: "string" }, latency: { type: "string" }, factor: { type: "string" } } });
-  if (!values.root || !values.out || !values.latency || !values.factor) throw new Error("usage: scenario.js --root REPO --out FILE --latency MS --factor F (bench/run.ts passes these)");
+  const { values } = parseArgs({
+    options: { root: { type: "string" }, out: { type: "string" }, latency: { type: "string" }, factor: { type: "string" }, phase: { type: "string" }, handoff: { type: "string" } },
+  });
+  if (!values.root || !values.out || !values.latency || !values.factor) {
+    throw new Error("usage: scenario.js --root REPO --out FILE --latency MS --factor F [--phase PHASE --handoff DIR] (bench/run.ts passes these)");
+  }
+  if (values.phase !== undefined) {
+    if (!PHASES.includes(values.phase as Phase) || !values.handoff) throw new Error(`--phase ${values.phase}: expected one of ${PHASES.join(", ")}, with --handoff DIR`);
+    const result = await runPhaseAlone(values.root, Number(values.latency), Number(values.factor), values.phase as Phase, values.handoff);
+    writeFileSync(values.out, JSON.stringify(result));
+    return;
+  }
   const result = await runScenario(values.root, Number(values.latency), Number(values.factor));
   writeFileSync(values.out, JSON.stringify(result));
 }

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
+import { batchedRead } from "./read-batch.js";
 import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /** A metric and the statistic read from it: `stat` is "Average", "Sum", "Maximum", "Minimum", "SampleCount" or a percentile ("p95"). */
@@ -167,10 +168,33 @@ async function readTags(ctx: ResourceContext, arn: string): Promise<Record<strin
   return tagRecord(out?.Tags);
 }
 
-/** The metric alarm of that name; undefined when there is none (DescribeAlarms answers an empty list, not an error). */
+/** DescribeAlarms takes up to 100 names, and returns up to 100 alarms a page with MaxRecords 100 (API reference). */
+export const ALARMS_PER_CALL = 100;
+
+/**
+ * Metric alarms by name, read together: alarms asked for within a few milliseconds of each other (the observe sweep
+ * reads every alarm of the stack at once) share one DescribeAlarms. A name DescribeAlarms does not list has no alarm.
+ */
+const describeAlarm = batchedRead<string, MetricAlarm>({
+  size: ALARMS_PER_CALL,
+  async read(ctx, names) {
+    const found = new Map<string, MetricAlarm>();
+    let NextToken: string | undefined;
+    do {
+      const out = await cw(ctx).send(new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ["MetricAlarm"], MaxRecords: ALARMS_PER_CALL, NextToken }));
+      for (const alarm of out.MetricAlarms ?? []) if (alarm.AlarmName && names.includes(alarm.AlarmName)) found.set(alarm.AlarmName, alarm);
+      NextToken = out.NextToken || undefined;
+    } while (NextToken);
+    return found;
+  },
+});
+
+/**
+ * The metric alarm of that name with its tags; undefined when there is none (DescribeAlarms answers an empty list, not
+ * an error). The DescribeAlarms is shared with the other alarms read at the same time; the tags are read per alarm.
+ */
 export async function findAlarmByName(ctx: ResourceContext, name: string): Promise<MetricAlarmAttrs | undefined> {
-  const out = await cw(ctx).send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["MetricAlarm"] }));
-  const alarm = out.MetricAlarms?.find((a) => a.AlarmName === name);
+  const alarm = await describeAlarm(ctx, name);
   return alarm ? toAttrs(alarm, await readTags(ctx, alarm.AlarmArn!)) : undefined;
 }
 
@@ -238,8 +262,8 @@ export const metricAlarm: ResourceType<MetricAlarmSpec, MetricAlarmAttrs> = {
 
   physicalId: (a) => a.name,
 
-  async details(ctx, actual) {
-    const now = await findAlarmByName(ctx, actual.name);
-    return now ? `state ${now.stateValue}` : undefined;
+  // `actual` is what the finder read moments ago in the same run, state value included: no second read.
+  async details(_ctx, actual) {
+    return `state ${actual.stateValue}`;
   },
 };

@@ -15,6 +15,7 @@ import { createdUnlessTaken, hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
+import { batchedRead } from "./read-batch.js";
 import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface EcrRepositorySpec {
@@ -57,9 +58,29 @@ function toAttrs(r: Repository, tags: Record<string, string>): EcrRepositoryAttr
   };
 }
 
-/** DescribeRepositories, then ListTagsForResource (Repository carries no tags). Undefined when either says it is gone. */
+/** DescribeRepositories takes up to 100 repository names (API reference). */
+export const REPOSITORIES_PER_CALL = 100;
+
+/**
+ * Repositories by name, read together: repositories asked for within a few milliseconds of each other (the observe
+ * sweep reads them all at once) share one DescribeRepositories. One missing name fails the whole call with
+ * RepositoryNotFoundException, so such a batch is read again one name at a time, and only the missing ones are not found.
+ */
+const describeRepositoryShared = batchedRead<string, Repository>({
+  size: REPOSITORIES_PER_CALL,
+  async read(ctx, names) {
+    const out = await orUndefined(ecr(ctx).send(new DescribeRepositoriesCommand({ repositoryNames: names })));
+    let repos: (Repository | undefined)[];
+    if (out) repos = out.repositories ?? [];
+    else if (names.length === 1) repos = [];
+    else repos = await Promise.all(names.map((name) => describeRepository(ctx, name)));
+    return new Map(repos.flatMap((r) => (r?.repositoryName ? [[r.repositoryName, r] as const] : [])));
+  },
+});
+
+/** DescribeRepositories (shared with the repositories read at the same time), then ListTagsForResource (Repository carries no tags). Undefined when either says it is gone. */
 export async function findRepositoryByName(ctx: ResourceContext, name: string): Promise<EcrRepositoryAttrs | undefined> {
-  const repo = await describeRepository(ctx, name);
+  const repo = await describeRepositoryShared(ctx, name);
   if (!repo) return undefined;
   const tagged = await orUndefined(ecr(ctx).send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn })));
   return tagged && toAttrs(repo, tagRecord(tagged.tags));

@@ -19,6 +19,7 @@ import { unpushedImages } from "./ecs-images.js";
 import { describeStoppedTasks, recentlyStoppedTasks } from "./ecs-task-failures.js";
 import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { single } from "./find.js";
+import { batchedRead } from "./read-batch.js";
 import { deadlineAfter, retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -35,6 +36,11 @@ export interface EcsServiceSpec {
   /** A revision's ARN: a new one rolls the service to it. */
   taskDefinitionArn: string;
   desiredCount: number;
+  /**
+   * A blue-green slot that does not serve production: it runs no tasks, and the revision it names is left as it is
+   * (the previous release, until deploy rolls the slot to the next one); only its count is kept at 0.
+   */
+  idle?: boolean;
   subnetIds: string[];
   securityGroupIds: string[];
   /** True only without a NAT gateway: tasks in public subnets then need a public IP to reach ECR, Secrets Manager and CloudWatch Logs. */
@@ -98,6 +104,31 @@ async function describeService(ctx: ResourceContext, cluster: string, name: stri
   return single(out?.services, `${KIND}s named ${name} in ${cluster}`);
 }
 
+/** DescribeServices takes up to 10 services of one cluster (API reference). */
+export const SERVICES_PER_CALL = 10;
+
+/**
+ * Services read together: services of one cluster asked for within a few milliseconds of each other (the observe sweep,
+ * status's details) share one DescribeServices. A service ECS reports MISSING (or whose cluster is gone) is not found;
+ * any other failure fails that service's read alone.
+ */
+const describeServiceShared = batchedRead<{ cluster: string; name: string }, Service>({
+  size: SERVICES_PER_CALL,
+  group: (s) => s.cluster,
+  id: (s) => `${s.cluster}/${s.name}`,
+  async read(ctx, services) {
+    const cluster = services[0]!.cluster;
+    const out = await orUndefined(ecs(ctx).send(new DescribeServicesCommand({ cluster, services: services.map((s) => s.name), include: ["TAGS"] })));
+    const found = new Map<string, Service | Error>();
+    for (const s of out?.services ?? []) found.set(`${cluster}/${s.serviceName}`, s);
+    for (const f of out?.failures ?? []) {
+      const name = f.arn?.split("/").at(-1);
+      if (name && f.reason !== "MISSING") found.set(`${cluster}/${name}`, new Error(`describing ${KIND} ${name}: ${f.arn}: ${f.reason}${f.detail ? ` (${f.detail})` : ""}`));
+    }
+    return found;
+  },
+});
+
 function toAttrs(s: Service): EcsServiceAttrs {
   const net = s.networkConfiguration?.awsvpcConfiguration;
   const dc = s.deploymentConfiguration;
@@ -128,7 +159,7 @@ function toAttrs(s: Service): EcsServiceAttrs {
  * empty says so (waitingForImages), so that plan does not propose scaling it up before there is anything to run.
  */
 export async function findService(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs | undefined> {
-  const s = await describeService(ctx, cluster, name);
+  const s = await describeServiceShared(ctx, { cluster, name });
   if (!s || s.status !== "ACTIVE") return undefined;
   const attrs = toAttrs(s);
   if (attrs.desiredCount > 0) return attrs;
@@ -178,7 +209,7 @@ function diff(spec: EcsServiceSpec, actual: EcsServiceAttrs): Change[] {
       { field: "cluster", action: "replace" },
       { field: "name", action: "replace" },
       { field: "launchType", action: "replace" },
-      { field: "taskDefinitionArn", note: "rolling deployment; the circuit breaker rolls back if the new tasks fail" },
+      ...(spec.idle ? [] : [{ field: "taskDefinitionArn" as const, note: "rolling deployment; the circuit breaker rolls back if the new tasks fail" }]),
       ...(waiting ? [] : [{ field: "desiredCount" as const }]),
       { field: "subnetIds", note: placement },
       { field: "securityGroupIds" },
@@ -374,9 +405,10 @@ async function createService(ctx: ResourceContext, spec: EcsServiceSpec, logical
 async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: EcsServiceAttrs, changes: Change[], logicalId: string): Promise<EcsServiceAttrs> {
   const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
   const input: UpdateServiceCommandInput = { cluster: actual.cluster, service: actual.name };
-  let target = spec;
+  // An idle slot keeps the revision it names: the wait is for that revision at 0 tasks.
+  let target = spec.idle ? { ...spec, taskDefinitionArn: actual.taskDefinitionArn } : spec;
   if (fields.has("taskDefinitionArn") || fields.has("desiredCount")) {
-    target = { ...spec, desiredCount: await runnableCount(ctx, spec, logicalId, "updating") };
+    target = { ...target, desiredCount: await runnableCount(ctx, spec, logicalId, "updating") };
     // Still nothing pushed: the service keeps its count (0) until there is something to run (find then reports waitingForImages).
     if (target.desiredCount === 0 && spec.desiredCount > 0) target = { ...target, desiredCount: actual.desiredCount };
   }
@@ -450,12 +482,15 @@ export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
   physicalId: (a) => a.name,
 
   // For status: task counts, the rollout, and what the load balancer thinks of the tasks.
+  // Counts and rollout from a DescribeServices shared with the other services' details. Target health is read unless the
+  // service neither has nor wants tasks (scaled to 0, waiting for images, an idle slot): it then has no targets to report.
   async details(ctx, actual) {
-    const s = await describeService(ctx, actual.cluster, actual.name);
+    const s = await describeServiceShared(ctx, { cluster: actual.cluster, name: actual.name });
     if (!s) return undefined;
     if (s.status !== "ACTIVE") return s.status;
     const parts = [`${s.desiredCount ?? 0} desired, ${s.runningCount ?? 0} running, ${s.pendingCount ?? 0} pending`, rolloutSummary(s)];
-    for (const arn of actual.loadBalancers.map((l) => l.targetGroupArn)) parts.push(await targetSummary(ctx, arn));
+    const hasOrWantsTasks = (s.desiredCount ?? 0) + (s.runningCount ?? 0) + (s.pendingCount ?? 0) > 0;
+    if (hasOrWantsTasks) parts.push(...(await Promise.all(actual.loadBalancers.map((l) => targetSummary(ctx, l.targetGroupArn)))));
     if (actual.waitingForImages?.length) parts.push(`waiting for ${actual.waitingForImages.join(", ")} to be pushed`);
     return parts.join("; ");
   },

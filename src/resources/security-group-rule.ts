@@ -15,6 +15,7 @@ import { hasCode, orUndefined } from "../aws/errors.js";
 import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
+import { batchedRead } from "./read-batch.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareTags, type ResourceContext, type ResourceType, sameValue } from "./types.js";
 
@@ -74,8 +75,33 @@ function normalized(spec: RuleShape): RuleShape {
   };
 }
 
+async function describeRuleById(ctx: ResourceContext, ruleId: string): Promise<SecurityGroupRule | undefined> {
+  return single(await findRules(ctx, { SecurityGroupRuleIds: [ruleId] }), `security group rules with id ${ruleId}`);
+}
+
+/** Rule ids per DescribeSecurityGroupRules call (the API documents no ceiling; 100 keeps requests small). */
+export const RULES_PER_CALL = 100;
+
+/**
+ * Rules by id, read together: rules asked for within a few milliseconds of each other (the observe sweep reads every
+ * rule of the stack at once) share one DescribeSecurityGroupRules. One deleted id fails the whole call
+ * (InvalidSecurityGroupRuleId.NotFound), so such a batch is read again one id at a time, and only the deleted ones are not found.
+ */
+const describeRuleShared = batchedRead<string, SecurityGroupRule>({
+  size: RULES_PER_CALL,
+  async read(ctx, ruleIds) {
+    const out = await orUndefined(ctx.aws.get(EC2Client).send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ruleIds })));
+    let rules: (SecurityGroupRule | undefined)[];
+    if (out) rules = out.SecurityGroupRules ?? [];
+    else if (ruleIds.length === 1) rules = [];
+    else rules = await Promise.all(ruleIds.map((id) => describeRuleById(ctx, id)));
+    return new Map(rules.flatMap((r) => (r?.SecurityGroupRuleId ? [[r.SecurityGroupRuleId, r] as const] : [])));
+  },
+});
+
+/** The rule with that id; undefined when it is gone. The DescribeSecurityGroupRules is shared with the rules read at the same time. */
 export async function findSecurityGroupRuleById(ctx: ResourceContext, ruleId: string): Promise<SecurityGroupRuleAttrs | undefined> {
-  const r = single(await findRules(ctx, { SecurityGroupRuleIds: [ruleId] }), `security group rules with id ${ruleId}`);
+  const r = await describeRuleShared(ctx, ruleId);
   return r && toAttrs(r);
 }
 

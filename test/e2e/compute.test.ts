@@ -129,7 +129,10 @@ describe("compute: up, deploy, fail, toggle, down", () => {
     expect(scaleToZero).toBeLessThan(order.indexOf("DeleteService"));
     expect(calls("DeleteService")[0]!.input).toMatchObject({ service: "api", force: true });
     expect(order.indexOf("DeleteService")).toBeLessThan(order.indexOf("DeleteCluster"));
-    expect(order.indexOf("DeleteService")).toBeLessThan(order.indexOf("DeleteTaskDefinitions"));
+    // The API's revisions go after its service (other families, with no service, may go at any time).
+    const apiRevisionsDeleted = aws.cloud.calls.findIndex((c) => c.command === "DeleteTaskDefinitions" && c.input.taskDefinitions.some((arn: string) => arn.includes(":task-definition/clinical-platform-dev-api:")));
+    expect(apiRevisionsDeleted).toBeGreaterThan(-1);
+    expect(order.indexOf("DeleteService")).toBeLessThan(apiRevisionsDeleted);
   });
 
   it("with a NAT gateway: tasks run in the private subnets without public IPs, and plan has no note", async () => {

@@ -70,10 +70,12 @@ describe("throttling and 5xx", () => {
 
     const upInjected = upFaults.throttled + upFaults.unavailable;
     // Faults hit about 15% of calls, and every one was retried by the SDK: a faulted run makes the clean run's calls
-    // plus one attempt per fault (waiters and retries of eventual consistency may poll a few times more or less).
+    // plus one attempt per fault (waiters and retries of eventual consistency may poll a few times more or less, and
+    // reads batched within a 10 ms window (src/resources/read-batch.ts) split into more calls when retries delay some
+    // of them: up to about 7% more here). Two attempts per fault would add 15% or more.
     expect(upInjected / upCalls).toBeGreaterThan(0.1);
-    expect(Math.abs(upCalls - upInjected - cleanUp)).toBeLessThanOrEqual(cleanUp * 0.05);
-    expect(Math.abs(downCalls - downInjected - cleanDown)).toBeLessThanOrEqual(cleanDown * 0.05);
+    expect(Math.abs(upCalls - upInjected - cleanUp)).toBeLessThanOrEqual(cleanUp * 0.1);
+    expect(Math.abs(downCalls - downInjected - cleanDown)).toBeLessThanOrEqual(cleanDown * 0.1);
     console.info(
       `faults: up ${upCalls} calls (clean ${cleanUp}), ${upFaults.throttled} throttled + ${upFaults.unavailable} 503 injected; ` +
         `down ${downCalls} calls (clean ${cleanDown}), ${downInjected} injected`,

@@ -368,15 +368,30 @@ function natState(cloud: FakeCloud, n: Nat): string {
 }
 
 function newNat(cloud: FakeCloud, fields: Omit<Nat, "State" | "createdAt" | "deletingSince" | "pinnedState">): Nat {
-  const nat = { ...fields, createdAt: cloud.elapsed() } as Nat;
+  return defineNatState(cloud, { ...fields, createdAt: cloud.elapsed() } as Nat);
+}
+
+function defineNatState(cloud: FakeCloud, nat: Nat): Nat {
   Object.defineProperty(nat, "State", {
     enumerable: true,
+    configurable: true,
     get: () => natState(cloud, nat),
     set: (value: string) => {
       nat.pinnedState = value;
     },
   });
   return nat;
+}
+
+/**
+ * A copy of the state (v8.serialize, as the benchmark makes to hand the fake from one process to the next) keeps each
+ * NAT gateway's State as the value it had; this gives the gateways of a restored Ec2State their derived State back.
+ */
+export function reviveNatGateways(cloud: FakeCloud, state: Ec2State): void {
+  for (const nat of state.natGateways.values() as Iterable<Nat>) {
+    delete (nat as Partial<Nat>).State;
+    defineNatState(cloud, nat);
+  }
 }
 
 function natOut(n: Nat) {
