@@ -175,7 +175,8 @@ export async function destroyResources(
         const actual = (target.actual ?? (await type.find(ctx, { logicalId: id, recorded: store.get(id)?.attributes }))) as Record<string, unknown> | undefined;
         if (actual) {
           const tags = actual.tags as Record<string, string> | undefined;
-          if (tags && !isOurs(tags, ctx.identity, id)) {
+          // A retired resource still carries the logical id it served as (see ResourceRecord.retired).
+          if (tags && !isOurs(tags, ctx.identity, store.get(id)?.retired?.from ?? id)) {
             throw new UserError(`${id} (${type.physicalId(actual)}) is not tagged as this environment's ${id}; refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`);
           }
           await type.destroy(ctx, actual);

@@ -55,7 +55,8 @@ export interface PlanOptions {
  */
 export async function planStack(stack: Stack, state: StateDocument, registry: Registry, ctx: ResourceContext, options: PlanOptions): Promise<Plan> {
   const wanted = new Map(stack.nodes.map((n) => [n.logicalId, n]));
-  const removed = Object.entries(state.resources).filter(([id]) => !wanted.has(id));
+  // A retired resource (the database instance a restore replaced) is kept on purpose until `db restore --retire-old` or `down`.
+  const removed = Object.entries(state.resources).filter(([id, record]) => !wanted.has(id) && !record.retired);
   const observed = new Map<string, Record<string, unknown> | undefined>();
   const errors: Plan["errors"] = [];
 

@@ -110,7 +110,8 @@ export interface DbInstanceAttrs {
 const KIND = "RDS DB instance";
 const ENGINE = "postgres";
 const PORT = 5432;
-const STORAGE_TYPE = "gp3";
+/** Every instance of the stack (created or restored) runs on gp3. */
+export const STORAGE_TYPE = "gp3";
 /** Days of Performance Insights history kept at no charge. */
 const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 /** Creation takes 5–20 minutes, Multi-AZ and class changes as long; deletion with a final snapshot a few more. */
@@ -310,8 +311,8 @@ async function waitApplied(ctx: ResourceContext, logicalId: string, identifier: 
 // ---------------------------------------------------------------------------------------------------------------
 // Create
 
-/** The master password from the credentials secret, checked against RDS's rules before it is sent anywhere. */
-async function masterPassword(ctx: ResourceContext, spec: DbInstanceSpec): Promise<string> {
+/** The master password from the credentials secret, checked against RDS's rules before it is sent anywhere (also `db restore`'s). */
+export async function masterPassword(ctx: ResourceContext, spec: DbInstanceSpec): Promise<string> {
   const secret = await readSecretJson(ctx, spec.credentialsSecretArn);
   const where = `secret ${spec.credentialsSecretArn}`;
   if (typeof secret.password !== "string" || !secret.password) throw new UserError(`${where} has no "password"; put the database credentials in it and run again`);

@@ -37,6 +37,33 @@ function rdsName(config: Config, role: string, limit: number): string {
   return name;
 }
 
+/** The instance identifier the config gives: `<project>-<env>-db`. */
+export function configuredDatabaseIdentifier(config: Config): string {
+  return rdsName(config, "db", NAME_LIMITS.rdsIdentifier);
+}
+
+/** `-r` and a UTC time to the second: what `db restore` appends to the configured identifier. */
+const RESTORED_SUFFIX = /^-r\d{14}$/;
+
+/**
+ * `<configured identifier>-r<yyyymmddhhmmss>`: the instance `db restore` makes, named after the restore point (the
+ * snapshot's creation time or the --to-time), so a rerun of the same restore finds the instance instead of making another.
+ */
+export function restoredDatabaseIdentifier(config: Config, restorePoint: Date): string {
+  const id = `${configuredDatabaseIdentifier(config)}-r${restorePoint.toISOString().replace(/\D/g, "").slice(0, 14)}`;
+  if (id.length > NAME_LIMITS.rdsIdentifier) throw new UserError(`the restored database's identifier ${id} is longer than RDS's 63 characters; shorten project or environment`);
+  return id;
+}
+
+/**
+ * The identifier the stack's instance has: the one state records when it is the configured one or a restore of it
+ * (`db restore` pointed the stack at it), else the configured one (a renamed project still means a new instance).
+ */
+export function servingDatabaseIdentifier(config: Config, recorded: string | undefined): string {
+  const configured = configuredDatabaseIdentifier(config);
+  return recorded?.startsWith(configured) && RESTORED_SUFFIX.test(recorded.slice(configured.length)) ? recorded : configured;
+}
+
 /**
  * The data layer's PostgreSQL: a DB subnet group over the private subnets, a parameter group for the engine family with
  * rds.force_ssl=1, the optional enhanced-monitoring role, and the instance, which starts as soon as those, the database
@@ -65,7 +92,7 @@ export function addDatabase(b: StackBuilder, config: Config): void {
   if (monitoring) addMonitoringRole(b, config);
 
   const spec: Unresolved<DbInstanceSpec> = {
-    identifier: rdsName(config, "db", NAME_LIMITS.rdsIdentifier),
+    identifier: servingDatabaseIdentifier(config, b.facts.databaseIdentifier),
     engineVersion: db.engineVersion,
     instanceClass: db.instanceClass,
     allocatedStorage: db.allocatedStorage,

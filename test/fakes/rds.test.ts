@@ -1,13 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
   DeleteDBInstanceCommand,
   DeleteDBSubnetGroupCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
   ModifyDBParameterGroupCommand,
   RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
 } from "@aws-sdk/client-rds";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AwsClients } from "../../src/aws/clients.js";
@@ -183,6 +187,40 @@ describe("rds fake with the RDS resource modules", () => {
     await dbInstance.destroy(context({ disableDeletionProtection: true, skipFinalSnapshot: true }), created);
     expect(fake.state.instances.size).toBe(0);
     expect(fake.state.snapshots.size).toBe(0);
+  });
+
+  it("restores what RDS restores, refuses what RDS refuses, and never changes the source", async () => {
+    await createGroups();
+    await dbInstance.create(context(), instanceSpec(), { logicalId: "data.database.instance" });
+    const rds = new RDSClient({ region: "us-east-1" });
+    const source = "clinical-platform-dev-db";
+    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: source, DBSnapshotIdentifier: "snap" }));
+    const before = structuredClone(fake.state.instances.get(source));
+    const settings = { DBSubnetGroupName: "clinical-platform-dev-db", DBParameterGroupName: "clinical-platform-dev-postgres16", VpcSecurityGroupIds: ["sg-db"] };
+
+    await expect(rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: "r1", DBSnapshotIdentifier: "nope", ...settings }))).rejects.toMatchObject({ name: "DBSnapshotNotFoundFault" });
+    await expect(rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: source, DBSnapshotIdentifier: "snap", ...settings }))).rejects.toMatchObject({ name: "DBInstanceAlreadyExistsFault" });
+    await expect(rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: "r1", DBSnapshotIdentifier: "snap", MaxAllocatedStorage: 100 } as never))).rejects.toThrow(/not modelled/);
+    const restored = await rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: "r1", DBSnapshotIdentifier: "snap", ...settings }));
+    expect(restored.DBInstance).toMatchObject({ DBInstanceStatus: "creating", StorageEncrypted: true, MasterUsername: "platform_admin", DBName: "clinical", EngineVersion: "16.12" });
+    expect(masterPasswordOf(fake.state, "r1")).toBe(PASSWORD);
+
+    // Point in time: the window is the automated backup's; the instance shows only its latest restorable time.
+    const now = Date.now();
+    fake.state.instances.get(source)!.restoreWindow = { earliest: new Date(now - 3600_000), latest: new Date(now - 60_000) };
+    const described = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: source }))).DBInstances![0]!;
+    expect(described.LatestRestorableTime).toEqual(new Date(now - 60_000));
+    expect(described).not.toHaveProperty("EarliestRestorableTime");
+    const backups = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: source }));
+    expect(backups.DBInstanceAutomatedBackups).toEqual([expect.objectContaining({ Status: "active", RestoreWindow: { EarliestTime: new Date(now - 3600_000), LatestTime: new Date(now - 60_000) } })]);
+    const pitr = (input: Record<string, unknown>) => rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: source, TargetDBInstanceIdentifier: "r2", ...settings, ...input }));
+    await expect(pitr({ RestoreTime: new Date(now - 7200_000) })).rejects.toMatchObject({ name: "InvalidRestoreFault" });
+    await expect(pitr({ RestoreTime: new Date(now - 1800_000), UseLatestRestorableTime: true })).rejects.toMatchObject({ name: "InvalidParameterCombination" });
+    await expect(pitr({ RestoreTime: new Date(now - 1800_000), MaxAllocatedStorage: 100 })).resolves.toMatchObject({ DBInstance: { DBInstanceIdentifier: "r2", MaxAllocatedStorage: 100 } });
+    fake.state.instances.get(source)!.BackupRetentionPeriod = 0;
+    await expect(pitr({ TargetDBInstanceIdentifier: "r3", UseLatestRestorableTime: true })).rejects.toMatchObject({ name: "PointInTimeRestoreNotEnabledFault" });
+    fake.state.instances.get(source)!.BackupRetentionPeriod = 7;
+    expect(fake.state.instances.get(source)).toEqual({ ...before, restoreWindow: { earliest: new Date(now - 3600_000), latest: new Date(now - 60_000) } });
   });
 
   it("lists its tagged resources to the tagging API until they are gone", async () => {

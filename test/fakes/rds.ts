@@ -14,6 +14,13 @@ import type { TagSource } from "./tagging.js";
  *
  * Master passwords are checked against RDS's rules and kept only in a private map (masterPasswordOf, for rotation tests);
  * instances record only that one was set, and the password is scrubbed from the fake cloud's call log.
+ *
+ * Restores (RestoreDBInstanceFromDBSnapshot, RestoreDBInstanceToPointInTime) create a new instance that inherits the
+ * engine, version, storage, encryption, master user and database name of its source, and the master password the
+ * source had when the snapshot was taken (a point-in-time restore: the source's current one). An instance with backups
+ * on can be restored to any time in its restore window: as in RDS, DescribeDBInstances shows only LatestRestorableTime,
+ * and DescribeDBInstanceAutomatedBackups the window (RestoreWindow.EarliestTime and LatestTime). The window runs from
+ * the instance's creation to five minutes ago (never before its start), unless a test sets either end.
  */
 export interface FakeDbInstance {
   DBInstanceIdentifier: string;
@@ -55,6 +62,9 @@ export interface FakeDbInstance {
   since: number;
   /** Values a modification applied now takes when the instance is available again. */
   applying: Record<string, unknown>;
+  InstanceCreateTime: Date;
+  /** Set by tests to move the point-in-time restore window; derived from InstanceCreateTime and now otherwise. */
+  restoreWindow?: { earliest?: Date; latest?: Date };
 }
 
 export interface FakeSubnetGroup {
@@ -87,6 +97,9 @@ export interface FakeSnapshot {
   AllocatedStorage: number;
   Encrypted: boolean;
   SnapshotCreateTime: Date;
+  /** The source's master user (DescribeDBSnapshots shows it) and database name (it does not: restores inherit it). */
+  MasterUsername?: string;
+  DBName?: string;
   since: number;
   Tags: Tags;
 }
@@ -113,6 +126,17 @@ function setPassword(state: RdsState, identifier: string, password: string): voi
   let map = passwords.get(state);
   if (!map) passwords.set(state, (map = new Map()));
   map.set(identifier, password);
+}
+
+/** Master passwords as each snapshot captured them, for restores (state → snapshot identifier → password). */
+const snapshotPasswords = new WeakMap<RdsState, Map<string, string>>();
+
+function keepSnapshotPassword(state: RdsState, snapshotId: string, instanceId: string): void {
+  const password = masterPasswordOf(state, instanceId);
+  if (password === undefined) return;
+  let map = snapshotPasswords.get(state);
+  if (!map) snapshotPasswords.set(state, (map = new Map()));
+  map.set(snapshotId, password);
 }
 
 export const rdsError = (code: string, message: string, status = 400) => awsError(RDSServiceException, code, message, status);
@@ -235,6 +259,32 @@ const CREATE_KEYS = new Set([
   "CopyTagsToSnapshot",
   "Tags",
 ]);
+
+/** What both restore APIs accept besides their source, as far as the fake models them (AWS's request shapes). */
+const RESTORE_KEYS = [
+  "DBInstanceClass",
+  "DBSubnetGroupName",
+  "VpcSecurityGroupIds",
+  "DBParameterGroupName",
+  "StorageType",
+  "AllocatedStorage",
+  "MultiAZ",
+  "PubliclyAccessible",
+  "AutoMinorVersionUpgrade",
+  "DeletionProtection",
+  "BackupRetentionPeriod",
+  "PreferredBackupWindow",
+  "EnableCloudwatchLogsExports",
+  "CopyTagsToSnapshot",
+  "Port",
+  "Tags",
+];
+/** RestoreDBInstanceFromDBSnapshot takes no MaxAllocatedStorage, maintenance window, Performance Insights or monitoring. */
+const RESTORE_SNAPSHOT_KEYS = new Set(["DBInstanceIdentifier", "DBSnapshotIdentifier", ...RESTORE_KEYS]);
+/** RestoreDBInstanceToPointInTime also takes MaxAllocatedStorage; neither takes a maintenance window, Performance Insights or monitoring. */
+const RESTORE_TIME_KEYS = new Set(["TargetDBInstanceIdentifier", "SourceDBInstanceIdentifier", "RestoreTime", "UseLatestRestorableTime", "MaxAllocatedStorage", ...RESTORE_KEYS]);
+/** How far behind now the latest restorable time of an instance with backups is (RDS: usually within five minutes). */
+const LATEST_RESTORABLE_LAG_MS = 5 * 60_000;
 
 function onlyModelled(command: string, input: Record<string, unknown>, keys: Set<string>): void {
   const extra = Object.keys(input).filter((k) => input[k] !== undefined && !keys.has(k));
@@ -362,7 +412,18 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
     VpcSecurityGroups: db.VpcSecurityGroupIds.map((VpcSecurityGroupId) => ({ VpcSecurityGroupId, Status: "active" })),
     PendingModifiedValues: { ...db.PendingModifiedValues },
     TagList: toTagList(db.Tags),
+    InstanceCreateTime: db.InstanceCreateTime,
+    LatestRestorableTime: restoreWindow(db)?.LatestTime,
   });
+
+  /** Where a point-in-time restore may go: nowhere without backups, or before the instance is first available. */
+  const restoreWindow = (db: FakeDbInstance): { EarliestTime: Date; LatestTime: Date } | undefined => {
+    if (db.BackupRetentionPeriod === 0 || db.DBInstanceStatus === "creating") return undefined;
+    const earliest = db.restoreWindow?.earliest ?? db.InstanceCreateTime;
+    return { EarliestTime: earliest, LatestTime: db.restoreWindow?.latest ?? new Date(Math.max(earliest.getTime(), Date.now() - LATEST_RESTORABLE_LAG_MS)) };
+  };
+
+  const snapshotView = ({ since: _since, Tags, DBName: _dbName, ...s }: FakeSnapshot) => ({ ...s, TagList: toTagList(Tags) });
 
   function subnetGroupView(g: FakeSubnetGroup | undefined) {
     if (!g) return undefined;
@@ -404,6 +465,73 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
     if (kind === "pg") throw rdsError("DBParameterGroupNotFoundFault", `DBParameterGroup not found: ${text}`, 404);
     if (kind === "snapshot") throw rdsError("DBSnapshotNotFoundFault", `DBSnapshot not found: ${text}`, 404);
     throw rdsError("DBInstanceNotFoundFault", `DBInstance not found: ${text}`, 404);
+  };
+
+  /** What a restore inherits from its source (a snapshot or an instance); everything else comes from the request or RDS's defaults. */
+  interface RestoreSource {
+    EngineVersion: string;
+    AllocatedStorage: number;
+    StorageEncrypted: boolean;
+    MasterUsername: string;
+    DBName?: string;
+    BackupRetentionPeriod: number;
+    DBInstanceClass?: string;
+  }
+
+  /** The new instance of a restore, "creating"; a restore never changes its source. */
+  const restoredInstance = (id: string, source: RestoreSource, input: any, password: string | undefined): FakeDbInstance => {
+    if (state.instances.has(id)) throw rdsError("DBInstanceAlreadyExistsFault", "DB instance already exists");
+    const instanceClass = input.DBInstanceClass ?? source.DBInstanceClass;
+    if (!instanceClass) throw invalidValue("DBInstanceClass is required when restoring from a snapshot of another class (the fake requires it).");
+    const storage = input.AllocatedStorage ?? source.AllocatedStorage;
+    if (storage < source.AllocatedStorage) throw invalidValue(`The allocated storage ${storage} is smaller than the source's ${source.AllocatedStorage}.`);
+    const retention = input.BackupRetentionPeriod ?? source.BackupRetentionPeriod;
+    if (retention < 0 || retention > 35) throw invalidValue("Backup retention period must be between 0 and 35 days.");
+    if (input.MaxAllocatedStorage !== undefined && input.MaxAllocatedStorage < storage) throw invalidCombination("Max storage size must be greater than storage size");
+    const subnetGroup = subnetGroupOf(input.DBSubnetGroupName ?? "default");
+    const parameterGroup = input.DBParameterGroupName !== undefined ? parameterGroupOf(input.DBParameterGroupName) : undefined;
+    if (parameterGroup) checkParameterGroupFamily(parameterGroup, source.EngineVersion);
+    checkSecurityGroups(input.VpcSecurityGroupIds);
+    for (const t of input.EnableCloudwatchLogsExports ?? []) if (!POSTGRES_LOG_TYPES.includes(t)) throw invalidValue(`You cannot use the log types '${t}' with engine version postgres.`);
+    const db: FakeDbInstance = {
+      DBInstanceIdentifier: id,
+      DBInstanceArn: arn("db", id),
+      DBInstanceClass: instanceClass,
+      Engine: "postgres",
+      EngineVersion: source.EngineVersion,
+      DBInstanceStatus: "creating",
+      MasterUsername: source.MasterUsername,
+      DBName: source.DBName,
+      AllocatedStorage: storage,
+      MaxAllocatedStorage: input.MaxAllocatedStorage,
+      StorageType: input.StorageType ?? "gp2",
+      StorageEncrypted: source.StorageEncrypted,
+      PubliclyAccessible: input.PubliclyAccessible ?? false,
+      MultiAZ: input.MultiAZ ?? false,
+      BackupRetentionPeriod: retention,
+      PreferredBackupWindow: input.PreferredBackupWindow ?? "08:21-08:51",
+      PreferredMaintenanceWindow: "wed:05:37-wed:06:07",
+      AutoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? true,
+      DeletionProtection: input.DeletionProtection ?? false,
+      PerformanceInsightsEnabled: false,
+      MonitoringInterval: 0,
+      EnabledCloudwatchLogsExports: [...(input.EnableCloudwatchLogsExports ?? [])],
+      DBSubnetGroupName: subnetGroup.DBSubnetGroupName,
+      DBParameterGroupName: parameterGroup?.DBParameterGroupName ?? `default.postgres${majorOf(source.EngineVersion)}`,
+      ParameterApplyStatus: "in-sync",
+      VpcSecurityGroupIds: [...(input.VpcSecurityGroupIds ?? [])],
+      CopyTagsToSnapshot: input.CopyTagsToSnapshot ?? false,
+      Port: input.Port ?? 5432,
+      PendingModifiedValues: {},
+      Tags: fromTagList(input.Tags),
+      MasterPasswordSet: password !== undefined,
+      since: cloud.elapsed(),
+      applying: {},
+      InstanceCreateTime: new Date(),
+    };
+    if (password !== undefined) setPassword(state, id, password);
+    state.instances.set(id, db);
+    return db;
   };
 
   const inUse = (pick: (db: FakeDbInstance) => string, name: string) => [...state.instances.values()].filter((db) => pick(db) === name);
@@ -600,6 +728,7 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
         MasterPasswordSet: true,
         since: cloud.elapsed(),
         applying: {},
+        InstanceCreateTime: new Date(),
       };
       setPassword(state, id, password);
       state.instances.set(id, db);
@@ -730,9 +859,12 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
           AllocatedStorage: db.AllocatedStorage,
           Encrypted: db.StorageEncrypted,
           SnapshotCreateTime: new Date(),
+          MasterUsername: db.MasterUsername,
+          DBName: db.DBName,
           since: cloud.elapsed(),
           Tags: db.CopyTagsToSnapshot ? { ...db.Tags } : {},
         });
+        keepSnapshotPassword(state, snapshotId, db.DBInstanceIdentifier);
       }
       db.DBInstanceStatus = "deleting";
       db.since = cloud.elapsed();
@@ -756,12 +888,14 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
         AllocatedStorage: db.AllocatedStorage,
         Encrypted: db.StorageEncrypted,
         SnapshotCreateTime: new Date(),
+        MasterUsername: db.MasterUsername,
+        DBName: db.DBName,
         since: cloud.elapsed(),
         Tags: fromTagList(input.Tags),
       };
       state.snapshots.set(snapshotId, snapshot);
-      const { since: _since, Tags, ...view } = snapshot;
-      return { DBSnapshot: { ...view, TagList: toTagList(Tags) } };
+      keepSnapshotPassword(state, snapshotId, db.DBInstanceIdentifier);
+      return { DBSnapshot: snapshotView(snapshot) };
     },
     DescribeDBSnapshots: (input) => {
       settle();
@@ -774,7 +908,75 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       }
       if (input.DBInstanceIdentifier !== undefined) list = list.filter((s) => s.DBInstanceIdentifier === String(input.DBInstanceIdentifier).toLowerCase());
       if (input.SnapshotType !== undefined) list = list.filter((s) => s.SnapshotType === input.SnapshotType);
-      return { DBSnapshots: list.map(({ since: _since, Tags, ...s }) => ({ ...s, TagList: toTagList(Tags) })) };
+      return { DBSnapshots: list.map(snapshotView) };
+    },
+
+    // ------------------------------------------------------------------ restores
+    // The active automated backups of existing instances (retained backups of deleted instances are not modelled).
+    DescribeDBInstanceAutomatedBackups: (input) => {
+      settle();
+      if (input.Filters || input.DbiResourceId || input.DBInstanceAutomatedBackupsArn) throw new Error("fake rds: DescribeDBInstanceAutomatedBackups by filter, resource id or ARN is not modelled");
+      let list = [...state.instances.values()];
+      if (input.DBInstanceIdentifier !== undefined) list = list.filter((db) => db.DBInstanceIdentifier === String(input.DBInstanceIdentifier).toLowerCase());
+      const backups = list.flatMap((db) => {
+        const window = restoreWindow(db);
+        if (!window) return [];
+        return [{
+          DBInstanceArn: db.DBInstanceArn,
+          DBInstanceIdentifier: db.DBInstanceIdentifier,
+          Status: "active",
+          RestoreWindow: window,
+          AllocatedStorage: db.AllocatedStorage,
+          InstanceCreateTime: db.InstanceCreateTime,
+          MasterUsername: db.MasterUsername,
+          Engine: db.Engine,
+          EngineVersion: db.EngineVersion,
+          Encrypted: db.StorageEncrypted,
+          StorageType: db.StorageType,
+          BackupRetentionPeriod: db.BackupRetentionPeriod,
+        }];
+      });
+      return { DBInstanceAutomatedBackups: backups };
+    },
+    RestoreDBInstanceFromDBSnapshot: (input) => {
+      settle();
+      onlyModelled("RestoreDBInstanceFromDBSnapshot", input, RESTORE_SNAPSHOT_KEYS);
+      const id = checkRdsName(input.DBInstanceIdentifier, "DBInstanceIdentifier", 63);
+      if (input.DBSnapshotIdentifier === undefined) throw invalidCombination("One of DBSnapshotIdentifier or DBClusterSnapshotIdentifier must be specified.");
+      const snapshot = state.snapshots.get(String(input.DBSnapshotIdentifier).toLowerCase());
+      if (!snapshot) throw rdsError("DBSnapshotNotFoundFault", `DBSnapshot not found: ${input.DBSnapshotIdentifier}`, 404);
+      if (snapshot.Status !== "available") throw rdsError("InvalidDBSnapshotStateFault", `Snapshot ${snapshot.DBSnapshotIdentifier} is not in available state (it is ${snapshot.Status}).`);
+      const source = {
+        EngineVersion: snapshot.EngineVersion,
+        AllocatedStorage: snapshot.AllocatedStorage,
+        StorageEncrypted: snapshot.Encrypted,
+        MasterUsername: snapshot.MasterUsername ?? "postgres",
+        DBName: snapshot.DBName,
+        BackupRetentionPeriod: 1,
+        // RDS restores with the class the snapshot's instance had; the fake knows it while that instance exists.
+        DBInstanceClass: state.instances.get(snapshot.DBInstanceIdentifier)?.DBInstanceClass,
+      };
+      const password = snapshotPasswords.get(state)?.get(snapshot.DBSnapshotIdentifier);
+      return { DBInstance: instanceView(restoredInstance(id, source, input, password)) };
+    },
+    RestoreDBInstanceToPointInTime: (input) => {
+      settle();
+      onlyModelled("RestoreDBInstanceToPointInTime", input, RESTORE_TIME_KEYS);
+      const id = checkRdsName(input.TargetDBInstanceIdentifier, "TargetDBInstanceIdentifier", 63);
+      if (input.SourceDBInstanceIdentifier === undefined) throw new Error("fake rds: restores from SourceDbiResourceId or an automated backup ARN are not modelled");
+      const db = instanceOf(input.SourceDBInstanceIdentifier);
+      if (db.BackupRetentionPeriod === 0) throw rdsError("PointInTimeRestoreNotEnabledFault", `Point-in-time restore is not enabled for DB instance ${db.DBInstanceIdentifier}: its backup retention period is 0.`);
+      if (input.RestoreTime !== undefined && input.UseLatestRestorableTime) throw invalidCombination("Cannot specify both RestoreTime and UseLatestRestorableTime.");
+      if (input.RestoreTime === undefined && !input.UseLatestRestorableTime) throw invalidCombination("Either RestoreTime or UseLatestRestorableTime must be specified.");
+      const window = restoreWindow(db);
+      if (!window) throw rdsError("InvalidRestoreFault", `DB instance ${db.DBInstanceIdentifier} has no restorable time yet.`);
+      if (input.RestoreTime !== undefined) {
+        const at = new Date(input.RestoreTime).getTime();
+        if (at < window.EarliestTime.getTime() || at > window.LatestTime.getTime()) {
+          throw rdsError("InvalidRestoreFault", `Restore time ${new Date(at).toISOString()} is outside the restorable window of ${db.DBInstanceIdentifier} (${window.EarliestTime.toISOString()} to ${window.LatestTime.toISOString()}).`);
+        }
+      }
+      return { DBInstance: instanceView(restoredInstance(id, db, input, masterPasswordOf(state, db.DBInstanceIdentifier))) };
     },
 
     // ------------------------------------------------------------------ tags

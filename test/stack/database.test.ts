@@ -12,7 +12,7 @@ import { iamRole } from "../../src/resources/iam-role.js";
 import { registry } from "../../src/resources/index.js";
 import type { ResourceType } from "../../src/resources/types.js";
 import { StackBuilder, type StackFacts } from "../../src/stack/builder.js";
-import { addDatabase, dbIds, ENHANCED_MONITORING_POLICY_ARN } from "../../src/stack/database.js";
+import { addDatabase, dbIds, ENHANCED_MONITORING_POLICY_ARN, restoredDatabaseIdentifier } from "../../src/stack/database.js";
 import { buildStack } from "../../src/stack/index.js";
 import { dependenciesOf, Ref, type Stack, type StackNode } from "../../src/stack/model.js";
 import { addNetwork } from "../../src/stack/network.js";
@@ -155,6 +155,23 @@ describe("database layer", () => {
     });
     const plain = node(databaseStack(dev), dbIds.instance)!.spec;
     expect("maxAllocatedStorage" in plain || "preferredBackupWindow" in plain || "monitoringRoleArn" in plain).toBe(false);
+  });
+
+  it("keeps the instance state records when db restore made it for this stack; otherwise the configured identifier", () => {
+    const identifierWith = (databaseIdentifier: string | undefined) => {
+      const b = new StackBuilder(dev, { ...facts, databaseIdentifier });
+      b.add("secrets.database-credentials", stubSecret, {});
+      addNetwork(b, dev, facts.availabilityZones);
+      addDatabase(b, dev);
+      return node(b.build(), dbIds.instance)!.spec.identifier;
+    };
+    const restored = restoredDatabaseIdentifier(dev, new Date("2026-03-01T14:30:05Z"));
+    expect(restored).toBe("clinical-platform-dev-db-r20260301143005");
+    expect(identifierWith(restored)).toBe(restored);
+    expect(identifierWith(undefined)).toBe("clinical-platform-dev-db");
+    // Another project's or environment's instance, or a hand-made name, is not this stack's: up would replace it.
+    expect(identifierWith("other-project-dev-db-r20260301143005")).toBe("clinical-platform-dev-db");
+    expect(identifierWith("clinical-platform-dev-db-copy")).toBe("clinical-platform-dev-db");
   });
 
   it("refuses a project name RDS would reject in an identifier", () => {

@@ -1,0 +1,159 @@
+import { destroyResources } from "../engine/apply.js";
+import { UserError } from "../errors.js";
+import { registry } from "../resources/index.js";
+import type { ResourceRecord } from "../state/document.js";
+import { interactive } from "../ui/io.js";
+import { renderApplySummary } from "../ui/plan.js";
+import { createProgress } from "../ui/progress.js";
+import { confirm, confirmByTyping } from "../ui/prompt.js";
+import { describeSource, planRestore, pointStackAt, restoreInstance, retiredDatabases, type RestorePlan, type RestoreSource } from "../workloads/db-restore.js";
+import { PROTECTED_ENVIRONMENTS } from "./down.js";
+import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
+
+export interface DbRestoreFlags {
+  snapshot?: string;
+  toTime?: string;
+  retireOld?: boolean;
+  forceProd?: boolean;
+}
+
+/** Snapshot identifiers as `db snapshots` lists them: manual ones, and automated ones with their "rds:" prefix. */
+const SNAPSHOT_ARG = /^(rds:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}$/;
+/** ISO 8601 with a date, a time to the minute at least, and a zone: a restore point must not depend on the machine's zone. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/** The instant an ISO 8601 time names; undefined unless it is one (Date alone would take February 31st as March 3rd). */
+export function parseIsoTime(text: string): Date | undefined {
+  const m = ISO_TIME.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const calendar = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  const exists = calendar.getUTCFullYear() === y && calendar.getUTCMonth() === mo - 1 && calendar.getUTCDate() === d && calendar.getUTCHours() === h && calendar.getUTCMinutes() === mi && calendar.getUTCSeconds() === sec;
+  return exists ? new Date(text) : undefined;
+}
+
+/** Flags → what to restore from, or "retire"; every mistake is a one-line UserError before anything is read. */
+export function restoreRequest(cc: CommandContext, flags: DbRestoreFlags): RestoreSource | "retire" {
+  const retireOnly = (["skipFinalSnapshot", "disableDeletionProtection"] as const).filter((k) => cc.opts[k]);
+  if (flags.retireOld) {
+    if (flags.snapshot !== undefined || flags.toTime !== undefined) throw new UserError("--retire-old deletes the instances earlier restores replaced; run it without --snapshot and --to-time");
+    return "retire";
+  }
+  if (retireOnly.length || flags.forceProd) throw new UserError(`--skip-final-snapshot, --disable-deletion-protection and --force-prod go with --retire-old only`);
+  if (flags.snapshot !== undefined && flags.toTime !== undefined) throw new UserError("--snapshot and --to-time: pass one of them (a snapshot, or a point in time), not both");
+  if (flags.snapshot !== undefined) {
+    if (!SNAPSHOT_ARG.test(flags.snapshot) || flags.snapshot.endsWith("-")) throw new UserError(`--snapshot ${flags.snapshot}: expected a snapshot identifier as platform db snapshots lists it`);
+    return { kind: "snapshot", snapshotId: flags.snapshot };
+  }
+  if (flags.toTime !== undefined) {
+    const at = parseIsoTime(flags.toTime);
+    if (!at) throw new UserError(`--to-time ${flags.toTime}: expected an ISO 8601 time with its zone, such as 2026-03-01T14:30:00Z`);
+    if (at.getTime() > Date.now()) throw new UserError(`--to-time ${flags.toTime} is in the future; pick a time the database has already been through`);
+    return { kind: "time", at };
+  }
+  throw new UserError("db restore needs --snapshot ID or --to-time ISO8601 (or --retire-old to delete instances earlier restores replaced)");
+}
+
+/**
+ * `platform db restore (--snapshot ID | --to-time ISO8601)`: restores into a new instance with the stack's settings,
+ * then, once confirmed, points the stack at it and keeps the old instance as retired (src/workloads/db-restore.ts).
+ * `--retire-old` deletes retired instances.
+ */
+export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags): Promise<number> {
+  const request = restoreRequest(cc, flags);
+  if (request === "retire") return retireOldCommand(cc, flags);
+  if (!cc.opts.yes && !interactive(cc.io)) throw new UserError("not restoring: there is no terminal to confirm on; pass --yes to point the stack at the restored database");
+  // Progress is the resources' notes, one line each (a restore is one long wait, not a graph of resources).
+  const events = engineEvents(cc, { onEvent: (e) => (e.kind === "note" ? cc.say(`  ${e.message}`) : undefined) });
+  const env = await openEnvironment(cc, { command: `db restore --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events });
+  try {
+    const name = env.config.environment;
+    const plan = await planRestore(env.ctx, env.store.document, env.config, request);
+    for (const note of plan.notes) cc.say(cc.c.yellow(`note: ${note}`));
+    cc.say(`Restoring ${name}'s database from ${describeSource(request)} into ${plan.target}; ${plan.current.identifier} is kept as it is`);
+    const restored = await restoreInstance(env.ctx, plan);
+    cc.say(`✔ ${restored.identifier} is available at ${restored.endpointAddress}:${restored.port}`);
+    if (!(await confirmRepoint(cc, name, plan))) {
+      cc.say(declined(name, plan, flags));
+      if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: false, current: plan.current.identifier });
+      return 1;
+    }
+    const { retiredId } = await pointStackAt(env.ctx, env.store, plan, restored);
+    cc.say(`✔ ${name} now uses ${restored.identifier}; the credentials secret's host is ${restored.endpointAddress}`);
+    cc.say(`${plan.current.identifier} is retired (state: ${retiredId}) and kept, untouched: it still costs money. Delete it once you are sure with: platform db restore --env ${name} --retire-old`);
+    cc.say(`Run platform up --env ${name} to roll the services and alarms onto ${restored.identifier}.`);
+    if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: true, retired: plan.current.identifier });
+    return 0;
+  } finally {
+    await env.close();
+  }
+}
+
+/** --yes, or a yes on the terminal; production asks for its name to be typed. */
+async function confirmRepoint(cc: CommandContext, name: string, plan: RestorePlan): Promise<boolean> {
+  if (cc.opts.yes) return true;
+  const question = `Point ${name} at ${plan.target} and retire ${plan.current.identifier}?`;
+  if (!PROTECTED_ENVIRONMENTS.has(name)) return confirm(cc.io, question);
+  return confirmByTyping(cc.io, `${question} ${name} is a production environment: type its name to confirm:`, name);
+}
+
+/** What to do with a restored instance the user did not point the stack at. */
+function declined(name: string, plan: RestorePlan, flags: DbRestoreFlags): string {
+  const again = flags.snapshot !== undefined ? `--snapshot ${flags.snapshot}` : `--to-time ${flags.toTime}`;
+  const protection = plan.spec.deletionProtection ? `aws rds modify-db-instance --db-instance-identifier ${plan.target} --no-deletion-protection --apply-immediately, then ` : "";
+  return [
+    `Not confirmed: ${name} still uses ${plan.current.identifier}. ${plan.target} stays (it costs money until deleted). Either`,
+    `  point ${name} at it:  platform db restore --env ${name} ${again}   (finds ${plan.target}; nothing is restored twice)`,
+    `  or delete it:  ${protection}aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`,
+  ].join("\n");
+}
+
+/** `db restore --retire-old`: deletes the retired instances (final snapshot unless --skip-final-snapshot) and forgets them. */
+async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Promise<number> {
+  const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
+  const events = engineEvents(cc, progress);
+  const env = await openEnvironment(cc, { command: `db restore --retire-old --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events });
+  try {
+    const name = env.config.environment;
+    const retired = retiredDatabases(env.store.document);
+    if (!retired.length) {
+      cc.say(`${name} has no retired database instances; nothing to delete`);
+      if (cc.opts.json) cc.json({ environment: name, deleted: [] });
+      return 0;
+    }
+    const protectedOnes = retired.filter(([, r]) => r.attributes.deletionProtection === true).map(([, r]) => r.physicalId);
+    if (protectedOnes.length && !cc.opts.disableDeletionProtection) {
+      throw new UserError(`${protectedOnes.join(", ")} ha${protectedOnes.length > 1 ? "ve" : "s"} deletion protection on; nothing was deleted. Run again with --disable-deletion-protection to turn it off and delete`);
+    }
+    await confirmRetire(cc, name, flags, retired);
+    const results = await destroyResources(
+      retired.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: [] })),
+      env.store,
+      registry,
+      env.ctx,
+      { concurrency: cc.concurrency(), signal: cc.main.signal, events },
+    );
+    progress.stop();
+    cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy", { verbose: cc.opts.verbose }));
+    const ok = results.every((r) => r.status === "done");
+    if (cc.opts.json) cc.json({ environment: name, ok, deleted: results.filter((r) => r.status === "done").map((r) => r.logicalId), resources: results });
+    return ok ? 0 : 1;
+  } finally {
+    progress.stop();
+    await env.close();
+  }
+}
+
+/** As `down`: --yes (production: --yes --force-prod), or a yes on the terminal (production: its name typed). */
+async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreFlags, retired: [string, ResourceRecord][]): Promise<void> {
+  const isProd = PROTECTED_ENVIRONMENTS.has(name);
+  if (cc.opts.yes && (!isProd || flags.forceProd)) return;
+  if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to delete its retired databases without typing its name`);
+  if (!interactive(cc.io)) throw new UserError(`not deleting: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to delete ${name}'s retired databases`);
+  const ids = retired.map(([, r]) => r.physicalId).join(", ");
+  const snapshot = cc.opts.skipFinalSnapshot ? "without a final snapshot" : "each with a final snapshot";
+  const ok = isProd
+    ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
+    : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);
+  if (!ok) throw new UserError("not confirmed; nothing was deleted");
+}

@@ -1,0 +1,408 @@
+import {
+  type DBInstance,
+  type DBSnapshot,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  type RestoreDBInstanceFromDBSnapshotCommandInput,
+  RestoreDBInstanceToPointInTimeCommand,
+  type RestoreWindow,
+  waitUntilDBInstanceAvailable,
+} from "@aws-sdk/client-rds";
+import { awsFailure, hasCode, orUndefined } from "../aws/errors.js";
+import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import type { Config } from "../config/schema.js";
+import { resolveOutputs } from "../engine/apply.js";
+import { RunFailure, UserError } from "../errors.js";
+import { DbInstanceWaitFailed, dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
+import { postgresFamily } from "../resources/db-parameter-group.js";
+import { single } from "../resources/find.js";
+import { rdsClient } from "../resources/rds-tags.js";
+import { secretFields, type SecretFieldsSpec } from "../resources/secret-fields.js";
+import { waiterOptions, type ResourceContext } from "../resources/types.js";
+import { waitForMasterPassword } from "../secrets/database-password.js";
+import { secretIds } from "../secrets/catalog.js";
+import { dbIds, restoredDatabaseIdentifier, servingDatabaseIdentifier } from "../stack/database.js";
+import { gatherFacts } from "../stack/facts.js";
+import { buildStack } from "../stack/index.js";
+import { containsUnknown, resolveSpec, type Stack } from "../stack/model.js";
+import type { ResourceRecord, StateDocument } from "../state/document.js";
+import type { StateStore } from "../state/store.js";
+
+/**
+ * `platform db restore`: a snapshot or a point in time of the environment's database becomes a NEW instance with the
+ * stack's settings; the instance the stack uses now is only ever read. In order:
+ *   1. planRestore: reads the current instance, the snapshot (or the restorable window), the stack's instance spec and
+ *      the credentials secret; anything wrong is a UserError before any change;
+ *   2. restoreInstance: RestoreDBInstanceFromDBSnapshot / RestoreDBInstanceToPointInTime (or adopts the instance an
+ *      earlier run of the same restore made), waits until available, sets the master password to the secret's and
+ *      applies the settings the restore APIs do not take, as `up` would;
+ *   3. (the command confirms) pointStackAt: state records the new instance as data.database.instance and the old one as
+ *      retired, the credentials secret's host follows, and so do the outputs.
+ * `--retire-old` later deletes retired instances through the db-instance resource's destroy.
+ */
+export type RestoreSource = { kind: "snapshot"; snapshotId: string } | { kind: "time"; at: Date };
+
+export interface RestorePlan {
+  source: RestoreSource;
+  /** The instance the stack uses now: kept and never modified. */
+  current: { identifier: string; record: ResourceRecord };
+  /** The snapshot's creation time, or the --to-time: the data the new instance holds. */
+  restorePoint: Date;
+  /** GiB the source holds (the snapshot's, or the current instance's): the new instance has at least as much. */
+  sourceStorage: number;
+  /** `<identifier>-r<yyyymmddhhmmss>` of the restore point. */
+  target: string;
+  /** The stack's instance spec, with the target identifier. */
+  spec: DbInstanceSpec;
+  /** An instance of ours already named `target` (an earlier run of this restore): waited for and adopted, not restored again. */
+  existing?: DbInstanceAttrs;
+  /** Worth saying before the restore starts (a snapshot of another instance). */
+  notes: string[];
+  /** The stack, for the connection fields and the outputs that follow the instance. */
+  stack: Stack;
+}
+
+/** Restores from snapshots take minutes for small databases and longer as they grow (data is loaded lazily after). */
+const RESTORE_WAIT_SECONDS = 90 * 60;
+/** How often the wait says it is still waiting (real-world seconds, scaled like every wait). */
+const PROGRESS_EVERY_SECONDS = 60;
+/** RDS's own waiter polls up to every 30 minutes by default; a minute apart is enough to see progress. */
+const MAX_POLL_SECONDS = 60;
+
+/** `data.database.retired.<identifier>`: where state keeps an instance a restore replaced. */
+export function retiredLogicalId(identifier: string): string {
+  return `data.database.retired.${identifier}`;
+}
+
+/** The database instances state keeps as retired, in the order they were retired. */
+export function retiredDatabases(state: StateDocument): [string, ResourceRecord][] {
+  return Object.entries(state.resources)
+    .filter(([, r]) => r.retired?.from === dbIds.instance)
+    .sort(([, a], [, b]) => a.retired!.at.localeCompare(b.retired!.at));
+}
+
+/** "snapshot X" or "<time> (point in time)", for messages. */
+export function describeSource(source: RestoreSource): string {
+  return source.kind === "snapshot" ? `snapshot ${source.snapshotId}` : `${source.at.toISOString()} (point in time)`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Finders
+
+async function findInstance(ctx: ResourceContext, identifier: string): Promise<DBInstance | undefined> {
+  const out = await orUndefined(rdsClient(ctx).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier })));
+  return single(out?.DBInstances, `DB instances with identifier ${identifier}`);
+}
+
+/** The restore window of an instance's active automated backup; undefined while it has none. */
+async function restoreWindow(ctx: ResourceContext, identifier: string): Promise<RestoreWindow | undefined> {
+  try {
+    const out = await rdsClient(ctx).send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: identifier }));
+    return (out.DBInstanceAutomatedBackups ?? []).find((b) => b.Status === "active")?.RestoreWindow;
+  } catch (err) {
+    if (hasCode(err, "DBInstanceAutomatedBackupNotFoundFault", "DBInstanceAutomatedBackupNotFound")) return undefined;
+    throw err;
+  }
+}
+
+/** A snapshot by identifier (manual, or automated as "rds:..."); undefined when there is none. */
+export async function findSnapshot(ctx: ResourceContext, snapshotId: string): Promise<DBSnapshot | undefined> {
+  try {
+    const out = await rdsClient(ctx).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
+    return single(out.DBSnapshots, `DB snapshots with identifier ${snapshotId}`);
+  } catch (err) {
+    if (hasCode(err, "DBSnapshotNotFoundFault", "DBSnapshotNotFound")) return undefined;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Plan: read only
+
+/**
+ * Checks the restore can be done and what it will make, reading only: the current instance, the source, the stack's
+ * spec for the instance (subnet group, security group, parameter group from state) and the credentials secret.
+ */
+export async function planRestore(ctx: ResourceContext, state: StateDocument, config: Config, source: RestoreSource): Promise<RestorePlan> {
+  const env = config.environment;
+  const record = state.resources[dbIds.instance];
+  const currentId = record?.attributes.identifier as string | undefined;
+  if (!record || !currentId) throw new UserError(`${env} has no database in its state; db restore replaces the database of an environment that is up (run platform up --env ${env} first)`);
+  const current = await readOrFail(currentId, () => findInstance(ctx, currentId));
+  if (!current) throw new UserError(`${env}'s database ${currentId} no longer exists in AWS; run platform status --env ${env} to see what is missing`);
+
+  const stack = buildStack(config, await gatherFacts(ctx, state));
+  const spec = stackInstanceSpec(stack, state, env);
+  const notes: string[] = [];
+  const { restorePoint, sourceStorage } =
+    source.kind === "snapshot"
+      ? await checkSnapshot(ctx, state, config, spec, source.snapshotId, notes)
+      : { restorePoint: await checkPointInTime(ctx, current, source.at, env), sourceStorage: current.AllocatedStorage ?? 0 };
+  const target = restoredDatabaseIdentifier(config, restorePoint);
+  if (target === currentId) throw new UserError(`${env} already uses ${target}, restored from this ${source.kind === "snapshot" ? "snapshot" : "point in time"}; nothing to do`);
+  const existing = await adoptable(ctx, target);
+  // The password the new instance gets: read and checked now, so a bad secret stops the restore before it starts.
+  await masterPassword(ctx, spec);
+  return { source, current: { identifier: currentId, record }, restorePoint, sourceStorage, target, spec: { ...spec, identifier: target }, existing, notes, stack };
+}
+
+async function readOrFail<T>(identifier: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw awsFailure(`reading RDS DB instance (${identifier})`, err);
+  }
+}
+
+/** The stack's spec for data.database.instance, resolved against what state records (as `up` would resolve it). */
+function stackInstanceSpec(stack: Stack, state: StateDocument, env: string): DbInstanceSpec {
+  const node = stack.nodes.find((n) => n.logicalId === dbIds.instance);
+  if (!node) throw new UserError(`${env}'s config has no database`);
+  const spec = resolveSpec<DbInstanceSpec>(node.spec as never, (id) => state.resources[id]?.attributes);
+  if (containsUnknown(spec)) {
+    throw new UserError(`${env} is not fully up (state lacks the database's subnet group, parameter group, security group or secret); run platform up --env ${env} first`);
+  }
+  return spec;
+}
+
+/** The snapshot exists, is available, PostgreSQL of the stack's major version, encrypted, with the stack's master user. */
+async function checkSnapshot(
+  ctx: ResourceContext,
+  state: StateDocument,
+  config: Config,
+  spec: DbInstanceSpec,
+  snapshotId: string,
+  notes: string[],
+): Promise<{ restorePoint: Date; sourceStorage: number }> {
+  const env = config.environment;
+  let snapshot: DBSnapshot | undefined;
+  try {
+    snapshot = await findSnapshot(ctx, snapshotId);
+  } catch (err) {
+    throw awsFailure(`reading RDS DB snapshot (${snapshotId})`, err);
+  }
+  if (!snapshot) throw new UserError(`--snapshot ${snapshotId}: no such snapshot in ${config.region}; list them with platform db snapshots --env ${env}`);
+  if (snapshot.Engine !== "postgres") throw new UserError(`--snapshot ${snapshotId} is a snapshot of ${snapshot.Engine ?? "another engine"}, not PostgreSQL; pick one of platform db snapshots --env ${env}`);
+  if (snapshot.Status !== "available" || !snapshot.SnapshotCreateTime) throw new UserError(`--snapshot ${snapshotId} is ${snapshot.Status ?? "not ready"}; wait until it is available and run again`);
+  if (!snapshot.Encrypted) {
+    throw new UserError(`--snapshot ${snapshotId} is not encrypted, and the platform keeps clinical data encrypted at rest; copy it with encryption (aws rds copy-db-snapshot --kms-key-id ...) and restore the copy`);
+  }
+  const family = postgresFamily(snapshot.EngineVersion ?? "");
+  if (family !== postgresFamily(spec.engineVersion)) {
+    throw new UserError(`--snapshot ${snapshotId} is PostgreSQL ${snapshot.EngineVersion}, but ${env}'s database is PostgreSQL ${spec.engineVersion} (parameter group family ${postgresFamily(spec.engineVersion)}); restore a snapshot of the same major version`);
+  }
+  if (snapshot.MasterUsername && snapshot.MasterUsername !== spec.masterUsername) {
+    throw new UserError(`--snapshot ${snapshotId} has master user ${snapshot.MasterUsername}, but database.username is ${spec.masterUsername}; restore a snapshot of this environment's database`);
+  }
+  const of = snapshot.DBInstanceIdentifier ?? "";
+  const ours = servingDatabaseIdentifier(config, of) === of || retiredDatabases(state).some(([, r]) => r.physicalId === of);
+  if (!ours) notes.push(`snapshot ${snapshotId} is of instance ${of}, not of ${env}'s database; restoring it anyway (PostgreSQL, available, encrypted)`);
+  return { restorePoint: new Date(snapshot.SnapshotCreateTime), sourceStorage: snapshot.AllocatedStorage ?? 0 };
+}
+
+/**
+ * The time lies in the current instance's restore window. DescribeDBInstances gives only its LatestRestorableTime; the
+ * earliest time is its active automated backup's RestoreWindow (DescribeDBInstanceAutomatedBackups).
+ */
+async function checkPointInTime(ctx: ResourceContext, current: DBInstance, at: Date, env: string): Promise<Date> {
+  const id = current.DBInstanceIdentifier!;
+  if (!current.BackupRetentionPeriod) {
+    throw new UserError(`--to-time: ${id} keeps no automated backups (database.backupRetentionDays is 0), so it cannot be restored to a point in time; restore a snapshot instead`);
+  }
+  if (!current.StorageEncrypted) throw new UserError(`--to-time: ${id} is not encrypted, and the platform keeps clinical data encrypted at rest; it does not restore it`);
+  const window = await readOrFail(id, () => restoreWindow(ctx, id));
+  const earliest = window?.EarliestTime && new Date(window.EarliestTime);
+  const latestTime = window?.LatestTime ?? current.LatestRestorableTime;
+  const latest = latestTime && new Date(latestTime);
+  if (!earliest || !latest) throw new UserError(`--to-time: ${id} has no restorable time yet (its first backup is not done); try again later or restore a snapshot`);
+  if (at < earliest || at > latest) {
+    throw new UserError(`--to-time ${at.toISOString()} is outside ${env}'s restorable window, ${earliest.toISOString()} to ${latest.toISOString()}; pick a time inside it`);
+  }
+  return at;
+}
+
+/** An instance already named `target`: ours (an earlier run of the same restore) is adopted; anyone else's stops the restore. */
+async function adoptable(ctx: ResourceContext, target: string): Promise<DbInstanceAttrs | undefined> {
+  const found = await readOrFail(target, () => findInstance(ctx, target));
+  if (!found) return undefined;
+  if (!isOurs(tagRecord(found.TagList), ctx.identity, dbIds.instance)) {
+    throw new UserError(`an RDS instance named ${target} exists and is not tagged as this environment's database; delete or rename it, then run again`);
+  }
+  if (found.DBInstanceStatus === "deleting") throw new UserError(`${target}, restored from the same point earlier, is being deleted; wait until it is gone and run again`);
+  return findDbInstanceById(ctx, target);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Restore: the new instance only
+
+/** The restore request's settings from the stack's spec; encryption comes from the source and cannot be asked for. */
+function restoreSettings(spec: DbInstanceSpec, sourceStorage: number) {
+  return {
+    DBInstanceClass: spec.instanceClass,
+    DBSubnetGroupName: spec.dbSubnetGroupName,
+    VpcSecurityGroupIds: spec.vpcSecurityGroupIds,
+    DBParameterGroupName: spec.parameterGroupName,
+    StorageType: STORAGE_TYPE,
+    // Storage can grow at restore time, never shrink below the source's.
+    ...(spec.allocatedStorage > sourceStorage ? { AllocatedStorage: spec.allocatedStorage } : {}),
+    MultiAZ: spec.multiAz,
+    PubliclyAccessible: false,
+    AutoMinorVersionUpgrade: spec.autoMinorVersionUpgrade,
+    DeletionProtection: spec.deletionProtection,
+    BackupRetentionPeriod: spec.backupRetentionDays,
+    ...(spec.preferredBackupWindow ? { PreferredBackupWindow: spec.preferredBackupWindow } : {}),
+    EnableCloudwatchLogsExports: spec.cloudwatchLogsExports,
+    // As CreateDBInstance: untagged snapshots, so a final snapshot kept after `down` is not an environment leftover.
+    CopyTagsToSnapshot: false,
+    Tags: tagList(spec.tags),
+  } satisfies Partial<RestoreDBInstanceFromDBSnapshotCommandInput>;
+}
+
+/**
+ * Makes the new instance (or adopts the one an earlier run made), waits until it is available, sets its master password
+ * to the credentials secret's (a snapshot carries the password of its time), then applies what the restore APIs do not
+ * take (maintenance window, Performance Insights, enhanced monitoring, storage autoscaling) through the resource's
+ * own update, exactly as `up` would. Returns the instance as read back.
+ */
+export async function restoreInstance(ctx: ResourceContext, plan: RestorePlan): Promise<DbInstanceAttrs> {
+  const { spec, target } = plan;
+  if (!plan.existing) await sendRestore(ctx, plan);
+  await waitRestored(ctx, plan);
+  await setMasterPassword(ctx, spec);
+  const restored = await readBack(ctx, target);
+  const changes = dbInstance.diff(spec, restored);
+  const replacing = changes.filter((c) => c.action === "replace").map((c) => c.field);
+  if (replacing.length) {
+    throw new RunFailure(`${target} differs from the stack in ${replacing.join(", ")}, which cannot change in place, so the stack is not pointed at it; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore a snapshot of this environment's database`);
+  }
+  if (!changes.length) return restored;
+  ctx.note(dbIds.instance, `applying the stack's settings the restore does not take: ${changes.map((c) => c.field).join(", ")}`);
+  try {
+    return await dbInstance.update!(ctx, spec, restored, changes);
+  } catch (err) {
+    throw err instanceof UserError ? err : awsFailure(`applying the stack's settings to RDS DB instance (${target})`, err);
+  }
+}
+
+async function sendRestore(ctx: ResourceContext, plan: RestorePlan): Promise<void> {
+  const { source, spec, target } = plan;
+  const rds = rdsClient(ctx);
+  try {
+    if (source.kind === "snapshot") {
+      await rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: target, DBSnapshotIdentifier: source.snapshotId, ...restoreSettings(spec, plan.sourceStorage) }));
+    } else {
+      await rds.send(
+        new RestoreDBInstanceToPointInTimeCommand({
+          SourceDBInstanceIdentifier: plan.current.identifier,
+          TargetDBInstanceIdentifier: target,
+          RestoreTime: source.at,
+          ...restoreSettings(spec, plan.sourceStorage),
+          // Unlike the snapshot restore, the point-in-time restore takes the storage autoscaling ceiling.
+          ...(spec.maxAllocatedStorage !== undefined ? { MaxAllocatedStorage: spec.maxAllocatedStorage } : {}),
+        }),
+      );
+    }
+  } catch (err) {
+    // A run that died between the request and the wait: the instance is there, ours by its tags; the wait adopts it.
+    if (hasCode(err, "DBInstanceAlreadyExistsFault", "DBInstanceAlreadyExists") && (await adoptable(ctx, target))) return;
+    throw awsFailure(`restoring RDS DB instance (${target}) from ${describeSource(source)}`, err);
+  }
+}
+
+async function waitRestored(ctx: ResourceContext, plan: RestorePlan): Promise<void> {
+  const { target } = plan;
+  const rds = rdsClient(ctx);
+  const message = plan.existing ? `found ${target} from an earlier run of this restore: waiting until it is available` : `restoring ${target}: waiting until it is available (small databases take 10–30 minutes)`;
+  ctx.note(dbIds.instance, message);
+  const started = Date.now();
+  const timer = setInterval(() => ctx.note(dbIds.instance, `still restoring ${target} (${Math.floor((Date.now() - started) / 60_000)} min so far)`), Math.max(10, PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale));
+  timer.unref();
+  const options = waiterOptions(ctx, rds, RESTORE_WAIT_SECONDS);
+  try {
+    await waitUntilDBInstanceAvailable({ ...options, maxDelay: Math.max(options.minDelay, Math.min(MAX_POLL_SECONDS, MAX_POLL_SECONDS * ctx.waits.scale), ctx.waits.maxDelay) }, { DBInstanceIdentifier: target });
+  } catch (err) {
+    const status = (await findInstance(ctx, target).catch(() => undefined))?.DBInstanceStatus ?? "gone";
+    const timedOut = (err as Error)?.name === "TimeoutError";
+    const cause = timedOut
+      ? new DbInstanceWaitFailed(target, "WaitTimeout", `still ${status} after ${RESTORE_WAIT_SECONDS / 60} minutes; run the same command again to keep waiting`)
+      : new DbInstanceWaitFailed(target, "DBInstanceNotAvailable", `status ${status}; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore again`);
+    throw awsFailure(`waiting for RDS DB instance (${target}) restored from ${describeSource(plan.source)} to be available; the stack still uses ${plan.current.identifier}`, cause);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The credentials secret's password becomes the restored instance's master password (never printed or recorded). */
+async function setMasterPassword(ctx: ResourceContext, spec: DbInstanceSpec): Promise<void> {
+  const password = await masterPassword(ctx, spec);
+  ctx.note(dbIds.instance, `setting ${spec.identifier}'s master password to the one in the credentials secret`);
+  try {
+    await rdsClient(ctx).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: spec.identifier, MasterUserPassword: password, ApplyImmediately: true }));
+  } catch (err) {
+    throw awsFailure(`setting the master password of RDS DB instance (${spec.identifier}) from the credentials secret`, err);
+  }
+  await waitForMasterPassword(ctx, spec.identifier);
+}
+
+async function readBack(ctx: ResourceContext, identifier: string): Promise<DbInstanceAttrs> {
+  const found = await readOrFail(identifier, () => findDbInstanceById(ctx, identifier));
+  if (!found) throw new RunFailure(`RDS DB instance ${identifier} disappeared while it was being restored; run again`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3. Point the stack at it
+
+export interface Repointed {
+  /** The logical id the replaced instance is kept under. */
+  retiredId: string;
+  /** The outputs that changed (db_endpoint, db_port, db_identifier). */
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * State records the restored instance as data.database.instance and the replaced one as retired (one write, so a crash
+ * leaves either the old pointer or the new one); then the credentials secret's host and port follow (merged into its
+ * JSON: the password is never read back out), and the outputs. A crash after the first write leaves the secret for the
+ * next `up`, whose connection fields then differ.
+ */
+export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan: RestorePlan, restored: DbInstanceAttrs): Promise<Repointed> {
+  const doc = store.document;
+  const previous = plan.current.record;
+  const at = new Date().toISOString();
+  const retiredId = retiredLogicalId(plan.current.identifier);
+  doc.resources[retiredId] = { ...previous, retired: { from: dbIds.instance, replacedBy: restored.identifier, at }, updatedAt: at };
+  // Restoring back to the point a retired instance was made from brings that instance back: it is no longer retired.
+  delete doc.resources[retiredLogicalId(restored.identifier)];
+  doc.resources[dbIds.instance] = {
+    type: dbInstance.type,
+    physicalId: dbInstance.physicalId(restored),
+    attributes: restored as unknown as Record<string, unknown>,
+    dependsOn: previous.dependsOn,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await store.persist();
+
+  const attrs = new Map<string, Record<string, unknown>>([[dbIds.instance, restored as unknown as Record<string, unknown>]]);
+  const connection = plan.stack.nodes.find((n) => n.logicalId === secretIds.databaseConnection);
+  if (connection) {
+    const spec = resolveSpec<SecretFieldsSpec>(connection.spec as never, (id) => attrs.get(id) ?? doc.resources[id]?.attributes);
+    ctx.note(secretIds.databaseConnection, `pointing the credentials secret's host at ${restored.endpointAddress}`);
+    let fields;
+    try {
+      fields = await secretFields.create(ctx, spec, { logicalId: secretIds.databaseConnection }); // merges the fields; idempotent
+    } catch (err) {
+      throw awsFailure(`updating the host in the database credentials secret (${spec.secretArn}); state already points at ${restored.identifier}, and platform up --env ${ctx.identity.environment} retries it`, err);
+    }
+    const record = doc.resources[secretIds.databaseConnection];
+    if (record) doc.resources[secretIds.databaseConnection] = { ...record, attributes: fields as unknown as Record<string, unknown>, updatedAt: at };
+  }
+  const outputs = resolveOutputs(Object.fromEntries(Object.entries(plan.stack.outputs).filter(([, r]) => r.logicalId === dbIds.instance)), attrs);
+  doc.outputs = { ...doc.outputs, ...outputs };
+  await store.persist();
+  return { retiredId, outputs };
+}
