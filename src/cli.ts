@@ -88,8 +88,32 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .description("roll one service to an image: a new task definition revision, a rolling update, a wait for steady state; up keeps the image afterwards")
     .requiredOption("--service <name>", "the service: api, or worker when enabled")
     .requiredOption("--image <tag|uri>", "a tag or sha256 digest in the service's ECR repository (checked there), or a full image name")
-    .option("--no-wait", "return once the service is rolling to the new revision")
+    .option("--no-wait", "return once the service is rolling to the new revision (rolling only)")
+    .option("--strategy <name>", "rolling or blue-green (default: the config's services.api.deployment.strategy; the worker rolls)")
+    .option("--smoke-test <path|command>", "blue-green: GET this path through the test listener (2xx/3xx passes), or run this command with SMOKE_TEST_URL set (exit 0 passes), before production traffic moves")
+    .option("--bake-minutes <n>", "blue-green: keep the previous revision running this long after the switch, watching alarms (default: the config's bakeMinutes)")
     .action(run(async () => (await import("./commands/deploy.js")).deployCommand));
+
+  program
+    .command("promote")
+    .description("deploy to one environment exactly the image digest another runs (copied into its own ECR repository first), e.g. promote --from staging --to prod --service api")
+    .requiredOption("--from <env>", "the environment whose running release is shipped (read only)")
+    .requiredOption("--to <env>", "the environment deployed to (no --env needed); production asks for confirmation unless --yes")
+    .requiredOption("--service <name>", "api, or worker when enabled")
+    .option("--no-wait", "return once the service is rolling to the new revision (rolling only)")
+    .option("--strategy <name>", "rolling or blue-green, as deploy (default: the target config's services.api.deployment.strategy)")
+    .option("--smoke-test <path|command>", "blue-green: as deploy's --smoke-test")
+    .option("--bake-minutes <n>", "blue-green: as deploy's --bake-minutes")
+    .action(run(async () => (await import("./commands/promote.js")).promoteCommand));
+
+  program
+    .command("rollback")
+    .description("back to the release before the last one: an instant listener switch while the previous blue-green slot still runs, else a redeploy of the previous image (by digest)")
+    .requiredOption("--service <name>", "the service: api, or worker when enabled")
+    .option("--no-wait", "a rolling redeploy: return once the service is rolling")
+    .option("--smoke-test <path|command>", "a blue-green redeploy: the smoke test (default: the config's)")
+    .option("--bake-minutes <n>", "a blue-green redeploy: the bake time (default: the config's)")
+    .action(run(async () => (await import("./commands/rollback.js")).rollbackCommand));
 
   program
     .command("logs")
@@ -115,7 +139,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--container <name>", "this container of the task (default: the one named after the service)")
     .action(run(async () => (await import("./commands/exec.js")).execCommand));
 
-  const db = program.command("db").description("database recovery: manual snapshots and their list");
+  const db = program.command("db").description("database recovery: manual snapshots, their list, and restores into a new instance");
   db.command("snapshot")
     .description("take a manual snapshot of the environment's database, tagged, and wait until it is available")
     .option("--name <id>", "the snapshot identifier (default: <db identifier>-manual-<yyyymmddhhmm>)")
@@ -123,6 +147,15 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
   db.command("snapshots")
     .description("list the database's manual, automated and final snapshots with times, sizes and status")
     .action(run(async () => (await import("./commands/db.js")).dbSnapshotsCommand));
+  db.command("restore")
+    .description("restore a snapshot or a point in time into a new instance with the stack's settings, then (confirmed) point the stack at it and keep the old one as retired")
+    .option("--snapshot <id>", "restore this snapshot (as db snapshots lists it)")
+    .option("--to-time <iso8601>", "restore the database as it was at this time, e.g. 2026-03-01T14:30:00Z (within its backup retention)")
+    .option("--retire-old", "delete the instances earlier restores replaced (a final snapshot each, unless --skip-final-snapshot)")
+    .option("--skip-final-snapshot", "with --retire-old: delete without a final snapshot")
+    .option("--disable-deletion-protection", "with --retire-old: turn deletion protection off first")
+    .option("--force-prod", "with --retire-old --yes: allow it in a production environment without typing its name")
+    .action(run(async () => (await import("./commands/db-restore.js")).dbRestoreCommand));
 
   const repeat = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
   program

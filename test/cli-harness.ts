@@ -4,6 +4,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { main } from "../src/cli.js";
 import type { Io } from "../src/ui/io.js";
+import type { HttpGet } from "../src/workloads/smoke-test.js";
 import { TEST_WAITS } from "./helpers.js";
 
 export interface CliRun {
@@ -25,9 +26,9 @@ export function memoryIo(env: NodeJS.ProcessEnv = {}): Io & { out: () => string;
 }
 
 /** Runs the CLI in-process, as `platform <args>` in `cwd`, with waits scaled down for tests. */
-export async function runCli(cwd: string, args: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CliRun> {
+export async function runCli(cwd: string, args: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; http?: HttpGet } = {}): Promise<CliRun> {
   const io = memoryIo(options.env);
-  const code = await main(args, io, { cwd, waits: TEST_WAITS, signal: options.signal });
+  const code = await main(args, io, { cwd, waits: TEST_WAITS, signal: options.signal, ...(options.http ? { http: options.http } : {}) });
   await new Promise((r) => setImmediate(r));
   return { code, stdout: io.out(), stderr: io.err() };
 }

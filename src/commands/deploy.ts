@@ -1,4 +1,7 @@
-import { AwsFailure } from "../errors.js";
+import type { Config } from "../config/schema.js";
+import { AwsFailure, UserError } from "../errors.js";
+import { type BlueGreenTarget, blueGreenTarget, deployBlueGreen } from "../workloads/blue-green.js";
+import { parseSmokeTest, type SmokeTest } from "../workloads/smoke-test.js";
 import { deployImage, type DeployTarget, deployTarget, revisionName } from "../workloads/deploy.js";
 import { type ResolvedImage, resolveImage } from "../workloads/images.js";
 import { CommandContext, type Environment, openEnvironment } from "./runtime.js";
@@ -9,6 +12,37 @@ export interface DeployFlags {
   image: string;
   /** --no-wait sets false. */
   wait: boolean;
+  /** rolling or blue-green; the config's services.api.deployment.strategy when absent (rolling for the worker). */
+  strategy?: string;
+  /** Blue-green: a URL path or a command; the config's smokeTestPath when absent. */
+  smokeTest?: string;
+  /** Blue-green: the bake time; the config's bakeMinutes when absent. */
+  bakeMinutes?: string;
+}
+
+/** The flags that choose how a resolved image is released (deploy's, promote's and rollback's). */
+export type ReleaseFlags = Pick<DeployFlags, "service" | "wait" | "strategy" | "smokeTest" | "bakeMinutes">;
+
+export type ReleasePlan = { strategy: "rolling" } | { strategy: "blue-green"; smokeTest?: SmokeTest; bakeMinutes: number };
+
+/** The strategy and its settings from flags and config; a UserError (exit 2, before any change) for what cannot be. */
+export function releasePlan(config: Config, flags: ReleaseFlags): ReleasePlan {
+  const api = config.services.api.deployment;
+  const configured = flags.service === "api" ? api.strategy : "rolling";
+  const strategy = flags.strategy ?? configured;
+  if (strategy !== "rolling" && strategy !== "blue-green") throw new UserError(`--strategy ${strategy}: expected rolling or blue-green`);
+  if (strategy === "rolling") {
+    if (flags.smokeTest !== undefined || flags.bakeMinutes !== undefined) throw new UserError(`--${flags.smokeTest !== undefined ? "smoke-test" : "bake-minutes"}: only blue-green deploys have a smoke test and a bake time; add --strategy blue-green`);
+    return { strategy };
+  }
+  if (!flags.wait) throw new UserError("--no-wait: a blue-green deploy waits for the new tasks, the smoke test and the switch; drop --no-wait, or deploy with --strategy rolling");
+  let bakeMinutes = api.bakeMinutes;
+  if (flags.bakeMinutes !== undefined) {
+    bakeMinutes = Number(flags.bakeMinutes);
+    if (!Number.isInteger(bakeMinutes) || bakeMinutes < 0 || bakeMinutes > 1440) throw new UserError(`--bake-minutes ${flags.bakeMinutes}: expected a whole number of minutes from 0 to 1440`);
+  }
+  const smokeTest = parseSmokeTest(flags.smokeTest ?? api.smokeTestPath, flags.smokeTest !== undefined ? "--smoke-test" : "services.api.deployment.smokeTestPath");
+  return { strategy, bakeMinutes, ...(smokeTest ? { smokeTest } : {}) };
 }
 
 /**
@@ -27,12 +61,14 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
   });
   try {
     // 1. What to deploy where: the service and its repositories from state, the image checked in ECR.
+    const plan = releasePlan(env.config, flags);
     const target = deployTarget(env.store, env.config, flags.service);
+    if (plan.strategy === "blue-green") blueGreenTarget(env.store, env.config, target);
     const image = await resolveImage(env.ctx, target.repository, target.repositories, flags.image);
     return await deployResolved(cc, env, target, image, flags);
   } catch (err) {
     if (!cc.main.signal?.aborted) throw err;
-    cc.say(`interrupted: the rollout of ${flags.service} goes on in AWS; 'platform status --env ${env.config.environment}' shows it`);
+    cc.say(interruptedMessage(env, flags.service));
     return 130;
   } finally {
     await env.close();
@@ -43,7 +79,9 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
  * Rolls `target` to an image already resolved (checked in ECR) and reports: deploy's second half, shared with
  * `platform promote`. Returns the exit code.
  */
-export async function deployResolved(cc: CommandContext, env: Environment, target: DeployTarget, image: ResolvedImage, flags: Pick<DeployFlags, "wait">): Promise<number> {
+export async function deployResolved(cc: CommandContext, env: Environment, target: DeployTarget, image: ResolvedImage, flags: Omit<ReleaseFlags, "service">): Promise<number> {
+  const plan = releasePlan(env.config, { ...flags, service: target.service });
+  if (plan.strategy === "blue-green") return deployBlueGreenResolved(cc, env, blueGreenTarget(env.store, env.config, target), image, plan);
   cc.say(`Deploying ${image.image}${image.digest ? ` (${image.digest})` : ""} to ${target.serviceName} in ${env.config.project} ${env.config.environment}`);
   // 2. New revision, rolling update, wait.
   const outcome = await deployImage(env.ctx, env.store, env.config, target, image, flags.wait, (line) => cc.say(`  ${line}`));
@@ -67,4 +105,37 @@ export async function deployResolved(cc: CommandContext, env: Environment, targe
     cc.say(`${cc.c.green("✔")} ${target.serviceName} runs ${revisionName(outcome.taskDefinitionArn)} (${outcome.image}): ${outcome.desiredCount} task${outcome.desiredCount === 1 ? "" : "s"}, steady`);
   }
   return 0;
+}
+
+async function deployBlueGreenResolved(cc: CommandContext, env: Environment, target: BlueGreenTarget, image: ResolvedImage, plan: Extract<ReleasePlan, { strategy: "blue-green" }>): Promise<number> {
+  cc.say(`Deploying ${image.image}${image.digest ? ` (${image.digest})` : ""} to the API in ${env.config.project} ${env.config.environment}, blue-green`);
+  const outcome = await deployBlueGreen(env.ctx, env.store, env.config, target, image, {
+    ...(plan.smokeTest ? { smokeTest: plan.smokeTest } : {}),
+    bakeMinutes: plan.bakeMinutes,
+    http: cc.main.http ?? fetch,
+    say: (line) => cc.say(`  ${line}`),
+  });
+  const serving = target.slots[outcome.live].serviceName;
+  if (cc.opts.json) cc.json({ environment: env.config.environment, strategy: "blue-green", ...outcome, taskDefinition: revisionName(outcome.taskDefinitionArn) });
+  if (outcome.status === "failed") {
+    const moved = outcome.failedAt === "bake" ? `production was switched back to ${outcome.live} (${serving})` : `production never moved from ${outcome.live} (${serving})`;
+    cc.io.stderr.write(`error: blue-green deploy of ${outcome.image} failed at the ${outcome.failedAt}: ${outcome.failure}. ${moved}; ${outcome.to} was scaled to 0. Fix the cause and deploy again\n`);
+    return 1;
+  }
+  cc.say(`${cc.c.green("✔")} ${serving} (${outcome.live}) serves production: ${revisionName(outcome.taskDefinitionArn)} (${outcome.image}), ${outcome.desiredCount} task${outcome.desiredCount === 1 ? "" : "s"}; ${outcome.from} is idle at 0`);
+  return 0;
+}
+
+/** What an interrupted deploy leaves, from the state it wrote. */
+function interruptedMessage(env: Environment, service: string): string {
+  const e = env.config.environment;
+  const release = env.store.document.releases?.[service];
+  if (!(service === "api" && env.config.services.api.deployment.strategy === "blue-green")) {
+    return `interrupted: the rollout of ${service} goes on in AWS; 'platform status --env ${e}' shows it`;
+  }
+  if (release?.bakingUntil && Date.parse(release.bakingUntil) > Date.now()) {
+    const old = release.previous?.slot ?? "the previous slot";
+    return `interrupted during the bake: production is on ${release.live}, ${old} still runs: 'platform rollback --env ${e} --service ${service}' switches back, 'platform up --env ${e}' ends the bake (scales ${old} to 0)`;
+  }
+  return `interrupted before production traffic moved: production stays on ${release?.live ?? "blue"}; the other slot may still run new tasks until 'platform up --env ${e}' or the next deploy scales it to 0`;
 }

@@ -11,6 +11,7 @@ import { backendFor } from "../state/index.js";
 import { newLockInfo } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
 import { colorEnabled, colors, type Colors, type Io } from "../ui/io.js";
+import type { HttpGet } from "../workloads/smoke-test.js";
 
 /**
  * Flags every command understands (set on the program, usable after the command name), plus the run flags the
@@ -42,6 +43,8 @@ export interface MainOptions {
    * per-resource reads (action "read", which the progress view does not show). The benchmark times resources with it.
    */
   events?: EventSink;
+  /** The HTTP client of blue-green smoke tests (Node's fetch when absent; tests answer for the fake load balancer). */
+  http?: HttpGet;
   /** Settings for every AWS client of the run (tests: `onClient` serves the fake beneath the SDK's retry). */
   aws?: Pick<ClientSettings, "onClient">;
 }

@@ -5,6 +5,7 @@ import type { Stack } from "../stack/model.js";
 import { RunFailure } from "../errors.js";
 import { renderTable } from "../ui/table.js";
 import type { Colors } from "../ui/io.js";
+import { retiredDatabases } from "../workloads/db-restore.js";
 import { observe } from "./observe.js";
 import { openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
@@ -37,6 +38,8 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
     const rows = plan.resources.filter((r) => !(r.action === "noop" && !r.actual && r.inState && r.reason?.startsWith("removed")));
     const statuses = rows.map((r) => ({ r, status: statusOf(r, unreadable) }));
     const details = await liveDetails(cc, env, stack, rows);
+    // Database instances a restore replaced: kept on purpose (up leaves them), until db restore --retire-old or down.
+    const retired = retiredDatabases(env.store.document).map(([logicalId, r]) => ({ logicalId, physicalId: r.physicalId, replacedBy: r.retired!.replacedBy, retiredAt: r.retired!.at }));
     if (cc.opts.json) {
       cc.json({
         environment: env.config.environment,
@@ -50,6 +53,8 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
           changes: r.changes,
           details: details.get(r.logicalId) ?? null,
         })),
+        retired,
+        releases: env.store.document.releases ?? {},
       });
     } else {
       cc.say(`${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}), state ${env.backend.location}`);
@@ -68,6 +73,13 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
       const counts = new Map<ResourceStatus, number>();
       for (const { status } of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
       cc.say([...counts].map(([s, n]) => `${n} ${s}`).join(", "));
+      for (const r of retired) {
+        cc.say(
+          cc.c.yellow(`retired: database instance ${r.physicalId} (${r.logicalId}), replaced by ${r.replacedBy} on ${r.retiredAt.slice(0, 10)}, is kept and still costs money; `) +
+            `delete it with platform db restore --env ${env.config.environment} --retire-old`,
+        );
+      }
+      for (const line of releaseLines(env)) cc.say(line);
     }
     if (plan.errors.length) throw new RunFailure(`${plan.errors.length} resources could not be read: ${plan.errors.map((e) => e.error.message).join("; ")}`);
     return 0;
@@ -96,4 +108,17 @@ async function liveDetails(cc: CommandContext, env: Environment, stack: Stack, r
     { concurrency: cc.concurrency(), signal: cc.main.signal },
   );
   return details;
+}
+
+/** What each service released: the blue-green slot serving production, a bake in progress, what rollback goes back to. */
+function releaseLines(env: Environment): string[] {
+  const e = env.config.environment;
+  return Object.entries(env.store.document.releases ?? {}).map(([service, r]) => {
+    const parts = [`release: ${service}`];
+    if (service === "api" && env.config.services.api.deployment.strategy === "blue-green") parts.push(`blue-green, ${r.live ?? "blue"} serves production`);
+    if (r.bakingUntil && Date.parse(r.bakingUntil) > Date.now()) parts.push(`baking until ${r.bakingUntil} (${r.previous?.slot ?? "the previous slot"} still runs)`);
+    else if (r.bakingUntil) parts.push(`a bake was left unfinished: ${r.previous?.slot ?? "the previous slot"} may still run; 'platform up --env ${e}' scales it to 0`);
+    if (r.previous) parts.push(`'platform rollback --env ${e} --service ${service}' goes back to ${r.previous.image}`);
+    return parts.join("; ");
+  });
 }

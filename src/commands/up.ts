@@ -3,6 +3,7 @@ import { countActions, hasChanges } from "../engine/plan.js";
 import { UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { forgetSupersededDeployments } from "../state/deployments.js";
+import { endBakes } from "../state/releases.js";
 import { interactive } from "../ui/io.js";
 import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
@@ -28,6 +29,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     }
     if (adoptOrCleanOnly && plan.resources.every((r) => r.inState && r.actual)) {
       await forgetSupersededDeployments(env.store, env.config);
+      await endBakes(env.store);
       if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs });
       return 0;
     }
@@ -49,7 +51,10 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     });
     progress.stop();
     // The config now decides the images of services a deploy had rolled elsewhere (src/state/deployments.ts).
-    if (result.ok) await forgetSupersededDeployments(env.store, env.config);
+    if (result.ok) {
+      await forgetSupersededDeployments(env.store, env.config);
+      await endBakes(env.store);
+    }
     cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
     if (cc.opts.json) {
       cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });

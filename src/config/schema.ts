@@ -57,6 +57,25 @@ const fargateCpu = z.int().describe("Fargate CPU units: 256 (.25 vCPU), 512, 102
 const fargateMemory = z.int().describe("Memory in MiB; must be allowed with cpu on Fargate (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720).");
 const desiredCount = z.int().min(0).max(1000);
 
+/** Ports the load balancer already uses or that browsers refuse; the blue-green test listener takes another. */
+const RESERVED_TEST_PORTS = [80, 443];
+/** A smoke-test path: an absolute URL path with an optional query, no spaces. */
+export const SMOKE_TEST_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]*$/;
+
+/** How `platform deploy` releases the API: rolling updates, or blue-green with a test listener, a smoke test and a bake time. */
+const apiDeploymentSchema = z
+  .strictObject({
+    strategy: z
+      .enum(["rolling", "blue-green"])
+      .default("rolling")
+      .describe("rolling: ECS replaces the tasks in place. blue-green: a second service and target group (green) beside the first (blue); deploy starts the new revision on the idle one, smoke-tests it through the test listener, switches the production listener, and keeps the old one running for the bake time."),
+    testListenerPort: z.int().min(1).max(65535).default(8443).describe("Blue-green: the port of the test listener that forwards to the idle slot (open to the same sources as the production listener)."),
+    bakeMinutes: z.int().min(0).max(1440).default(15).describe("Blue-green: minutes the previous revision keeps running after the switch; alarms or unhealthy targets in that time switch traffic back."),
+    smokeTestPath: z.string().regex(SMOKE_TEST_PATH, 'an absolute URL path such as "/health"').optional().describe("Blue-green: deploy GETs this path through the test listener and needs a 2xx or 3xx answer before production traffic moves (deploy --smoke-test overrides it)."),
+  })
+  .refine((d) => !RESERVED_TEST_PORTS.includes(d.testListenerPort), { message: "the production listeners use 80 and 443; choose another port", path: ["testListenerPort"] })
+  .prefault({});
+
 /** ECS services and one-off tasks: sizes per service, the image tag, Container Insights. */
 const servicesSchema = z
   .strictObject({
@@ -71,6 +90,7 @@ const servicesSchema = z
         cpu: fargateCpu.default(256),
         memory: fargateMemory.default(512),
         desiredCount: desiredCount.default(1).describe("API tasks behind the load balancer; the container port is network.appPort and the health check loadBalancer.healthCheckPath."),
+        deployment: apiDeploymentSchema,
       })
       .prefault({}),
     worker: z

@@ -120,6 +120,27 @@ async function readAttrs(ctx: ResourceContext, l: Listener): Promise<ListenerAtt
   };
 }
 
+/** A listener by ARN as state records it; undefined when it (or its load balancer) is gone. */
+export async function findListener(ctx: ResourceContext, arn: string): Promise<ListenerAttrs | undefined> {
+  const l = await describeListener(ctx, arn);
+  return l && readAttrs(ctx, l);
+}
+
+/** The target group a listener's default action forwards to; undefined for any other action. */
+export function forwardTarget(attrs: Pick<ListenerAttrs, "defaultAction">): string | undefined {
+  const action = attrs.defaultAction as { type: string; targetGroupArn?: unknown };
+  return action.type === "forward" && typeof action.targetGroupArn === "string" && action.targetGroupArn ? action.targetGroupArn : undefined;
+}
+
+/**
+ * Points a listener's default action at one target group (a blue-green switch): one ModifyListener, effective for new
+ * requests at once. Returns the listener as AWS lists it afterwards.
+ */
+export async function forwardTo(ctx: ResourceContext, listenerArn: string, targetGroupArn: string): Promise<ListenerAttrs> {
+  await elbv2(ctx).send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions: actionInput({ type: "forward", targetGroupArn }) }));
+  return readBack(ctx, listenerArn);
+}
+
 /** Create and update end here: what AWS lists now. */
 async function readBack(ctx: ResourceContext, arn: string): Promise<ListenerAttrs> {
   return retryWhile(ctx, LISTENER_NOT_FOUND, 60, async () => {

@@ -1,3 +1,4 @@
+import type { Slot } from "../state/document.js";
 import type { Config } from "../config/schema.js";
 import { namePrefix } from "../config/naming.js";
 import { standardTags } from "../aws/tags.js";
@@ -11,6 +12,13 @@ export interface StackFacts {
   availabilityZones: [string, string];
   /** Service → the image `platform deploy` rolled out and `up` keeps (src/state/deployments.ts); absent: the config's tag. */
   deployedImages?: Record<string, string>;
+  /**
+   * The database instance state records (src/stack/database.ts keeps it when it is one `db restore` made for this
+   * stack, so the next `up` does not replace the restored instance); absent: the configured identifier.
+   */
+  databaseIdentifier?: string;
+  /** Service → the blue-green slot serving production when it is not blue (src/state/releases.ts). */
+  liveSlots?: Record<string, Slot>;
 }
 
 /** Collects a stack's nodes and outputs; each layer (network, data, ...) adds its own. */

@@ -12,7 +12,9 @@ import { secretIds } from "../secrets/catalog.js";
 import type { BucketKey } from "../config/schema.js";
 import type { StackBuilder } from "./builder.js";
 import { dbIds } from "./database.js";
-import { API_HEALTH_CHECK, lbIds } from "./load-balancer.js";
+import { API_HEALTH_CHECK, isBlueGreen, lbIds, slotTargetGroup } from "./load-balancer.js";
+import type { Slot } from "../state/document.js";
+import { SLOTS } from "../state/releases.js";
 import { ref, type Ref, refsIn, type Unresolved } from "./model.js";
 import { ids as network, POSTGRES_PORT, PRIVATE_SUBNETS, PUBLIC_SUBNETS, type SecurityGroupRole } from "./network.js";
 import { bucketName, type RepositoryKey, storageIds } from "./storage.js";
@@ -34,10 +36,15 @@ export const computeIds = {
   taskRole: (w: Workload) => `compute.role.task.${w}`,
   taskDefinition: (w: Workload) => `compute.task-definition.${w}`,
   service: (w: Workload) => `compute.service.${w}`,
+  /** Blue-green: the API's green slot (the blue slot is service("api")). */
+  greenService: "compute.service.api-green",
   targetGroup: (ui: UiWorkload) => `compute.target-group.${ui}`,
   listenerRule: (ui: UiWorkload) => `compute.listener-rule.${ui}`,
   securityGroupRule: (name: string) => `compute.security-group-rule.${name}`,
 } as const;
+
+/** The logical id of a blue-green slot's API service. */
+export const slotService = (slot: Slot) => (slot === "green" ? computeIds.greenService : computeIds.service("api"));
 
 /** Third-party images of the monitoring stack, pinned (pulled from Docker Hub over the internet: NAT gateway or public IP). */
 export const MONITORING_IMAGES = {
@@ -135,7 +142,10 @@ export function addCompute(b: StackBuilder, config: Config): void {
   for (const ui of ["grafana", "marquez"] as const) if (workloads.includes(ui)) addUi(b, config, ui, lbListener);
   addMonitoringRules(b, config);
 
-  for (const w of workloads.filter(hasService(config))) addService(b, config, w, placement, lbListener);
+  for (const w of workloads.filter(hasService(config))) {
+    if (w === "api" && isBlueGreen(config)) for (const slot of SLOTS) addService(b, config, w, placement, lbListener, slot);
+    else addService(b, config, w, placement, lbListener);
+  }
 
   b.output("cluster_name", computeIds.cluster, "name");
   b.output("api_service_name", computeIds.service("api"), "name");
@@ -453,37 +463,44 @@ function serviceGroup(w: Workload): SecurityGroupRole {
   return w === "api" || w === "worker" ? "api" : "monitoring";
 }
 
-function addService(b: StackBuilder, config: Config, w: Workload, placement: Placement, lbListener: string): void {
-  const id = computeIds.service(w);
+/**
+ * A workload's ECS service. A blue-green API has two, one per slot: blue is the service a rolling API has (`api`), green
+ * is `api-green` behind its own target group; the live slot runs the config's count, the idle one none (deploy scales it
+ * up for a release, and keeps the old one running through the bake time).
+ */
+function addService(b: StackBuilder, config: Config, w: Workload, placement: Placement, lbListener: string, slot?: Slot): void {
+  const id = slot === "green" ? computeIds.greenService : computeIds.service(w);
   const group = serviceGroup(w);
   const ui = w === "grafana" || w === "marquez" ? w : undefined;
   const loadBalancers =
     w === "api"
-      ? [{ targetGroupArn: ref(lbIds.targetGroup, "arn"), containerName: "api", containerPort: config.network.appPort }]
+      ? [{ targetGroupArn: ref(slot ? slotTargetGroup(slot) : lbIds.targetGroup, "arn"), containerName: "api", containerPort: config.network.appPort }]
       : ui
         ? [{ targetGroupArn: ref(computeIds.targetGroup(ui), "arn"), containerName: UIS[ui].container, containerPort: UIS[ui].port }]
         : [];
-  const desiredCount = w === "api" ? config.services.api.desiredCount : w === "worker" ? config.services.worker.desiredCount : 1;
+  const idle = slot !== undefined && slot !== (b.facts.liveSlots?.[w] ?? "blue");
+  const desiredCount = idle ? 0 : w === "api" ? config.services.api.desiredCount : w === "worker" ? config.services.worker.desiredCount : 1;
   // A target group is usable by a service only once a listener (or rule) forwards to it; tasks need their network rules.
   const after = [
     ...placement.dependsOn,
-    ...(w === "api" ? [lbListener] : ui ? [computeIds.listenerRule(ui)] : []),
+    ...(w === "api" ? [lbListener, ...(slot ? [lbIds.testListener] : [])] : ui ? [computeIds.listenerRule(ui)] : []),
     ...[`network.security-group-rule.${group}-https-out`, ...(w === "api" ? ["network.security-group-rule.api-alb-in", "network.security-group-rule.alb-api-out"] : [])],
     ...(ui ? [computeIds.securityGroupRule("monitoring-alb-ui-in"), computeIds.securityGroupRule("alb-monitoring-ui-out")] : []),
     ...(w === "marquez" ? [computeIds.securityGroupRule("monitoring-db-out"), computeIds.securityGroupRule("db-monitoring-in")] : []),
   ].filter((dep) => b.has(dep));
   const spec: Unresolved<EcsServiceSpec> = {
     cluster: ref(computeIds.cluster, "name"),
-    name: w,
+    name: slot === "green" ? `${w}-green` : w,
     taskDefinitionArn: ref(computeIds.taskDefinition(w), "arn"),
     desiredCount,
+    ...(idle ? { idle: true } : {}),
     subnetIds: placement.subnetIds,
     securityGroupIds: [ref(network.sg(group), "groupId")],
     assignPublicIp: placement.assignPublicIp,
     loadBalancers,
     ...(loadBalancers.length && GRACE_SECONDS[w] !== undefined ? { healthCheckGracePeriodSeconds: GRACE_SECONDS[w] } : {}),
     enableExecuteCommand: true,
-    tags: b.tags(id),
+    tags: { ...b.tags(id), ...(slot ? { Slot: slot } : {}) },
   };
   b.add(id, ecsService, spec, after);
 }

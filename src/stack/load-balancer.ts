@@ -3,6 +3,10 @@ import { NAME_LIMITS, physicalName } from "../config/naming.js";
 import { DEFAULT_SSL_POLICY, listener, type ListenerAction } from "../resources/listener.js";
 import { loadBalancer } from "../resources/load-balancer.js";
 import { targetGroup, type HealthCheck } from "../resources/target-group.js";
+import { UserError } from "../errors.js";
+import { securityGroupRule } from "../resources/security-group-rule.js";
+import type { Slot } from "../state/document.js";
+import { otherSlot } from "../state/releases.js";
 import type { StackBuilder } from "./builder.js";
 import { ref } from "./model.js";
 import { ids as network, PUBLIC_SUBNETS } from "./network.js";
@@ -10,9 +14,23 @@ import { ids as network, PUBLIC_SUBNETS } from "./network.js";
 export const lbIds = {
   loadBalancer: "compute.load-balancer",
   targetGroup: "compute.target-group.api",
+  /** Blue-green: the green slot's target group (the blue slot's is targetGroup). */
+  greenTargetGroup: "compute.target-group.api-green",
   httpListener: "compute.listener.http",
   httpsListener: "compute.listener.https",
+  /** Blue-green: the test listener, forwarding to the idle slot. */
+  testListener: "compute.listener.test",
+  testListenerRule: "compute.security-group-rule.alb-test-in",
 } as const;
+
+/** The logical id of a blue-green slot's target group. */
+export const slotTargetGroup = (slot: Slot) => (slot === "blue" ? lbIds.targetGroup : lbIds.greenTargetGroup);
+
+/** Whether the config releases the API blue-green. */
+export const isBlueGreen = (config: Config) => config.services.api.deployment.strategy === "blue-green";
+
+/** The listener that serves the API to users: HTTPS with a certificate, else HTTP. */
+export const productionListener = (config: Config) => (config.loadBalancer.certificateArn ? lbIds.httpsListener : lbIds.httpListener);
 
 /** The API's health check; the path comes from the config. Timeout < interval, thresholds 2–10 (ModifyTargetGroup limits). */
 export const API_HEALTH_CHECK: Omit<HealthCheck, "path"> = {
@@ -45,19 +63,29 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
   // Internet-facing needs the VPC's internet gateway attached (else InvalidSubnet); down then deletes it before the gateway.
   b.add(lbIds.loadBalancer, loadBalancer, albSpec, [network.igw]);
 
-  b.add(lbIds.targetGroup, targetGroup, {
-    name: physicalName(config, "api", NAME_LIMITS.targetGroup),
-    protocol: "HTTP",
+  const apiTargetGroup = (name: string, logicalId: string, slot?: Slot) => ({
+    name: physicalName(config, name, NAME_LIMITS.targetGroup),
+    protocol: "HTTP" as const,
     port: config.network.appPort,
     vpcId: ref(network.vpc, "vpcId"),
-    targetType: "ip",
+    targetType: "ip" as const,
     healthCheck: { ...API_HEALTH_CHECK, path: lb.healthCheckPath },
     deregistrationDelaySeconds: lb.deregistrationDelaySeconds,
-    tags: b.tags(lbIds.targetGroup, "api"),
+    tags: { ...b.tags(logicalId, "api"), ...(slot ? { Slot: slot } : {}) },
   });
+  const blueGreen = isBlueGreen(config);
+  const live = b.facts.liveSlots?.api ?? "blue";
+  if (!blueGreen && live !== "blue") {
+    throw new UserError(
+      `services.api.deployment.strategy: the API's green slot serves production in ${config.environment}; deploy once more with --strategy blue-green (traffic moves to blue) before switching to rolling`,
+    );
+  }
+  b.add(lbIds.targetGroup, targetGroup, apiTargetGroup("api", lbIds.targetGroup, blueGreen ? "blue" : undefined));
+  if (blueGreen) b.add(lbIds.greenTargetGroup, targetGroup, apiTargetGroup("api-g", lbIds.greenTargetGroup, "green"));
 
   const loadBalancerArn = ref(lbIds.loadBalancer, "arn");
-  const forward = { type: "forward" as const, targetGroupArn: ref(lbIds.targetGroup, "arn") };
+  // Production forwards to the live slot; with blue-green, the test listener to the other one.
+  const forward = { type: "forward" as const, targetGroupArn: ref(slotTargetGroup(live), "arn") };
   if (lb.certificateArn) {
     b.add(lbIds.httpsListener, listener, {
       loadBalancerArn,
@@ -74,8 +102,39 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
     b.add(lbIds.httpListener, listener, { loadBalancerArn, port: 80, protocol: "HTTP", defaultAction: forward, tags: b.tags(lbIds.httpListener) });
   }
 
+  if (blueGreen) addTestListener(b, config, loadBalancerArn, slotTargetGroup(otherSlot(live)));
+
   // The listener that serves the API records its URL (protocol + the load balancer's DNS name).
   b.output("api_url", lb.certificateArn ? lbIds.httpsListener : lbIds.httpListener, "url");
   b.output("load_balancer_dns", lbIds.loadBalancer, "dnsName");
   b.output("target_group_api_arn", lbIds.targetGroup, "arn");
+}
+
+/**
+ * Blue-green: the test listener on its own port, forwarding to the idle slot, with the same protocol and certificate as
+ * production and open to the same sources (the ALB's security group rule for its port). Deploy smoke-tests the new
+ * revision through it before production traffic moves.
+ */
+function addTestListener(b: StackBuilder, config: Config, loadBalancerArn: ReturnType<typeof ref>, idleTargetGroup: string): void {
+  const lb = config.loadBalancer;
+  const port = config.services.api.deployment.testListenerPort;
+  b.add(lbIds.testListenerRule, securityGroupRule, {
+    groupId: ref(network.sg("alb"), "groupId"),
+    direction: "ingress",
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    cidrIpv4: "0.0.0.0/0",
+    description: "blue-green test listener, open like the production listener",
+    tags: b.tags(lbIds.testListenerRule),
+  });
+  b.add(lbIds.testListener, listener, {
+    loadBalancerArn,
+    port,
+    protocol: lb.certificateArn ? "HTTPS" : "HTTP",
+    ...(lb.certificateArn ? { certificateArn: lb.certificateArn, sslPolicy: DEFAULT_SSL_POLICY } : {}),
+    defaultAction: { type: "forward", targetGroupArn: ref(idleTargetGroup, "arn") },
+    tags: b.tags(lbIds.testListener),
+  });
+  b.output("api_test_url", lbIds.testListener, "url");
 }

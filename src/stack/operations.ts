@@ -22,7 +22,7 @@ import { snsTopic } from "../resources/sns-topic.js";
 import type { StackBuilder } from "./builder.js";
 import { APP_WORKLOADS, computeIds, MONITORING_WORKLOADS, type Workload } from "./compute.js";
 import { dbIds } from "./database.js";
-import { lbIds } from "./load-balancer.js";
+import { lbIds, productionListener } from "./load-balancer.js";
 import { ref, type Unresolved } from "./model.js";
 import { bucketName, PHI_BUCKETS, REPOSITORIES, storageIds, type BucketSettingKey } from "./storage.js";
 
@@ -86,6 +86,11 @@ const dbMetric = (metricName: string, stat: string): Unresolved<AlarmMetric> => 
   period: 300,
 });
 
+/** The API's target groups: one, or a blue-green API's two slots. */
+const apiTargetGroups = (b: StackBuilder) => [lbIds.targetGroup, ...(b.has(lbIds.greenTargetGroup) ? [lbIds.greenTargetGroup] : [])];
+/** The API's services: one, or a blue-green API's two slots. */
+const apiServices = (b: StackBuilder) => [computeIds.service("api"), ...(b.has(computeIds.greenService) ? [computeIds.greenService] : [])];
+
 /** Each alarm whose subject exists in the stack, with the thresholds from config.alarms. */
 export function alarmSpecs(b: StackBuilder, config: Config): Partial<Record<AlarmName, Omit<Unresolved<MetricAlarmSpec>, "name" | "alarmActions" | "okActions" | "tags">>> {
   const a = config.alarms;
@@ -112,10 +117,20 @@ export function alarmSpecs(b: StackBuilder, config: Config): Partial<Record<Alar
     };
   }
   if (b.has(lbIds.loadBalancer) && b.has(lbIds.targetGroup)) {
+    // Blue-green: both slots' target groups (the idle one has no targets), so the alarm stays put when traffic switches.
+    const unhealthy = (id: string) => ({ ...lbMetric("UnHealthyHostCount", "Maximum", 60), dimensions: { TargetGroup: ref(id, "arn"), LoadBalancer: ref(lbIds.loadBalancer, "arn") } });
+    const slots = apiTargetGroups(b);
     specs["api-unhealthy-targets"] = {
       ...base,
       description: "API targets failing the load balancer's health check for 3 minutes",
-      metric: { ...lbMetric("UnHealthyHostCount", "Maximum", 60), dimensions: { TargetGroup: ref(lbIds.targetGroup, "arn"), LoadBalancer: ref(lbIds.loadBalancer, "arn") } },
+      ...(slots.length === 1
+        ? { metric: unhealthy(slots[0]!) }
+        : {
+            queries: [
+              ...slots.map((id, i) => ({ id: `slot${i}`, metric: unhealthy(id), returnData: false })),
+              { id: "unhealthy", label: "unhealthy targets", expression: slots.map((_, i) => `FILL(slot${i}, 0)`).join(" + "), returnData: true },
+            ],
+          }),
       comparisonOperator: "GreaterThanThreshold",
       threshold: 0,
       evaluationPeriods: 3,
@@ -135,19 +150,26 @@ export function alarmSpecs(b: StackBuilder, config: Config): Partial<Record<Alar
   }
   // RunningTaskCount and DesiredTaskCount exist only in Container Insights.
   if (b.has(computeIds.service("api")) && config.services.containerInsights) {
-    const ecsMetric = (metricName: string): Unresolved<AlarmMetric> => ({
+    const ecsMetric = (service: string, metricName: string): Unresolved<AlarmMetric> => ({
       namespace: "ECS/ContainerInsights",
       metricName,
-      dimensions: { ClusterName: ref(computeIds.cluster, "name"), ServiceName: ref(computeIds.service("api"), "name") },
+      dimensions: { ClusterName: ref(computeIds.cluster, "name"), ServiceName: ref(service, "name") },
       stat: "Average",
       period: 60,
     });
+    // Blue-green: both slots' services summed, so a switch moves nothing and a bake's extra tasks count on both sides.
+    const services = apiServices(b);
+    // One service keeps the ids "running" and "desired"; a blue-green API numbers them per slot.
+    const suffix = (i: number) => (services.length === 1 ? "" : String(i));
+    const sum = (prefix: string) => services.map((_, i) => `FILL(${prefix}${i}, 0)`).join(" + ");
     specs["api-running-below-desired"] = {
       description: "API service running fewer tasks than desired for 5 minutes",
       queries: [
-        { id: "running", metric: ecsMetric("RunningTaskCount"), returnData: false },
-        { id: "desired", metric: ecsMetric("DesiredTaskCount"), returnData: false },
-        { id: "missing", label: "tasks missing", expression: "desired - running", returnData: true },
+        ...services.flatMap((id, i) => [
+          { id: `running${suffix(i)}`, metric: ecsMetric(id, "RunningTaskCount"), returnData: false },
+          { id: `desired${suffix(i)}`, metric: ecsMetric(id, "DesiredTaskCount"), returnData: false },
+        ]),
+        { id: "missing", label: "tasks missing", expression: services.length === 1 ? "desired - running" : `(${sum("desired")}) - (${sum("running")})`, returnData: true },
       ],
       comparisonOperator: "GreaterThanThreshold",
       threshold: 0,
@@ -189,13 +211,14 @@ function addDashboard(b: StackBuilder, config: Config): void {
       metricWidget(b, "API p95 latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", lb, { stat: "p95" }]]),
     );
     if (b.has(lbIds.targetGroup)) {
-      const tg = ref(lbIds.targetGroup, "arn");
-      widgets.push(
-        metricWidget(b, "API targets", [
+      const lines = apiTargetGroups(b).flatMap((id) => {
+        const tg = ref(id, "arn");
+        return [
           ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", tg, "LoadBalancer", lb, { stat: "Minimum" }],
           ["AWS/ApplicationELB", "UnHealthyHostCount", "TargetGroup", tg, "LoadBalancer", lb, { stat: "Maximum" }],
-        ]),
-      );
+        ];
+      });
+      widgets.push(metricWidget(b, "API targets", lines));
     }
   }
   if (b.has(dbIds.instance)) {
@@ -209,7 +232,8 @@ function addDashboard(b: StackBuilder, config: Config): void {
   const services = ([...APP_WORKLOADS, ...MONITORING_WORKLOADS] as Workload[]).filter((w) => b.has(computeIds.service(w)));
   if (services.length) {
     const cluster = ref(computeIds.cluster, "name");
-    const lines = (metric: string) => services.map((w) => ["AWS/ECS", metric, "ClusterName", cluster, "ServiceName", ref(computeIds.service(w), "name")]);
+    const serviceIds = [...services.map((w) => computeIds.service(w)), ...(b.has(computeIds.greenService) ? [computeIds.greenService] : [])];
+    const lines = (metric: string) => serviceIds.map((id) => ["AWS/ECS", metric, "ClusterName", cluster, "ServiceName", ref(id, "name")]);
     widgets.push(metricWidget(b, "ECS CPU (%)", lines("CPUUtilization")), metricWidget(b, "ECS memory (%)", lines("MemoryUtilization")));
   }
   if (b.has(storageIds.ecsLogGroup)) {
@@ -347,8 +371,17 @@ export function githubPermissions(b: StackBuilder, config: Config): Unresolved<P
     },
   ];
   if (services.length) {
-    statements.push({ Sid: "RollServices", Effect: "Allow", Action: ["ecs:DescribeServices", "ecs:UpdateService"], Resource: services.map((w) => ref(computeIds.service(w), "arn")) });
+    const serviceIds = [...services.map((w) => computeIds.service(w)), ...(b.has(computeIds.greenService) ? [computeIds.greenService] : [])];
+    statements.push({ Sid: "RollServices", Effect: "Allow", Action: ["ecs:DescribeServices", "ecs:UpdateService"], Resource: serviceIds.map((id) => ref(id, "arn")) });
     statements.push({ Sid: "WatchTasks", Effect: "Allow", Action: "ecs:DescribeTasks", Resource: `arn:${partition}:ecs:${b.region}:${b.accountId}:task/${physicalName(config, "cluster", 255)}/*` });
+  }
+  if (b.has(lbIds.testListener)) {
+    // A blue-green deploy switches the production and test listeners and watches targets and alarms during the bake.
+    statements.push(
+      { Sid: "SwitchListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: [productionListener(config), lbIds.testListener].map((id) => ref(id, "arn")) },
+      // ELBv2 Describe* and CloudWatch DescribeAlarms take no resource-level permissions.
+      { Sid: "WatchRelease", Effect: "Allow", Action: ["elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms"], Resource: "*" },
+    );
   }
   if (roles.length) {
     statements.push({

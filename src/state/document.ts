@@ -12,6 +12,12 @@ export interface ResourceRecord {
   dependsOn: string[];
   createdAt: string;
   updatedAt: string;
+  /**
+   * Set on a resource the stack no longer uses but keeps: the database instance `db restore` replaced. `from` is the
+   * logical id it served as (its tags still name it), `replacedBy` the physical id that serves now. `up` leaves a
+   * retired resource alone (it is not "removed from the config"); `down` and `db restore --retire-old` delete it.
+   */
+  retired?: { from: string; replacedBy: string; at: string };
 }
 
 export interface StateDocument {
@@ -33,6 +39,21 @@ export interface StateDocument {
   generations?: Record<string, number>;
   /** What `platform deploy` last rolled out, by service name ("api"); see src/state/deployments.ts for how `up` honours it. */
   deployments?: Record<string, DeploymentRecord>;
+  /** Per service: which blue-green slot serves production, the release before the last one, a bake in progress (src/state/releases.ts). */
+  releases?: Record<string, ReleaseRecord>;
+}
+
+/** A blue-green slot: one of the API's two ECS services, each behind its own target group. */
+export type Slot = "blue" | "green";
+
+/** What a service released and where: what `platform rollback` goes back to. Never a secret. */
+export interface ReleaseRecord {
+  /** Blue-green: the slot the production listener forwards to (blue when absent). */
+  live?: Slot;
+  /** What ran before the last release: rollback's target. */
+  previous?: { image: string; digest?: string; taskDefinitionArn: string; slot?: Slot };
+  /** Blue-green: the previous slot keeps running until then; before it, rollback is a listener switch. */
+  bakingUntil?: string;
 }
 
 /** One `platform deploy`: the image a service's app container runs since. Never a secret. */

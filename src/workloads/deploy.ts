@@ -15,7 +15,9 @@ import { ecs } from "../resources/ecs-shared.js";
 import { ecsTaskDefinition, findTaskDefinition, isTaskDefinitionMissing, type EcsTaskDefinitionAttrs } from "../resources/ecs-task-definition.js";
 import { retryWhileIamPropagates } from "../resources/iam-propagation.js";
 import type { ResourceContext } from "../resources/types.js";
-import { computeIds } from "../stack/compute.js";
+import { computeIds, slotService } from "../stack/compute.js";
+import { isBlueGreen } from "../stack/load-balancer.js";
+import { liveSlot, recordRelease } from "../state/releases.js";
 import { REPOSITORIES, storageIds } from "../stack/storage.js";
 import { DEPLOYABLE_SERVICES, type DeployableService, isDeployable, recordDeployment, serviceEnabled } from "../state/deployments.js";
 import type { DeploymentRecord } from "../state/document.js";
@@ -33,6 +35,8 @@ export interface DeployTarget {
   service: DeployableService;
   cluster: string;
   serviceName: string;
+  /** The service's logical id (a blue-green API: the live slot's). */
+  serviceId: string;
   /** The family whose latest ACTIVE revision the new one copies. */
   family: string;
   /** The app container: named like the service. */
@@ -72,13 +76,16 @@ export function deployTarget(store: StateStore, config: Config, service: string)
   }
   if (!serviceEnabled(config, service)) throw new UserError(`--service ${service}: the ${service} service is not enabled in ${env}'s config (services.${service}.enabled)`);
   const state = store.document;
-  const svc = requireRecorded<EcsServiceAttrs>(state, env, computeIds.service(service), `${service} service`);
+  // A blue-green API rolls (deploy --strategy rolling) the slot that serves production.
+  const serviceId = service === "api" && isBlueGreen(config) ? slotService(liveSlot(state, "api")) : computeIds.service(service);
+  const svc = requireRecorded<EcsServiceAttrs>(state, env, serviceId, `${service} service`);
   const td = requireRecorded<EcsTaskDefinitionAttrs>(state, env, computeIds.taskDefinition(service), `${service} task definition`);
   const repositories = REPOSITORIES.map((r) => requireRecorded<EcrRepositoryAttrs>(state, env, storageIds.repository(r), `${r} image repository`)).map(toRepository);
   return {
     service,
     cluster: svc.cluster,
     serviceName: svc.name,
+    serviceId,
     family: td.family,
     container: service,
     repository: repositories[REPOSITORIES.indexOf(service)]!,
@@ -99,6 +106,9 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
     say(`${ecsTaskDefinition.physicalId(revision)} already names this image: new tasks of it pull the image again`);
   }
 
+  // What runs now is what `platform rollback` goes back to (read before the service moves).
+  const running = service.taskDefinitionArn === revision.arn ? undefined : await step(`reading ECS task definition (${service.taskDefinitionArn})`, () => findTaskDefinition(ctx, service.taskDefinitionArn));
+  const priorRelease = store.document.releases?.[target.service];
   // A service still at 0 because its image had not been pushed when up created it starts with the config's count.
   const desiredCount = service.desiredCount > 0 ? service.desiredCount : target.configuredCount;
   await step(`updating ${what}`, () =>
@@ -125,6 +135,11 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
   };
   // Recorded before the wait: from here on the service is rolling to this image, whatever happens to this process.
   await recordDeployment(store, target.service, record);
+  const runningImage = running?.containerDefinitions.find((c) => c.name === target.container)?.image;
+  if (running && runningImage) {
+    const digest = previous?.image === runningImage ? previous.digest : undefined;
+    await recordRelease(store, target.service, { ...priorRelease, previous: { image: runningImage, ...(digest ? { digest } : {}), taskDefinitionArn: running.arn } });
+  }
   const outcome: DeployOutcome = {
     status: "started",
     service: target.service,
@@ -145,13 +160,14 @@ export async function deployImage(ctx: ResourceContext, store: StateStore, confi
     await waitForSteadyState(ctx, {
       cluster: target.cluster,
       service: target.serviceName,
-      logicalId: computeIds.service(target.service),
+      logicalId: target.serviceId,
       taskDefinitionArn: revision.arn,
       desiredCount,
       targetGroupArns: service.loadBalancers.map((l) => l.targetGroupArn),
     });
   } catch (err) {
     if (!(err instanceof AwsFailure) || err.code !== "ServiceDeploymentRolledBack") throw err;
+    await recordRelease(store, target.service, priorRelease);
     return { ...outcome, ...(await afterRollback(ctx, store, target, registered ? revision.arn : undefined, previous)), failure: err };
   }
   await recordService(ctx, store, target);
@@ -181,7 +197,7 @@ async function afterRollback(ctx: ResourceContext, store: StateStore, target: De
  * A copy of the family's latest ACTIVE revision with the app container's image replaced, registered as the next
  * revision; or that latest revision itself when it already names the image and the service runs it.
  */
-async function nextRevision(ctx: ResourceContext, target: DeployTarget, image: string, running: string): Promise<{ revision: EcsTaskDefinitionAttrs; registered: boolean }> {
+export async function nextRevision(ctx: ResourceContext, target: DeployTarget, image: string, running: string): Promise<{ revision: EcsTaskDefinitionAttrs; registered: boolean }> {
   const action = `registering ECS task definition (${target.family})`;
   const current = await step(`reading ECS task definition (${target.family})`, async () => {
     try {
@@ -235,18 +251,18 @@ export function registrationOf(td: TaskDefinition, container: string, image: str
 /** Reads the service back and records it; undefined when it is gone. */
 async function recordService(ctx: ResourceContext, store: StateStore, target: DeployTarget): Promise<EcsServiceAttrs | undefined> {
   const found = await step(`reading ECS service (${target.serviceName})`, () => findService(ctx, target.cluster, target.serviceName));
-  if (found) await putRecord(store, computeIds.service(target.service), ecsService.physicalId(found), found);
+  if (found) await putRecord(store, target.serviceId, ecsService.physicalId(found), found);
   return found;
 }
 
-async function putRecord(store: StateStore, logicalId: string, physicalId: string, attributes: object): Promise<void> {
+export async function putRecord(store: StateStore, logicalId: string, physicalId: string, attributes: object): Promise<void> {
   const existing = store.get(logicalId);
   if (!existing) return;
   await store.put(logicalId, { type: existing.type, physicalId, attributes: attributes as Record<string, unknown>, dependsOn: existing.dependsOn });
 }
 
 /** An AWS call under a name: its failure reads "verb-ing kind (id): code: message". */
-async function step<T>(action: string, call: () => Promise<T>): Promise<T> {
+export async function step<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {

@@ -63,7 +63,9 @@ export function cloudWatchModel(cloud: FakeCloud, state: CloudWatchState = { ala
       return {};
     },
     DescribeAlarms: (input) => {
-      const alarms = [...state.alarms.values()].filter((a) => !input.AlarmNames?.length || input.AlarmNames.includes(a.input.AlarmName));
+      const alarms = [...state.alarms.values()]
+        .filter((a) => !input.AlarmNames?.length || input.AlarmNames.includes(a.input.AlarmName))
+        .filter((a) => !input.StateValue || a.StateValue === input.StateValue);
       const wantMetric = !input.AlarmTypes?.length || input.AlarmTypes.includes("MetricAlarm");
       return { MetricAlarms: wantMetric ? alarms.map(alarmShape) : [], CompositeAlarms: [] };
     },

@@ -1,0 +1,90 @@
+import { UserError } from "../errors.js";
+import { findService } from "../resources/ecs-service.js";
+import { type BlueGreenTarget, blueGreenTarget, healthyTargets, servingSlot, switchBack } from "../workloads/blue-green.js";
+import { deployTarget, revisionName, step } from "../workloads/deploy.js";
+import { resolveImage } from "../workloads/images.js";
+import { deployResolved, type ReleaseFlags } from "./deploy.js";
+import { type CommandContext, type Environment, openEnvironment } from "./runtime.js";
+
+export interface RollbackFlags {
+  service: string;
+  /** --no-wait sets false (a rolling redeploy only). */
+  wait: boolean;
+  smokeTest?: string;
+  bakeMinutes?: string;
+}
+
+/**
+ * `platform rollback --service api`: back to the release before the last one (state's releases.<service>.previous).
+ * - Blue-green while the previous slot still runs (the bake time, or a deploy interrupted in it): both listeners switch
+ *   back at once, the new slot goes to 0, its revision is deregistered. No new tasks start; it takes seconds.
+ * - Otherwise (after the bake, or a rolling service): the previous image is deployed again with the service's strategy,
+ *   smoke test and bake included for blue-green; that release then becomes the one a second rollback returns from.
+ * Exit 0 when production runs the previous release, 1 when the redeploy failed, 2 when there is nothing to go back to.
+ */
+export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags): Promise<number> {
+  const env = await openEnvironment(cc, { command: `rollback --env ${cc.opts.env ?? cc.opts.config} --service ${flags.service}`, lock: true, events: (e) => e.kind === "note" && cc.say(`  ${e.message}`) });
+  try {
+    const target = deployTarget(env.store, env.config, flags.service);
+    const release = env.store.document.releases?.[target.service];
+    const previous = release?.previous;
+    if (!previous) {
+      throw new UserError(`--service ${flags.service}: ${env.config.environment} has no earlier release of ${flags.service} recorded (state keeps one per deploy); deploy the image you want with 'platform deploy'`);
+    }
+    const blueGreen = target.service === "api" && env.config.services.api.deployment.strategy === "blue-green";
+    if (blueGreen) {
+      const bg = blueGreenTarget(env.store, env.config, target);
+      const instant = await switchableSlot(env, bg, previous.slot);
+      if (instant) return await switchInstantly(cc, env, bg, instant);
+    }
+    // Redeploy what ran before, exactly: by digest when it was recorded.
+    const image = await resolveImage(env.ctx, target.repository, target.repositories, exactImage(previous.image, previous.digest));
+    cc.say(`Rolling ${target.service} back to ${image.image} (what ran before ${revisionName(env.store.document.deployments?.[target.service]?.taskDefinitionArn)}): deploying it again`);
+    const how: Omit<ReleaseFlags, "service"> = { wait: flags.wait, ...(blueGreen ? { strategy: "blue-green", smokeTest: flags.smokeTest, bakeMinutes: flags.bakeMinutes } : { strategy: "rolling" }) };
+    return await deployResolved(cc, env, target, image, how);
+  } finally {
+    await env.close();
+  }
+}
+
+/** The previous slot, when it still runs tasks of its revision (an instant switch back is possible); else undefined. */
+async function switchableSlot(env: Environment, target: BlueGreenTarget, slot: "blue" | "green" | undefined): Promise<{ from: "blue" | "green"; to: "blue" | "green" } | undefined> {
+  if (!slot) return undefined;
+  const { slot: serving } = await servingSlot(env.ctx, target);
+  if (serving === slot) return undefined; // already back (a rollback ran, or the deploy switched back itself)
+  const old = await step(`reading ECS service (${target.slots[slot].serviceName})`, () => findService(env.ctx, target.cluster, target.slots[slot].serviceName));
+  if (!old || old.desiredCount === 0) return undefined;
+  // It takes traffic at once only with healthy targets.
+  if ((await healthyTargets(env.ctx, target.slots[slot].targetGroupArn)) === 0) return undefined;
+  return { from: serving, to: slot };
+}
+
+async function switchInstantly(cc: CommandContext, env: Environment, target: BlueGreenTarget, r: { from: "blue" | "green"; to: "blue" | "green" }): Promise<number> {
+  const started = Date.now();
+  const failedArn = env.store.document.deployments?.[target.service]?.taskDefinitionArn;
+  const from = target.slots[r.from].serviceName;
+  const to = target.slots[r.to].serviceName;
+  cc.say(`Rolling ${target.service} back: ${to} (${r.to}) still runs the previous release; switching production to it`);
+  const release = env.store.document.releases![target.service]!;
+  const previous = release.previous!;
+  const rolledBack = env.store.document.deployments?.[target.service];
+  await switchBack(env.ctx, env.store, target, {
+    from: r.from,
+    to: r.to,
+    ...(failedArn ? { failedArn } : {}),
+    // up keeps what runs now; a second rollback would deploy the release rolled back from again.
+    previousDeployment: { image: previous.image, ...(previous.digest ? { digest: previous.digest } : {}), configImageTag: env.config.services.imageTag, taskDefinitionArn: previous.taskDefinitionArn, deployedAt: new Date().toISOString() },
+    previousRelease: rolledBack ? { image: rolledBack.image, ...(rolledBack.digest ? { digest: rolledBack.digest } : {}), taskDefinitionArn: rolledBack.taskDefinitionArn, slot: r.from } : undefined,
+  });
+  if (cc.opts.json) cc.json({ environment: env.config.environment, service: target.service, rolledBack: "switch", live: r.to, serviceName: to });
+  cc.say(`${cc.c.green("✔")} production is on ${to} (${r.to}) again, ${Date.now() - started} ms; ${from} (${r.from}) scaled to 0`);
+  return 0;
+}
+
+/** `<repository>@<digest>` when the digest is known: a tag may have moved since. */
+function exactImage(image: string, digest: string | undefined): string {
+  if (!digest || image.includes("@")) return image;
+  const slash = image.lastIndexOf("/");
+  const colon = image.lastIndexOf(":");
+  return `${colon > slash ? image.slice(0, colon) : image}@${digest}`;
+}

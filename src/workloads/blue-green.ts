@@ -1,0 +1,361 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DeregisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { Config } from "../config/schema.js";
+import { AwsFailure, UserError } from "../errors.js";
+import { metricAlarm, type MetricAlarmAttrs } from "../resources/cloudwatch-alarm.js";
+import { elbv2 } from "../resources/elbv2-shared.js";
+import { ecsService, findService, waitForSteadyState, type EcsServiceAttrs } from "../resources/ecs-service.js";
+import { ecs } from "../resources/ecs-shared.js";
+import { ecsTaskDefinition, findTaskDefinition } from "../resources/ecs-task-definition.js";
+import { findListener, forwardTarget, forwardTo, listener, type ListenerAttrs } from "../resources/listener.js";
+import type { TargetGroupAttrs } from "../resources/target-group.js";
+import type { ResourceContext } from "../resources/types.js";
+import { computeIds, slotService } from "../stack/compute.js";
+import { isBlueGreen, lbIds, productionListener, slotTargetGroup } from "../stack/load-balancer.js";
+import { recordDeployment } from "../state/deployments.js";
+import type { DeploymentRecord, ReleaseRecord, Slot } from "../state/document.js";
+import { liveSlot, otherSlot, recordRelease, SLOTS } from "../state/releases.js";
+import type { StateStore } from "../state/store.js";
+import { type DeployTarget, nextRevision, putRecord, revisionName, step } from "./deploy.js";
+import { requireRecorded } from "./environment.js";
+import type { ResolvedImage } from "./images.js";
+import { describeSmokeTest, type HttpGet, runSmokeTest, type SmokeTest } from "./smoke-test.js";
+
+/**
+ * Blue-green releases of the API, orchestrated by platform over plain ECS services and load-balancer listeners:
+ *
+ *   1. the new revision starts on the idle slot's service (its own target group), as many tasks as production runs;
+ *   2. once its targets are healthy, the test listener forwards to it and the smoke test runs through it;
+ *   3. the production listener switches to it (one ModifyListener: new requests go there at once);
+ *   4. the old slot keeps running for the bake time while alarms and the new targets' health are watched;
+ *   5. after the bake the old slot is scaled to 0; it stays, idle, for the next release.
+ *
+ * A failure before step 3 scales the new slot back to 0: production never moved. A failure during the bake switches
+ * production back to the old slot, which is still running. State records the live slot (the stack builds the
+ * listeners' forwards and the slots' counts from it), the release before (rollback's target) and the bake's end.
+ */
+export interface SlotTarget {
+  slot: Slot;
+  logicalId: string;
+  serviceName: string;
+  targetGroupArn: string;
+}
+
+export interface BlueGreenTarget extends DeployTarget {
+  slots: Record<Slot, SlotTarget>;
+  production: { logicalId: string; arn: string };
+  test: { logicalId: string; arn: string; url: string };
+  /** The stack's alarms: any that goes into ALARM during the bake ends it. */
+  alarmNames: string[];
+}
+
+export interface BlueGreenSettings {
+  smokeTest?: SmokeTest;
+  bakeMinutes: number;
+  http: HttpGet;
+  say(line: string): void;
+}
+
+export type BlueGreenStep = "start" | "smoke-test" | "switch" | "bake";
+
+export interface BlueGreenOutcome {
+  status: "released" | "failed";
+  service: string;
+  image: string;
+  digest?: string;
+  taskDefinitionArn: string;
+  registered: boolean;
+  previousTaskDefinitionArn: string;
+  /** The slot that served production before, and the one the release went to. */
+  from: Slot;
+  to: Slot;
+  /** The slot serving production now. */
+  live: Slot;
+  desiredCount: number;
+  /** When it failed: at which step, and why. */
+  failedAt?: BlueGreenStep;
+  failure?: string;
+}
+
+/** Seconds between looks at alarms and targets during the bake (scaled like every wait). */
+export const BAKE_POLL_SECONDS = 30;
+const SMOKE_ATTEMPTS = 3;
+const SMOKE_PAUSE_SECONDS = 5;
+const SMOKE_REQUEST_SECONDS = 10;
+const SMOKE_COMMAND_SECONDS = 10 * 60;
+
+/** The blue-green resources of the API, from state; a UserError when the config or state has none. */
+export function blueGreenTarget(store: StateStore, config: Config, base: DeployTarget): BlueGreenTarget {
+  const env = config.environment;
+  if (base.service !== "api") throw new UserError(`--strategy blue-green: only the api service sits behind the load balancer; deploy ${base.service} with --strategy rolling`);
+  if (!isBlueGreen(config)) {
+    throw new UserError(`--strategy blue-green: ${env}'s API has no green slot; set services.api.deployment.strategy to "blue-green" in its config and run 'platform up --env ${env}' first`);
+  }
+  const state = store.document;
+  const slot = (s: Slot): SlotTarget => {
+    const svc = requireRecorded<EcsServiceAttrs>(state, env, slotService(s), `API ${s} service`);
+    const tg = requireRecorded<TargetGroupAttrs>(state, env, slotTargetGroup(s), `API ${s} target group`);
+    return { slot: s, logicalId: slotService(s), serviceName: svc.name, targetGroupArn: tg.arn };
+  };
+  const production = requireRecorded<ListenerAttrs>(state, env, productionListener(config), "production listener");
+  const test = requireRecorded<ListenerAttrs>(state, env, lbIds.testListener, "test listener");
+  const alarmNames = Object.values(state.resources)
+    .filter((r) => r.type === metricAlarm.type)
+    .map((r) => (r.attributes as unknown as MetricAlarmAttrs).name)
+    .sort();
+  return {
+    ...base,
+    slots: { blue: slot("blue"), green: slot("green") },
+    production: { logicalId: productionListener(config), arn: production.arn },
+    test: { logicalId: lbIds.testListener, arn: test.arn, url: test.url },
+    alarmNames,
+  };
+}
+
+/** Which slot the production listener forwards to, as AWS says; a failure naming the listener when it is neither. */
+export async function servingSlot(ctx: ResourceContext, target: BlueGreenTarget): Promise<{ slot: Slot; production: ListenerAttrs }> {
+  const production = await step(`reading ELBv2 listener (${target.production.arn})`, () => findListener(ctx, target.production.arn));
+  if (!production) throw new UserError(`the production listener ${target.production.arn} is gone; run 'platform up' to restore it`);
+  const forward = forwardTarget(production);
+  const slot = SLOTS.find((s) => target.slots[s].targetGroupArn === forward);
+  if (!slot) {
+    throw new AwsFailure(
+      `reading ELBv2 listener (${target.production.arn})`,
+      "UnexpectedDefaultAction",
+      `the production listener forwards to ${forward ?? production.defaultAction.type}, neither the blue nor the green target group`,
+      "someone changed it outside platform; run 'platform up' to put it back, then deploy again",
+    );
+  }
+  return { slot, production };
+}
+
+export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, config: Config, target: BlueGreenTarget, image: ResolvedImage, s: BlueGreenSettings): Promise<BlueGreenOutcome> {
+  // 1. Where production is, and what it runs.
+  const { slot: from } = await servingSlot(ctx, target);
+  if (from !== liveSlot(store.document, target.service)) s.say(`state said ${liveSlot(store.document, target.service)} serves production; the listener says ${from}: going by the listener`);
+  const to = otherSlot(from);
+  const live = target.slots[from];
+  const idle = target.slots[to];
+  const [liveService, idleService] = await Promise.all([live, idle].map((t) => step(`reading ECS service (${t.serviceName})`, () => findService(ctx, target.cluster, t.serviceName))));
+  if (!liveService || !idleService) throw new UserError(`${config.environment}'s API ${!liveService ? from : to} service is missing; run 'platform up --env ${config.environment}' first`);
+  const desiredCount = Math.max(liveService.desiredCount, target.configuredCount, 1);
+  const priorDeployment = store.document.deployments?.[target.service];
+  const previousImage = await runningImage(ctx, liveService, target.container);
+  const previous = {
+    image: previousImage,
+    ...(priorDeployment?.image === previousImage && priorDeployment.digest ? { digest: priorDeployment.digest } : {}),
+    taskDefinitionArn: liveService.taskDefinitionArn,
+  };
+
+  // 2. The new revision on the idle slot, as many tasks as production runs.
+  const { revision, registered } = await nextRevision(ctx, target, image.image, idleService.taskDefinitionArn);
+  if (registered) {
+    await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(revision), revision);
+    s.say(`registered ${ecsTaskDefinition.physicalId(revision)}`);
+  }
+  const outcome: BlueGreenOutcome = {
+    status: "released",
+    service: target.service,
+    image: image.image,
+    ...(image.digest ? { digest: image.digest } : {}),
+    taskDefinitionArn: revision.arn,
+    registered,
+    previousTaskDefinitionArn: liveService.taskDefinitionArn,
+    from,
+    to,
+    live: from,
+    desiredCount,
+  };
+  const tasks = `${desiredCount} task${desiredCount === 1 ? "" : "s"}`;
+  s.say(`starting ${revisionName(revision.arn)} on ${to} (${idle.serviceName}, ${tasks}); production stays on ${from} (${live.serviceName})`);
+  await scale(ctx, target, idle, desiredCount, revision.arn);
+  try {
+    await waitForSteadyState(ctx, {
+      cluster: target.cluster,
+      service: idle.serviceName,
+      logicalId: idle.logicalId,
+      taskDefinitionArn: revision.arn,
+      desiredCount,
+      targetGroupArns: [idle.targetGroupArn],
+    });
+  } catch (err) {
+    if (!(err instanceof AwsFailure)) throw err;
+    return abandon(ctx, store, target, outcome, "start", `the new tasks did not become healthy: ${err.awsMessage}`, s);
+  }
+  await recordSlot(ctx, store, target, idle);
+
+  // 3. The smoke test through the test listener, which must forward to the new slot.
+  const test = await step(`reading ELBv2 listener (${target.test.arn})`, () => findListener(ctx, target.test.arn));
+  if (test && forwardTarget(test) !== idle.targetGroupArn) {
+    await step(`switching ELBv2 listener (${target.test.arn})`, () => forwardTo(ctx, target.test.arn, idle.targetGroupArn));
+  }
+  if (s.smokeTest) {
+    s.say(`smoke test: ${describeSmokeTest(s.smokeTest, target.test.url)}`);
+    const failed = await runSmokeTest(s.smokeTest, target.test.url, {
+      http: s.http,
+      attempts: SMOKE_ATTEMPTS,
+      pauseMs: SMOKE_PAUSE_SECONDS * 1000 * ctx.waits.scale,
+      requestTimeoutMs: SMOKE_REQUEST_SECONDS * 1000,
+      commandTimeoutMs: SMOKE_COMMAND_SECONDS * 1000,
+      signal: ctx.signal,
+      say: (line) => s.say(line),
+    });
+    if (failed) return abandon(ctx, store, target, outcome, "smoke-test", `the smoke test failed: ${failed}`, s);
+    s.say("smoke test passed");
+  } else {
+    s.say("no smoke test (services.api.deployment.smokeTestPath or --smoke-test): switching on health checks alone");
+  }
+
+  // 4. The switch: production to the new slot, the test listener to the old one.
+  const alarmingBefore = await alarmsInAlarm(ctx, target.alarmNames);
+  await switchTo(ctx, store, target, to, from);
+  const bakingUntil = new Date(Date.now() + s.bakeMinutes * 60_000 * ctx.waits.scale).toISOString();
+  await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: from }, ...(s.bakeMinutes > 0 ? { bakingUntil } : {}) });
+  await recordDeployment(store, target.service, deploymentRecord(config, image, revision.arn));
+  outcome.live = to;
+  s.say(`production now on ${to} (${revisionName(revision.arn)}); ${from} keeps running ${revisionName(liveService.taskDefinitionArn)} for rollback`);
+
+  // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back.
+  if (s.bakeMinutes > 0) {
+    s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}): 'platform rollback --env ${config.environment} --service ${target.service}' switches back at once`);
+    const problem = await bake(ctx, target, idle, Date.parse(bakingUntil), new Set(alarmingBefore));
+    if (problem) {
+      s.say(`${problem}: switching production back to ${from}`);
+      await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: undefined });
+      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
+    }
+  }
+
+  // 6. The old slot goes to 0; it stays, idle, for the next release.
+  await scale(ctx, target, live, 0);
+  await recordSlot(ctx, store, target, live);
+  await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: from } });
+  s.say(`${from} (${live.serviceName}) scaled to 0`);
+  return outcome;
+}
+
+/**
+ * Production back to `to` (the old slot, still running): both listeners switched, the failed slot scaled to 0, its
+ * revision deregistered (so the family's latest ACTIVE revision is again what production runs and `up` has nothing to
+ * redo), and the deployment and release records put back.
+ */
+export async function switchBack(
+  ctx: ResourceContext,
+  store: StateStore,
+  target: BlueGreenTarget,
+  r: { from: Slot; to: Slot; failedArn?: string; previousDeployment: DeploymentRecord | undefined; previousRelease: ReleaseRecord["previous"] },
+): Promise<void> {
+  await switchTo(ctx, store, target, r.to, r.from);
+  await recordRelease(store, target.service, { live: r.to, ...(r.previousRelease ? { previous: r.previousRelease } : {}) });
+  await recordDeployment(store, target.service, r.previousDeployment);
+  await scale(ctx, target, target.slots[r.from], 0);
+  await recordSlot(ctx, store, target, target.slots[r.from]);
+  await restoreLatestRevision(ctx, store, target, r.failedArn, target.slots[r.to]);
+}
+
+/** The production listener to `to`'s target group and the test listener to `from`'s; both recorded. */
+async function switchTo(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, to: Slot, from: Slot): Promise<void> {
+  const production = await step(`switching ELBv2 listener (${target.production.arn}) to ${to}`, () => forwardTo(ctx, target.production.arn, target.slots[to].targetGroupArn));
+  await putRecord(store, target.production.logicalId, listener.physicalId(production), production);
+  const test = await step(`switching ELBv2 listener (${target.test.arn}) to ${from}`, () => forwardTo(ctx, target.test.arn, target.slots[from].targetGroupArn));
+  await putRecord(store, target.test.logicalId, listener.physicalId(test), test);
+}
+
+/** Before the switch: the new slot back to 0, its revision deregistered; production never moved. */
+async function abandon(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, outcome: BlueGreenOutcome, at: BlueGreenStep, why: string, s: BlueGreenSettings): Promise<BlueGreenOutcome> {
+  s.say(`${why}: scaling ${outcome.to} back to 0; production stays on ${outcome.from}`);
+  const idle = target.slots[outcome.to];
+  await scale(ctx, target, idle, 0);
+  await recordSlot(ctx, store, target, idle);
+  await restoreLatestRevision(ctx, store, target, outcome.registered ? outcome.taskDefinitionArn : undefined, target.slots[outcome.from]);
+  return { ...outcome, status: "failed", live: outcome.from, failedAt: at, failure: why };
+}
+
+/** Deregisters a revision that did not make it, and records the family's latest ACTIVE one (what `serving` runs). */
+async function restoreLatestRevision(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, failedArn: string | undefined, serving: SlotTarget): Promise<void> {
+  const service = await findService(ctx, target.cluster, serving.serviceName);
+  if (failedArn && failedArn !== service?.taskDefinitionArn) {
+    await ecs(ctx)
+      .send(new DeregisterTaskDefinitionCommand({ taskDefinition: failedArn }))
+      .catch(() => undefined); // best effort: a revision left ACTIVE only means the next up registers one more
+  }
+  const latest = await findTaskDefinition(ctx, target.family);
+  if (latest) await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(latest), latest);
+}
+
+/** UpdateService: the slot's count (and revision, when given; a new deployment even when it names the same one). */
+async function scale(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, desiredCount: number, taskDefinitionArn?: string): Promise<void> {
+  await step(`updating ECS service (${slot.serviceName})`, () =>
+    ecs(ctx).send(
+      new UpdateServiceCommand({
+        cluster: target.cluster,
+        service: slot.serviceName,
+        desiredCount,
+        ...(taskDefinitionArn ? { taskDefinition: taskDefinitionArn, forceNewDeployment: true } : {}),
+      }),
+    ),
+  );
+}
+
+async function recordSlot(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, slot: SlotTarget): Promise<void> {
+  const found = await step(`reading ECS service (${slot.serviceName})`, () => findService(ctx, target.cluster, slot.serviceName));
+  if (found) await putRecord(store, slot.logicalId, ecsService.physicalId(found), found);
+}
+
+/** Until `until`: every 30 s (scaled) the stack's alarms and the new slot's targets; what went wrong, or undefined. */
+async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>): Promise<string | undefined> {
+  const pause = BAKE_POLL_SECONDS * 1000 * ctx.waits.scale;
+  for (;;) {
+    const alarming = (await alarmsInAlarm(ctx, target.alarmNames)).filter((name) => !alarmingBefore.has(name));
+    if (alarming.length) return `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake`;
+    const unhealthy = await unhealthyTargets(ctx, slot.targetGroupArn);
+    if (unhealthy) return `${unhealthy} during the bake`;
+    const left = until - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(pause, left), undefined, { signal: ctx.signal });
+  }
+}
+
+/** The names among `names` whose state is ALARM (DescribeAlarms takes up to 100 names a call). */
+export async function alarmsInAlarm(ctx: ResourceContext, names: string[]): Promise<string[]> {
+  const alarming: string[] = [];
+  for (let i = 0; i < names.length; i += 100) {
+    const batch = names.slice(i, i + 100);
+    const out = await step("reading CloudWatch alarms", () => ctx.aws.get(CloudWatchClient).send(new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm"], StateValue: "ALARM" })));
+    alarming.push(...(out.MetricAlarms ?? []).filter((a) => a.StateValue === "ALARM").map((a) => a.AlarmName!));
+  }
+  return alarming.sort();
+}
+
+/** "2 of 3 targets unhealthy in <tg>" when any registered target is unhealthy; undefined otherwise. */
+async function unhealthyTargets(ctx: ResourceContext, targetGroupArn: string): Promise<string | undefined> {
+  const out = await step(`reading ELBv2 target health (${targetGroupArn})`, () => elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
+  const targets = out.TargetHealthDescriptions ?? [];
+  const bad = targets.filter((t) => t.TargetHealth?.State === "unhealthy");
+  if (!bad.length) return undefined;
+  return `${bad.length} of ${targets.length} targets unhealthy in ${targetGroupArn.split(":").at(-1)}${bad[0]?.TargetHealth?.Reason ? ` (${bad[0].TargetHealth.Reason})` : ""}`;
+}
+
+/** How many targets of the group are healthy. */
+export async function healthyTargets(ctx: ResourceContext, targetGroupArn: string): Promise<number> {
+  const out = await step(`reading ELBv2 target health (${targetGroupArn})`, () => elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
+  return (out.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === "healthy").length;
+}
+
+/** The image the app container of the service's revision names. */
+async function runningImage(ctx: ResourceContext, service: EcsServiceAttrs, container: string): Promise<string> {
+  const td = await step(`reading ECS task definition (${service.taskDefinitionArn})`, () => findTaskDefinition(ctx, service.taskDefinitionArn));
+  return td?.containerDefinitions.find((c) => c.name === container)?.image ?? "";
+}
+
+function deploymentRecord(config: Config, image: ResolvedImage, taskDefinitionArn: string): DeploymentRecord {
+  return {
+    image: image.image,
+    ...(image.digest ? { digest: image.digest } : {}),
+    configImageTag: config.services.imageTag,
+    taskDefinitionArn,
+    deployedAt: new Date().toISOString(),
+  };
+}
