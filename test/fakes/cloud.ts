@@ -36,7 +36,7 @@ export interface ServiceModel {
   handlers: Record<string, Handler>;
 }
 
-const READ_PREFIXES = ["Describe", "List", "Get", "Head", "Lookup", "Simulate", "Filter"];
+const READ_PREFIXES = ["Describe", "List", "Get", "Head", "Lookup", "Simulate", "Filter", "BatchGet", "BatchCheck"];
 
 export function isMutating(command: string): boolean {
   return !READ_PREFIXES.some((p) => command.startsWith(p));

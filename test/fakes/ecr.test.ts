@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  BatchGetImageCommand,
+  CompleteLayerUploadCommand,
   CreateRepositoryCommand,
   DeleteLifecyclePolicyCommand,
   DeleteRepositoryCommand,
@@ -7,14 +9,17 @@ import {
   DescribeRepositoriesCommand,
   ECRClient,
   GetLifecyclePolicyCommand,
+  InitiateLayerUploadCommand,
   ListImagesCommand,
   ListTagsForResourceCommand,
+  PutImageCommand,
   PutLifecyclePolicyCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UploadLayerPartCommand,
 } from "@aws-sdk/client-ecr";
 import { FakeCloud } from "./cloud.js";
-import { ecrModel, pushImage, type EcrState } from "./ecr.js";
+import { ecrModel, pushImage, sha256, type EcrState } from "./ecr.js";
 
 let cloud: FakeCloud;
 let ecr: ReturnType<typeof ecrModel>;
@@ -75,5 +80,28 @@ describe("fake ECR", () => {
     expect((await send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual([{ Key: "Env", Value: "dev" }]);
     await expect(send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: "aws:x", Value: "1" }] }))).rejects.toMatchObject({ name: "InvalidTagParameterException" });
     await expect(send(new ListTagsForResourceCommand({ resourceArn: "arn:aws:ecr:us-east-1:123456789012:repository/nope" }))).rejects.toMatchObject({ name: "RepositoryNotFoundException" });
+  });
+
+  it("push protocol: PutImage needs the manifest's blobs in this repository; parts must be contiguous; uploads must hash to their digest", async () => {
+    await send(new CreateRepositoryCommand({ repositoryName: "other/api" }));
+    const digest = pushImage(state, NAME, "v1", ["layer bytes"]);
+    const { images } = await send(new BatchGetImageCommand({ repositoryName: NAME, imageIds: [{ imageDigest: digest }] }));
+    const manifest: string = images[0].imageManifest;
+    expect(sha256(manifest)).toBe(digest);
+    for (const [blobDigest, bytes] of state.repositories.get(NAME)!.blobs) expect(sha256(bytes)).toBe(blobDigest);
+    // The same manifest in a repository without its blobs: PutImage does not reach into other repositories.
+    await expect(send(new PutImageCommand({ repositoryName: "other/api", imageManifest: manifest, imageDigest: digest, imageTag: "v1" }))).rejects.toMatchObject({ name: "LayersNotFoundException" });
+    await expect(send(new PutImageCommand({ repositoryName: NAME, imageManifest: manifest, imageDigest: `sha256:${"0".repeat(64)}` }))).rejects.toMatchObject({ name: "ImageDigestDoesNotMatchException" });
+    await expect(send(new PutImageCommand({ repositoryName: NAME, imageManifest: manifest, imageTag: "v1" }))).rejects.toMatchObject({ name: "ImageAlreadyExistsException" });
+
+    state.partSize = 4;
+    const { uploadId } = await send(new InitiateLayerUploadCommand({ repositoryName: "other/api" }));
+    const part = (first: number, bytes: string) => send(new UploadLayerPartCommand({ repositoryName: "other/api", uploadId, partFirstByte: first, partLastByte: first + bytes.length - 1, layerPartBlob: Buffer.from(bytes) }));
+    await part(0, "laye");
+    await expect(part(5, "r bytes")).rejects.toMatchObject({ name: "InvalidLayerPartException", lastValidByteReceived: 3 });
+    await part(4, "r by");
+    await part(8, "t");
+    await expect(part(9, "es")).rejects.toMatchObject({ name: "LayerPartTooSmallException" });
+    await expect(send(new CompleteLayerUploadCommand({ repositoryName: "other/api", uploadId, layerDigests: [sha256("layer bytes")] }))).rejects.toMatchObject({ name: "InvalidLayerException" });
   });
 });

@@ -89,7 +89,8 @@ export interface FakeTask {
   stoppedAt?: Date;
   stoppedReason?: string;
   stopCode?: string;
-  containers: { name: string; lastStatus: string; exitCode?: number; reason?: string }[];
+  /** `image` as the task definition names it; `imageDigest` what was pulled (ECR images present at start), as ECS reports it. */
+  containers: { name: string; lastStatus: string; image?: string; imageDigest?: string; exitCode?: number; reason?: string }[];
   subnetId: string;
   groups: string[];
   privateIp: string;
@@ -342,7 +343,7 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
       lastStatus: "RUNNING",
       desiredStatus: "RUNNING",
       createdAt: new Date(),
-      containers: td.body.containerDefinitions.map((c: any) => ({ name: c.name, lastStatus: "RUNNING" })),
+      containers: td.body.containerDefinitions.map((c: any) => ({ name: c.name, lastStatus: "RUNNING", image: c.image, ...pulledDigest(c.image) })),
       subnetId,
       groups: [...(net.awsvpcConfiguration.securityGroups ?? [])],
       privateIp: addressIn(subnetId),
@@ -351,6 +352,13 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     };
     state.tasks.set(task.taskArn, task);
     return task;
+  };
+
+  /** The digest a task pulls for an ECR image: what the tag names at that moment (a tag pushed anew later does not change it). */
+  const pulledDigest = (image: string): { imageDigest?: string } => {
+    const m = ECR_IMAGE.exec(image);
+    const found = m && deps.ecr?.repositories.get(m[2]!)?.images.find((i) => (m[4] ? i.imageDigest === m[4] : i.imageTags.includes(m[3] ?? "latest")));
+    return found ? { imageDigest: found.imageDigest } : {};
   };
 
   /** Why a task of this revision cannot start here (image, network), as ECS words it; undefined when it can. */
