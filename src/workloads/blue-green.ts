@@ -18,7 +18,7 @@ import { recordDeployment } from "../state/deployments.js";
 import type { DeploymentRecord, ReleaseRecord, Slot } from "../state/document.js";
 import { liveSlot, otherSlot, recordRelease, SLOTS } from "../state/releases.js";
 import type { StateStore } from "../state/store.js";
-import { type DeployTarget, nextRevision, putRecord, revisionName, step } from "./deploy.js";
+import { type DeployTarget, nextRevision, putRecord, type ReleasedImage, revisionName, step } from "./deploy.js";
 import { requireRecorded } from "./environment.js";
 import type { ResolvedImage } from "./images.js";
 import { describeSmokeTest, type HttpGet, runSmokeTest, type SmokeTest } from "./smoke-test.js";
@@ -60,20 +60,13 @@ export interface BlueGreenSettings {
 
 export type BlueGreenStep = "start" | "smoke-test" | "switch" | "bake";
 
-export interface BlueGreenOutcome {
+export interface BlueGreenOutcome extends ReleasedImage {
   status: "released" | "failed";
-  service: string;
-  image: string;
-  digest?: string;
-  taskDefinitionArn: string;
-  registered: boolean;
-  previousTaskDefinitionArn: string;
   /** The slot that served production before, and the one the release went to. */
   from: Slot;
   to: Slot;
   /** The slot serving production now. */
   live: Slot;
-  desiredCount: number;
   /** When it failed: at which step, and why. */
   failedAt?: BlueGreenStep;
   failure?: string;

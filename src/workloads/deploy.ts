@@ -49,8 +49,8 @@ export interface DeployTarget {
 
 export type DeployStatus = "steady" | "started" | "rolled-back";
 
-export interface DeployOutcome {
-  status: DeployStatus;
+/** What every release of an image reports, rolling or blue-green. */
+export interface ReleasedImage {
   service: string;
   image: string;
   digest?: string;
@@ -60,6 +60,10 @@ export interface DeployOutcome {
   /** What the service ran before. */
   previousTaskDefinitionArn: string;
   desiredCount: number;
+}
+
+export interface DeployOutcome extends ReleasedImage {
+  status: DeployStatus;
   /** After a rollback: what the service runs again. */
   running?: { taskDefinitionArn: string; image?: string };
   /** After a rollback: why, with the stopped tasks' reasons and log lines. */
