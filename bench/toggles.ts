@@ -12,6 +12,7 @@ const EXPLICIT_TOGGLES: [string, unknown][] = [
   ["github.repository", "acme/clinical"], // adds the OIDC provider and the GitHub Actions role
   ["bi.principalArns", ["arn:aws:iam::123456789012:role/analyst"]], // bi.enabled needs a principal
   ["alarms.email", ["oncall@example.org"]], // adds an alarm subscription
+  ["services.api.deployment.strategy", "blue-green"], // adds the green slot, its target group and the test listener, as prod runs it
 ];
 /** Besides those: every boolean named `enabled`, and every boolean under these sections (not guards such as deletionProtection). */
 const TOGGLE_SECTIONS = ["monitoring"];
@@ -28,7 +29,7 @@ export function toggleSets(schema: z.ZodType = ConfigSchema): string[] {
   const sets: string[] = [];
   for (const [key, value] of EXPLICIT_TOGGLES) {
     const type = Array.isArray(value) ? "array" : typeof value;
-    if (fields.get(key) === type) sets.push(`${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+    if (fields.get(key) === type || (type === "string" && fields.get(key) === "enum")) sets.push(`${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
   }
   for (const [key, type] of fields) {
     if (type !== "boolean" || sets.some((s) => s.startsWith(`${key}=`))) continue;

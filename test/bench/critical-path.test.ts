@@ -137,6 +137,11 @@ describe("toggleSets", () => {
     ]);
   });
 
+  it("sets a string toggle on an enum field (the API's release strategy)", () => {
+    const schema = z.strictObject({ services: z.strictObject({ api: z.strictObject({ deployment: z.strictObject({ strategy: z.enum(["rolling", "blue-green"]).default("rolling") }) }) }) });
+    expect(toggleSets(schema)).toEqual(["services.api.deployment.strategy=blue-green"]);
+  });
+
   it("does not set an explicit toggle whose type changed", () => {
     const schema = z.strictObject({ network: z.strictObject({ natGateway: z.enum(["none", "single"]) }) });
     expect(toggleSets(schema)).toEqual([]);
