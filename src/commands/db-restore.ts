@@ -6,7 +6,7 @@ import { interactive } from "../ui/io.js";
 import { renderApplySummary } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
-import { describeSource, planRestore, pointStackAt, restoreInstance, retiredDatabases, type RestorePlan, type RestoreSource } from "../workloads/db-restore.js";
+import { describeSource, planRestore, pointStackAt, restoreInstance, retiredDatabases, retiredLogGroups, type RestorePlan, type RestoreSource } from "../workloads/db-restore.js";
 import { PROTECTED_ENVIRONMENTS } from "./down.js";
 import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -71,16 +71,17 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
     const plan = await planRestore(env.ctx, env.store.document, env.config, request);
     for (const note of plan.notes) cc.say(cc.c.yellow(`note: ${note}`));
     cc.say(`Restoring ${name}'s database from ${describeSource(request)} into ${plan.target}; ${plan.current.identifier} is kept as it is`);
-    const restored = await restoreInstance(env.ctx, plan);
-    cc.say(`✔ ${restored.identifier} is available at ${restored.endpointAddress}:${restored.port}`);
+    const { instance: restored, logGroup } = await restoreInstance(env.ctx, plan);
+    cc.say(`✔ ${restored.identifier} is available at ${restored.endpointAddress}:${restored.port}${logGroup ? `, exporting its PostgreSQL log to ${logGroup.name}` : ""}`);
     if (!(await confirmRepoint(cc, name, plan))) {
       cc.say(declined(name, plan, flags));
       if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: false, current: plan.current.identifier });
       return 1;
     }
-    const { retiredId } = await pointStackAt(env.ctx, env.store, plan, restored);
+    const { retiredId, retiredLogGroupId } = await pointStackAt(env.ctx, env.store, plan, { instance: restored, logGroup });
     cc.say(`✔ ${name} now uses ${restored.identifier}; the credentials secret's host is ${restored.endpointAddress}`);
-    cc.say(`${plan.current.identifier} is retired (state: ${retiredId}) and kept, untouched: it still costs money. Delete it once you are sure with: platform db restore --env ${name} --retire-old`);
+    const keptGroup = retiredLogGroupId ? ` and its log group (${retiredLogGroupId})` : "";
+    cc.say(`${plan.current.identifier} is retired (state: ${retiredId})${keptGroup} and kept, untouched: it still costs money. Delete it once you are sure with: platform db restore --env ${name} --retire-old`);
     cc.say(`Run platform up --env ${name} to roll the services and alarms onto ${restored.identifier}.`);
     if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: true, retired: plan.current.identifier });
     return 0;
@@ -101,14 +102,18 @@ async function confirmRepoint(cc: CommandContext, name: string, plan: RestorePla
 function declined(name: string, plan: RestorePlan, flags: DbRestoreFlags): string {
   const again = flags.snapshot !== undefined ? `--snapshot ${flags.snapshot}` : `--to-time ${flags.toTime}`;
   const protection = plan.spec.deletionProtection ? `aws rds modify-db-instance --db-instance-identifier ${plan.target} --no-deletion-protection --apply-immediately, then ` : "";
+  const group = plan.logGroup?.spec.name;
   return [
-    `Not confirmed: ${name} still uses ${plan.current.identifier}. ${plan.target} stays (it costs money until deleted). Either`,
+    `Not confirmed: ${name} still uses ${plan.current.identifier}. ${group ? `${plan.target} and its log group ${group} stay (they cost` : `${plan.target} stays (it costs`} money until deleted). Either`,
     `  point ${name} at it:  platform db restore --env ${name} ${again}   (finds ${plan.target}; nothing is restored twice)`,
-    `  or delete it:  ${protection}aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`,
+    `  or delete it:  ${protection}aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot${group ? `, then (once it is deleted) aws logs delete-log-group --log-group-name ${group}` : ""}`,
   ].join("\n");
 }
 
-/** `db restore --retire-old`: deletes the retired instances (final snapshot unless --skip-final-snapshot) and forgets them. */
+/**
+ * `db restore --retire-old`: deletes the retired instances (final snapshot unless --skip-final-snapshot) and their retired
+ * log groups (each instance before the group it exports to, as state's dependsOn says) and forgets them.
+ */
 async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Promise<number> {
   const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
   const events = engineEvents(cc, progress);
@@ -116,7 +121,8 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
   try {
     const name = env.config.environment;
     const retired = retiredDatabases(env.store.document);
-    if (!retired.length) {
+    const retiredGroups = retiredLogGroups(env.store.document);
+    if (!retired.length && !retiredGroups.length) {
       cc.say(`${name} has no retired database instances; nothing to delete`);
       if (cc.opts.json) cc.json({ environment: name, deleted: [] });
       return 0;
@@ -125,9 +131,10 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
     if (protectedOnes.length && !cc.opts.disableDeletionProtection) {
       throw new UserError(`${protectedOnes.join(", ")} ha${protectedOnes.length > 1 ? "ve" : "s"} deletion protection on; nothing was deleted. Run again with --disable-deletion-protection to turn it off and delete`);
     }
-    await confirmRetire(cc, name, flags, retired);
+    await confirmRetire(cc, name, flags, retired, retiredGroups);
     const results = await destroyResources(
-      retired.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: [] })),
+      // Only the edges among these count: the retired instances' other dependencies serve the stack still.
+      [...retired, ...retiredGroups].map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
       env.store,
       registry,
       env.ctx,
@@ -145,13 +152,13 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
 }
 
 /** As `down`: --yes (production: --yes --force-prod), or a yes on the terminal (production: its name typed). */
-async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreFlags, retired: [string, ResourceRecord][]): Promise<void> {
+async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreFlags, retired: [string, ResourceRecord][], groups: [string, ResourceRecord][]): Promise<void> {
   const isProd = PROTECTED_ENVIRONMENTS.has(name);
   if (cc.opts.yes && (!isProd || flags.forceProd)) return;
   if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to delete its retired databases without typing its name`);
   if (!interactive(cc.io)) throw new UserError(`not deleting: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to delete ${name}'s retired databases`);
-  const ids = retired.map(([, r]) => r.physicalId).join(", ");
-  const snapshot = cc.opts.skipFinalSnapshot ? "without a final snapshot" : "each with a final snapshot";
+  const ids = [...retired, ...groups].map(([, r]) => r.physicalId).join(", ");
+  const snapshot = !retired.length ? "and the logs they hold" : cc.opts.skipFinalSnapshot ? "without a final snapshot" : "each database with a final snapshot";
   const ok = isProd
     ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);

@@ -1,7 +1,8 @@
 import type { Config } from "../config/schema.js";
+import type { Slot } from "../state/document.js";
 import { AwsFailure, UserError } from "../errors.js";
 import { type BlueGreenTarget, blueGreenTarget, deployBlueGreen } from "../workloads/blue-green.js";
-import { parseSmokeTest, type SmokeTest } from "../workloads/smoke-test.js";
+import { nodeHttpGet, parseSmokeTest, type SmokeTest } from "../workloads/smoke-test.js";
 import { deployImage, type DeployTarget, deployTarget, revisionName } from "../workloads/deploy.js";
 import { type ResolvedImage, resolveImage } from "../workloads/images.js";
 import { CommandContext, type Environment, openEnvironment } from "./runtime.js";
@@ -42,6 +43,11 @@ export function releasePlan(config: Config, flags: ReleaseFlags): ReleasePlan {
     if (!Number.isInteger(bakeMinutes) || bakeMinutes < 0 || bakeMinutes > 1440) throw new UserError(`--bake-minutes ${flags.bakeMinutes}: expected a whole number of minutes from 0 to 1440`);
   }
   const smokeTest = parseSmokeTest(flags.smokeTest ?? api.smokeTestPath, flags.smokeTest !== undefined ? "--smoke-test" : "services.api.deployment.smokeTestPath");
+  if (smokeTest?.kind === "path" && config.loadBalancer.certificateArn && !api.smokeTestHost) {
+    throw new UserError(
+      "services.api.deployment.smokeTestHost: the test listener serves HTTPS with your certificate, which does not name the load balancer's DNS name; set the API's host name (the one the certificate covers) so the smoke test can verify it",
+    );
+  }
   return { strategy, bakeMinutes, ...(smokeTest ? { smokeTest } : {}) };
 }
 
@@ -59,6 +65,7 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
     lock: true,
     events: (e) => e.kind === "note" && cc.say(`  ${e.message}`),
   });
+  const liveBefore = env.store.document.releases?.[flags.service]?.live ?? "blue";
   try {
     // 1. What to deploy where: the service and its repositories from state, the image checked in ECR.
     const plan = releasePlan(env.config, flags);
@@ -68,7 +75,7 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
     return await deployResolved(cc, env, target, image, flags);
   } catch (err) {
     if (!cc.main.signal?.aborted) throw err;
-    cc.say(interruptedMessage(env, flags.service));
+    cc.say(interruptedMessage(env, flags.service, liveBefore));
     return 130;
   } finally {
     await env.close();
@@ -112,7 +119,7 @@ async function deployBlueGreenResolved(cc: CommandContext, env: Environment, tar
   const outcome = await deployBlueGreen(env.ctx, env.store, env.config, target, image, {
     ...(plan.smokeTest ? { smokeTest: plan.smokeTest } : {}),
     bakeMinutes: plan.bakeMinutes,
-    http: cc.main.http ?? fetch,
+    http: cc.main.http ?? nodeHttpGet,
     say: (line) => cc.say(`  ${line}`),
   });
   const serving = target.slots[outcome.live].serviceName;
@@ -126,16 +133,17 @@ async function deployBlueGreenResolved(cc: CommandContext, env: Environment, tar
   return 0;
 }
 
-/** What an interrupted deploy leaves, from the state it wrote. */
-function interruptedMessage(env: Environment, service: string): string {
+/** What an interrupted deploy leaves, from the state it wrote (`liveBefore`: the slot production was on when it started). */
+function interruptedMessage(env: Environment, service: string, liveBefore: Slot): string {
   const e = env.config.environment;
   const release = env.store.document.releases?.[service];
   if (!(service === "api" && env.config.services.api.deployment.strategy === "blue-green")) {
     return `interrupted: the rollout of ${service} goes on in AWS; 'platform status --env ${e}' shows it`;
   }
-  if (release?.bakingUntil && Date.parse(release.bakingUntil) > Date.now()) {
-    const old = release.previous?.slot ?? "the previous slot";
-    return `interrupted during the bake: production is on ${release.live}, ${old} still runs: 'platform rollback --env ${e} --service ${service}' switches back, 'platform up --env ${e}' ends the bake (scales ${old} to 0)`;
+  const live = release?.live ?? "blue";
+  if (live === liveBefore) {
+    return `interrupted before production traffic moved: production stays on ${live}; the new slot was scaled back to 0 (if that failed too, 'platform up --env ${e}' does it)`;
   }
-  return `interrupted before production traffic moved: production stays on ${release?.live ?? "blue"}; the other slot may still run new tasks until 'platform up --env ${e}' or the next deploy scales it to 0`;
+  const old = release?.previous?.slot ?? liveBefore;
+  return `interrupted after the switch: production is on ${live}, ${old} still runs: 'platform rollback --env ${e} --service ${service}' switches back, 'platform up --env ${e}' ends the bake (scales ${old} to 0)`;
 }

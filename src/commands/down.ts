@@ -59,7 +59,9 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
         if (cc.opts.json) cc.json({ environment: env.config.environment, ok: false, resources: results });
         return cc.main.signal?.aborted ? 130 : 1;
       }
-      delete env.store.document.deployments; // what deploy rolled out is gone with the services
+      // What deploy rolled out, and which slot served it, is gone with the services.
+      delete env.store.document.deployments;
+      delete env.store.document.releases;
       await env.store.setOutputs({});
     } else {
       cc.say(`state records nothing for ${env.config.environment}.`);

@@ -4,7 +4,8 @@ import path from "node:path";
 import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
 import { awsFailure } from "../aws/errors.js";
 import { RunFailure, UserError } from "../errors.js";
-import { computeIds, enabledWorkloads, type Workload } from "../stack/compute.js";
+import { computeIds, enabledWorkloads, slotService, type Workload } from "../stack/compute.js";
+import { liveSlot } from "../state/releases.js";
 import type { StateDocument } from "../state/document.js";
 import { openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -105,7 +106,9 @@ export async function execCommand(cc: CommandContext, command: string[] = [], fl
 
 function namesOf(state: StateDocument, workload: Workload, environment: string): { cluster: string; service: string } {
   const cluster = state.resources[computeIds.cluster]?.attributes.name as string | undefined;
-  const service = state.resources[computeIds.service(workload)]?.attributes.name as string | undefined;
+  // A blue-green API runs in the slot that serves production.
+  const serviceId = workload === "api" ? slotService(liveSlot(state, "api")) : computeIds.service(workload);
+  const service = state.resources[serviceId]?.attributes.name as string | undefined;
   if (!cluster || !service) throw new UserError(`${environment} has no ${workload} service in its state; run platform up --env ${environment} first`);
   return { cluster, service };
 }

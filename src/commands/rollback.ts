@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import type { ReleaseRecord, Slot } from "../state/document.js";
 import { findService } from "../resources/ecs-service.js";
 import { type BlueGreenTarget, blueGreenTarget, healthyTargets, servingSlot, switchBack } from "../workloads/blue-green.js";
 import { deployTarget, revisionName, step } from "../workloads/deploy.js";
@@ -34,7 +35,7 @@ export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags):
     const blueGreen = target.service === "api" && env.config.services.api.deployment.strategy === "blue-green";
     if (blueGreen) {
       const bg = blueGreenTarget(env.store, env.config, target);
-      const instant = await switchableSlot(env, bg, previous.slot);
+      const instant = await switchableSlot(env, bg, previous);
       if (instant) return await switchInstantly(cc, env, bg, instant);
     }
     // Redeploy what ran before, exactly: by digest when it was recorded.
@@ -47,19 +48,24 @@ export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags):
   }
 }
 
-/** The previous slot, when it still runs tasks of its revision (an instant switch back is possible); else undefined. */
-async function switchableSlot(env: Environment, target: BlueGreenTarget, slot: "blue" | "green" | undefined): Promise<{ from: "blue" | "green"; to: "blue" | "green" } | undefined> {
+/**
+ * The previous slot, when it still serves the previous release: it runs the recorded revision with tasks, and its
+ * targets are healthy (an instant switch back is possible); else undefined.
+ */
+async function switchableSlot(env: Environment, target: BlueGreenTarget, previous: NonNullable<ReleaseRecord["previous"]>): Promise<{ from: Slot; to: Slot } | undefined> {
+  const slot = previous.slot;
   if (!slot) return undefined;
   const { slot: serving } = await servingSlot(env.ctx, target);
   if (serving === slot) return undefined; // already back (a rollback ran, or the deploy switched back itself)
   const old = await step(`reading ECS service (${target.slots[slot].serviceName})`, () => findService(env.ctx, target.cluster, target.slots[slot].serviceName));
-  if (!old || old.desiredCount === 0) return undefined;
+  // Another deploy may have started something else on it since.
+  if (!old || old.desiredCount === 0 || old.taskDefinitionArn !== previous.taskDefinitionArn) return undefined;
   // It takes traffic at once only with healthy targets.
   if ((await healthyTargets(env.ctx, target.slots[slot].targetGroupArn)) === 0) return undefined;
   return { from: serving, to: slot };
 }
 
-async function switchInstantly(cc: CommandContext, env: Environment, target: BlueGreenTarget, r: { from: "blue" | "green"; to: "blue" | "green" }): Promise<number> {
+async function switchInstantly(cc: CommandContext, env: Environment, target: BlueGreenTarget, r: { from: Slot; to: Slot }): Promise<number> {
   const started = Date.now();
   const failedArn = env.store.document.deployments?.[target.service]?.taskDefinitionArn;
   const from = target.slots[r.from].serviceName;

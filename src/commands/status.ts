@@ -5,7 +5,7 @@ import type { Stack } from "../stack/model.js";
 import { RunFailure } from "../errors.js";
 import { renderTable } from "../ui/table.js";
 import type { Colors } from "../ui/io.js";
-import { retiredDatabases } from "../workloads/db-restore.js";
+import { retiredDatabases, retiredLogGroupOf } from "../workloads/db-restore.js";
 import { observe } from "./observe.js";
 import { openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
@@ -74,8 +74,9 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
       for (const { status } of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
       cc.say([...counts].map(([s, n]) => `${n} ${s}`).join(", "));
       for (const r of retired) {
+        const logGroup = retiredLogGroupOf(env.store.document, r.physicalId);
         cc.say(
-          cc.c.yellow(`retired: database instance ${r.physicalId} (${r.logicalId}), replaced by ${r.replacedBy} on ${r.retiredAt.slice(0, 10)}, is kept and still costs money; `) +
+          cc.c.yellow(`retired: database instance ${r.physicalId} (${r.logicalId})${logGroup ? ` with its log group ${logGroup}` : ""}, replaced by ${r.replacedBy} on ${r.retiredAt.slice(0, 10)}, is kept and still costs money; `) +
             `delete it with platform db restore --env ${env.config.environment} --retire-old`,
         );
       }

@@ -72,6 +72,11 @@ const apiDeploymentSchema = z
     testListenerPort: z.int().min(1).max(65535).default(8443).describe("Blue-green: the port of the test listener that forwards to the idle slot (open to the same sources as the production listener)."),
     bakeMinutes: z.int().min(0).max(1440).default(15).describe("Blue-green: minutes the previous revision keeps running after the switch; alarms or unhealthy targets in that time switch traffic back."),
     smokeTestPath: z.string().regex(SMOKE_TEST_PATH, 'an absolute URL path such as "/health"').optional().describe("Blue-green: deploy GETs this path through the test listener and needs a 2xx or 3xx answer before production traffic moves (deploy --smoke-test overrides it)."),
+    smokeTestHost: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS name such as "api.example.org"')
+      .optional()
+      .describe("Blue-green with a certificate: the API's host name, which the certificate covers; the smoke test sends it as Host and TLS server name (the load balancer's own DNS name is not on the certificate)."),
   })
   .refine((d) => !RESERVED_TEST_PORTS.includes(d.testListenerPort), { message: "the production listeners use 80 and 443; choose another port", path: ["testListenerPort"] })
   .prefault({});

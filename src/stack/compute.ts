@@ -148,7 +148,7 @@ export function addCompute(b: StackBuilder, config: Config): void {
   }
 
   b.output("cluster_name", computeIds.cluster, "name");
-  b.output("api_service_name", computeIds.service("api"), "name");
+  b.output("api_service_name", slotService(b.facts.liveSlots?.api ?? "blue"), "name");
   b.output("dbt_runner_task_definition", computeIds.taskDefinition("dbt-runner"), "arn");
 }
 

@@ -25,8 +25,12 @@ export const ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-r
 /** Parameters set on the instance's parameter group. rds.force_ssl: clients must use TLS (dynamic: applies without a reboot). */
 export const DATABASE_PARAMETERS: Record<string, string> = { "rds.force_ssl": "1" };
 
-/** CloudWatch Logs exports: the PostgreSQL log, and the upgrade log (what a minor or major upgrade did). */
-export const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"];
+/**
+ * CloudWatch Logs exports: the PostgreSQL log, into the group the stack makes first (retention and tags ours). Not the
+ * upgrade log: RDS would make its group itself on the first upgrade, untagged and never expiring, and `down` could not
+ * prove it ours; upgrade logs stay readable in RDS's own log files (console, DescribeDBLogFiles).
+ */
+export const DATABASE_LOG_EXPORTS = ["postgresql"];
 
 /** RDS identifiers and parameter group names: letters, digits and single hyphens, starting with a letter, not ending with a hyphen. */
 function rdsName(config: Config, role: string, limit: number): string {

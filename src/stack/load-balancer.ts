@@ -77,7 +77,7 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
   const live = b.facts.liveSlots?.api ?? "blue";
   if (!blueGreen && live !== "blue") {
     throw new UserError(
-      `services.api.deployment.strategy: the API's green slot serves production in ${config.environment}; deploy once more with --strategy blue-green (traffic moves to blue) before switching to rolling`,
+      `services.api.deployment.strategy: the API's green slot serves production in ${config.environment}; set the strategy back to "blue-green", deploy once (production moves to blue), then switch to rolling`,
     );
   }
   b.add(lbIds.targetGroup, targetGroup, apiTargetGroup("api", lbIds.targetGroup, blueGreen ? "blue" : undefined));

@@ -375,13 +375,15 @@ export function githubPermissions(b: StackBuilder, config: Config): Unresolved<P
     statements.push({ Sid: "RollServices", Effect: "Allow", Action: ["ecs:DescribeServices", "ecs:UpdateService"], Resource: serviceIds.map((id) => ref(id, "arn")) });
     statements.push({ Sid: "WatchTasks", Effect: "Allow", Action: "ecs:DescribeTasks", Resource: `arn:${partition}:ecs:${b.region}:${b.accountId}:task/${physicalName(config, "cluster", 255)}/*` });
   }
+  if (b.has(lbIds.loadBalancer)) {
+    // Deploys wait for healthy targets; a blue-green deploy also reads the listeners (with their load balancer and tags)
+    // and the alarms. ELBv2 Describe* and CloudWatch DescribeAlarms take no resource-level permissions.
+    const reads = ["elasticloadbalancing:DescribeTargetHealth", ...(b.has(lbIds.testListener) ? ["elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags", "cloudwatch:DescribeAlarms"] : [])];
+    statements.push({ Sid: "WatchRelease", Effect: "Allow", Action: reads, Resource: "*" });
+  }
   if (b.has(lbIds.testListener)) {
-    // A blue-green deploy switches the production and test listeners and watches targets and alarms during the bake.
-    statements.push(
-      { Sid: "SwitchListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: [productionListener(config), lbIds.testListener].map((id) => ref(id, "arn")) },
-      // ELBv2 Describe* and CloudWatch DescribeAlarms take no resource-level permissions.
-      { Sid: "WatchRelease", Effect: "Allow", Action: ["elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms"], Resource: "*" },
-    );
+    // A blue-green deploy switches the production and test listeners, and nothing else of the load balancer.
+    statements.push({ Sid: "SwitchListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: [productionListener(config), lbIds.testListener].map((id) => ref(id, "arn")) });
   }
   if (roles.length) {
     statements.push({

@@ -15,6 +15,7 @@ import { ecrLifecyclePolicy, keepLastImagesPolicy } from "../resources/ecr-lifec
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { logGroup } from "../resources/log-group.js";
 import type { StackBuilder } from "./builder.js";
+import { servingDatabaseIdentifier } from "./database.js";
 import { ref } from "./model.js";
 
 export const REPOSITORIES = ["api", "dbt-runner", "worker"] as const;
@@ -45,9 +46,12 @@ export function repositoryName(config: Config, key: RepositoryKey): string {
   return `${namePrefix(config)}/${key}`;
 }
 
-/** The log group RDS exports PostgreSQL logs to; the database layer names the instance `<project>-<env>-db`. */
-export function rdsLogGroupName(config: Config): string {
-  return `/aws/rds/instance/${physicalName(config, "db", NAME_LIMITS.rdsIdentifier)}/postgresql`;
+/**
+ * The log group RDS exports an instance's PostgreSQL log to: named after the instance, so it follows the identifier
+ * that serves (`<project>-<env>-db`, or the `-r<yyyymmddhhmmss>` instance `db restore` pointed the stack at).
+ */
+export function rdsLogGroupName(instanceIdentifier: string): string {
+  return `/aws/rds/instance/${instanceIdentifier}/postgresql`;
 }
 
 /** The data layer's storage: the lake's buckets with their settings, the image repositories, and the log groups. */
@@ -94,6 +98,6 @@ function addLogGroups(b: StackBuilder, config: Config): void {
   b.add(ecs, logGroup, { name: `/ecs/${namePrefix(config)}`, retentionDays, tags: b.tags(ecs) });
   // Created ahead of the database, so its retention is ours rather than RDS's "never expire".
   const rds = storageIds.rdsLogGroup;
-  b.add(rds, logGroup, { name: rdsLogGroupName(config), retentionDays, tags: b.tags(rds) });
+  b.add(rds, logGroup, { name: rdsLogGroupName(servingDatabaseIdentifier(config, b.facts.databaseIdentifier)), retentionDays, tags: b.tags(rds) });
   b.output("ecs_log_group", ecs, "name");
 }

@@ -46,11 +46,16 @@ export function supersededDeployments(config: Config, state: StateDocument): str
     .sort();
 }
 
+/** Records (or, with undefined, forgets) a service's deployment in the document; the caller writes state. */
+export function setDeployment(doc: StateDocument, service: string, record: DeploymentRecord | undefined): void {
+  const { [service]: _previous, ...others } = doc.deployments ?? {};
+  doc.deployments = record ? { ...others, [service]: record } : others;
+  if (!Object.keys(doc.deployments).length) delete doc.deployments;
+}
+
 /** Records (or, with undefined, forgets) a service's deployment, and writes state. */
 export async function recordDeployment(store: StateStore, service: string, record: DeploymentRecord | undefined): Promise<void> {
-  const { [service]: _previous, ...others } = store.document.deployments ?? {};
-  store.document.deployments = record ? { ...others, [service]: record } : others;
-  if (!Object.keys(store.document.deployments).length) delete store.document.deployments;
+  setDeployment(store.document, service, record);
   await store.persist();
 }
 

@@ -26,12 +26,17 @@ export function liveSlots(state: StateDocument): Record<string, Slot> {
   );
 }
 
+/** Replaces (or, with undefined, forgets) a service's release record in the document; the caller writes state. */
+export function setRelease(doc: StateDocument, service: string, record: ReleaseRecord | undefined): void {
+  const { [service]: _previous, ...others } = doc.releases ?? {};
+  const clean = record && Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+  doc.releases = clean && Object.keys(clean).length ? { ...others, [service]: clean } : others;
+  if (!Object.keys(doc.releases).length) delete doc.releases;
+}
+
 /** Replaces (or, with undefined, forgets) a service's release record, and writes state. */
 export async function recordRelease(store: StateStore, service: string, record: ReleaseRecord | undefined): Promise<void> {
-  const { [service]: _previous, ...others } = store.document.releases ?? {};
-  const clean = record && Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-  store.document.releases = clean && Object.keys(clean).length ? { ...others, [service]: clean } : others;
-  if (!Object.keys(store.document.releases).length) delete store.document.releases;
+  setRelease(store.document, service, record);
   await store.persist();
 }
 

@@ -14,9 +14,9 @@ import type { TargetGroupAttrs } from "../resources/target-group.js";
 import type { ResourceContext } from "../resources/types.js";
 import { computeIds, slotService } from "../stack/compute.js";
 import { isBlueGreen, lbIds, productionListener, slotTargetGroup } from "../stack/load-balancer.js";
-import { recordDeployment } from "../state/deployments.js";
+import { setDeployment } from "../state/deployments.js";
 import type { DeploymentRecord, ReleaseRecord, Slot } from "../state/document.js";
-import { liveSlot, otherSlot, recordRelease, SLOTS } from "../state/releases.js";
+import { liveSlot, otherSlot, recordRelease, setRelease, SLOTS } from "../state/releases.js";
 import type { StateStore } from "../state/store.js";
 import { type DeployTarget, nextRevision, putRecord, type ReleasedImage, revisionName, step } from "./deploy.js";
 import { requireRecorded } from "./environment.js";
@@ -49,6 +49,8 @@ export interface BlueGreenTarget extends DeployTarget {
   test: { logicalId: string; arn: string; url: string };
   /** The stack's alarms: any that goes into ALARM during the bake ends it. */
   alarmNames: string[];
+  /** The API's host name, for smoke tests through an HTTPS test listener (services.api.deployment.smokeTestHost). */
+  smokeTestHost?: string;
 }
 
 export interface BlueGreenSettings {
@@ -104,6 +106,7 @@ export function blueGreenTarget(store: StateStore, config: Config, base: DeployT
     production: { logicalId: productionListener(config), arn: production.arn },
     test: { logicalId: lbIds.testListener, arn: test.arn, url: test.url },
     alarmNames,
+    ...(config.services.api.deployment.smokeTestHost ? { smokeTestHost: config.services.api.deployment.smokeTestHost } : {}),
   };
 }
 
@@ -135,19 +138,23 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
   if (!liveService || !idleService) throw new UserError(`${config.environment}'s API ${!liveService ? from : to} service is missing; run 'platform up --env ${config.environment}' first`);
   const desiredCount = Math.max(liveService.desiredCount, target.configuredCount, 1);
   const priorDeployment = store.document.deployments?.[target.service];
+  const priorRelease = store.document.releases?.[target.service];
   const previousImage = await runningImage(ctx, liveService, target.container);
   const previous = {
     image: previousImage,
     ...(priorDeployment?.image === previousImage && priorDeployment.digest ? { digest: priorDeployment.digest } : {}),
     taskDefinitionArn: liveService.taskDefinitionArn,
   };
-
-  // 2. The new revision on the idle slot, as many tasks as production runs.
-  const { revision, registered } = await nextRevision(ctx, target, image.image, idleService.taskDefinitionArn);
-  if (registered) {
-    await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(revision), revision);
-    s.say(`registered ${ecsTaskDefinition.physicalId(revision)}`);
+  // The idle slot is about to run the new revision: whatever release it still ran (a bake left unfinished) is gone,
+  // so rollback must not switch to it.
+  if (priorRelease?.bakingUntil || priorRelease?.previous?.slot === to) {
+    await recordRelease(store, target.service, { live: from, ...(priorRelease.previous ? { previous: { ...priorRelease.previous, slot: undefined } } : {}) });
   }
+
+  // 2. The new revision on the idle slot, as many tasks as production runs. It is recorded as the family's revision only
+  //    once production switches to it: until then the family's latest ACTIVE revision stays what production runs.
+  const { revision, registered } = await nextRevision(ctx, target, image.image, idleService.taskDefinitionArn);
+  if (registered) s.say(`registered ${ecsTaskDefinition.physicalId(revision)}`);
   const outcome: BlueGreenOutcome = {
     status: "released",
     service: target.service,
@@ -161,16 +168,72 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
     live: from,
     desiredCount,
   };
-  const tasks = `${desiredCount} task${desiredCount === 1 ? "" : "s"}`;
-  s.say(`starting ${revisionName(revision.arn)} on ${to} (${idle.serviceName}, ${tasks}); production stays on ${from} (${live.serviceName})`);
-  await scale(ctx, target, idle, desiredCount, revision.arn);
+  try {
+    const failed = await startAndTest(ctx, store, target, outcome, s);
+    if (failed) return failed;
+  } catch (err) {
+    // Anything else before the switch (an interrupt, a read that kept failing): the new slot goes back to 0 all the same.
+    const aborted = ctx.signal?.aborted || (err as Error)?.name === "AbortError";
+    const failed = await abandon(ctx, store, target, outcome, "start", aborted ? "interrupted" : `${(err as Error).message}`, s).catch(() => undefined);
+    if (aborted || !failed) throw err;
+    return failed;
+  }
+
+  // 4. The switch: production to the new slot, the test listener to the old one; then state says so in one write.
+  //    An interrupt that came during the last read still stops it: nothing moves after Ctrl-C.
+  const alarmingBefore = await alarmsInAlarm(ctx, target.alarmNames);
+  if (ctx.signal?.aborted) {
+    await abandon(ctx, store, target, outcome, "switch", "interrupted", s).catch(() => undefined);
+    ctx.signal.throwIfAborted();
+  }
+  await switchTo(ctx, store, target, to, from);
+  const bakingUntil = new Date(Date.now() + s.bakeMinutes * 60_000 * ctx.waits.scale).toISOString();
+  setRelease(store.document, target.service, { live: to, previous: { ...previous, slot: from }, ...(s.bakeMinutes > 0 ? { bakingUntil } : {}) });
+  setDeployment(store.document, target.service, deploymentRecord(config, image, revision.arn));
+  await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(revision), revision);
+  outcome.live = to;
+  s.say(`production now on ${to} (${revisionName(revision.arn)}); ${from} keeps running ${revisionName(liveService.taskDefinitionArn)} for rollback`);
+
+  // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back.
+  if (s.bakeMinutes > 0) {
+    s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}); to roll back now, press Ctrl-C and run 'platform rollback --env ${config.environment} --service ${target.service}'`);
+    const problem = await bake(ctx, target, idle, Date.parse(bakingUntil), new Set(alarmingBefore), s);
+    if (problem) {
+      // Back only to a slot that can take the traffic (on the first release the old slot may have had no tasks).
+      if ((await healthyTargets(ctx, live.targetGroupArn)) === 0) {
+        return { ...outcome, status: "failed", live: to, failedAt: "bake", failure: `${problem}; ${from} has no healthy tasks to go back to, so production stays on ${to}: deploy a fix` };
+      }
+      s.say(`${problem}: switching production back to ${from}`);
+      await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: priorRelease?.previous && { ...priorRelease.previous, slot: undefined } });
+      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
+    }
+  }
+
+  // 6. The old slot goes to 0; it stays, idle, for the next release.
+  await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: undefined } });
+  await scale(ctx, target, live, 0);
+  await recordSlot(ctx, store, target, live);
+  s.say(`${from} (${live.serviceName}) scaled to 0`);
+  return outcome;
+}
+
+/**
+ * Steps 2 and 3: the new revision on the idle slot until its targets are healthy, then the smoke test through the test
+ * listener. A failed outcome (the slot already back at 0) when either fails; undefined when production may switch.
+ */
+async function startAndTest(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, outcome: BlueGreenOutcome, s: BlueGreenSettings): Promise<BlueGreenOutcome | undefined> {
+  const idle = target.slots[outcome.to];
+  const tasks = `${outcome.desiredCount} task${outcome.desiredCount === 1 ? "" : "s"}`;
+  s.say(`starting ${revisionName(outcome.taskDefinitionArn)} on ${outcome.to} (${idle.serviceName}, ${tasks}); production stays on ${outcome.from} (${target.slots[outcome.from].serviceName})`);
+  await scale(ctx, target, idle, outcome.desiredCount, outcome.taskDefinitionArn);
+  ctx.signal?.throwIfAborted();
   try {
     await waitForSteadyState(ctx, {
       cluster: target.cluster,
       service: idle.serviceName,
       logicalId: idle.logicalId,
-      taskDefinitionArn: revision.arn,
-      desiredCount,
+      taskDefinitionArn: outcome.taskDefinitionArn,
+      desiredCount: outcome.desiredCount,
       targetGroupArns: [idle.targetGroupArn],
     });
   } catch (err) {
@@ -178,61 +241,38 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
     return abandon(ctx, store, target, outcome, "start", `the new tasks did not become healthy: ${err.awsMessage}`, s);
   }
   await recordSlot(ctx, store, target, idle);
+  ctx.signal?.throwIfAborted();
 
-  // 3. The smoke test through the test listener, which must forward to the new slot.
+  // The smoke test goes through the test listener, which must forward to the new slot.
   const test = await step(`reading ELBv2 listener (${target.test.arn})`, () => findListener(ctx, target.test.arn));
   if (test && forwardTarget(test) !== idle.targetGroupArn) {
     await step(`switching ELBv2 listener (${target.test.arn})`, () => forwardTo(ctx, target.test.arn, idle.targetGroupArn));
   }
-  if (s.smokeTest) {
-    s.say(`smoke test: ${describeSmokeTest(s.smokeTest, target.test.url)}`);
-    const failed = await runSmokeTest(s.smokeTest, target.test.url, {
-      http: s.http,
-      attempts: SMOKE_ATTEMPTS,
-      pauseMs: SMOKE_PAUSE_SECONDS * 1000 * ctx.waits.scale,
-      requestTimeoutMs: SMOKE_REQUEST_SECONDS * 1000,
-      commandTimeoutMs: SMOKE_COMMAND_SECONDS * 1000,
-      signal: ctx.signal,
-      say: (line) => s.say(line),
-    });
-    if (failed) return abandon(ctx, store, target, outcome, "smoke-test", `the smoke test failed: ${failed}`, s);
-    s.say("smoke test passed");
-  } else {
+  if (!s.smokeTest) {
     s.say("no smoke test (services.api.deployment.smokeTestPath or --smoke-test): switching on health checks alone");
+    return undefined;
   }
-
-  // 4. The switch: production to the new slot, the test listener to the old one.
-  const alarmingBefore = await alarmsInAlarm(ctx, target.alarmNames);
-  await switchTo(ctx, store, target, to, from);
-  const bakingUntil = new Date(Date.now() + s.bakeMinutes * 60_000 * ctx.waits.scale).toISOString();
-  await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: from }, ...(s.bakeMinutes > 0 ? { bakingUntil } : {}) });
-  await recordDeployment(store, target.service, deploymentRecord(config, image, revision.arn));
-  outcome.live = to;
-  s.say(`production now on ${to} (${revisionName(revision.arn)}); ${from} keeps running ${revisionName(liveService.taskDefinitionArn)} for rollback`);
-
-  // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back.
-  if (s.bakeMinutes > 0) {
-    s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}): 'platform rollback --env ${config.environment} --service ${target.service}' switches back at once`);
-    const problem = await bake(ctx, target, idle, Date.parse(bakingUntil), new Set(alarmingBefore));
-    if (problem) {
-      s.say(`${problem}: switching production back to ${from}`);
-      await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: undefined });
-      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
-    }
-  }
-
-  // 6. The old slot goes to 0; it stays, idle, for the next release.
-  await scale(ctx, target, live, 0);
-  await recordSlot(ctx, store, target, live);
-  await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: from } });
-  s.say(`${from} (${live.serviceName}) scaled to 0`);
-  return outcome;
+  s.say(`smoke test: ${describeSmokeTest(s.smokeTest, target.test.url)}`);
+  const failed = await runSmokeTest(s.smokeTest, target.test.url, {
+    http: s.http,
+    ...(target.smokeTestHost ? { host: target.smokeTestHost } : {}),
+    attempts: SMOKE_ATTEMPTS,
+    pauseMs: SMOKE_PAUSE_SECONDS * 1000 * ctx.waits.scale,
+    requestTimeoutMs: SMOKE_REQUEST_SECONDS * 1000,
+    commandTimeoutMs: SMOKE_COMMAND_SECONDS * 1000,
+    signal: ctx.signal,
+    say: (line) => s.say(line),
+  });
+  if (failed) return abandon(ctx, store, target, outcome, "smoke-test", `the smoke test failed: ${failed}`, s);
+  s.say("smoke test passed");
+  ctx.signal?.throwIfAborted();
+  return undefined;
 }
 
 /**
- * Production back to `to` (the old slot, still running): both listeners switched, the failed slot scaled to 0, its
- * revision deregistered (so the family's latest ACTIVE revision is again what production runs and `up` has nothing to
- * redo), and the deployment and release records put back.
+ * Production back to `to` (the old slot, still running): state first (so a crash leaves it saying where production is
+ * going), then both listeners, then the failed slot to 0 and its revision deregistered (so the family's latest ACTIVE
+ * revision is again what production runs and `up` has nothing to redo).
  */
 export async function switchBack(
   ctx: ResourceContext,
@@ -240,20 +280,22 @@ export async function switchBack(
   target: BlueGreenTarget,
   r: { from: Slot; to: Slot; failedArn?: string; previousDeployment: DeploymentRecord | undefined; previousRelease: ReleaseRecord["previous"] },
 ): Promise<void> {
+  setRelease(store.document, target.service, { live: r.to, ...(r.previousRelease ? { previous: r.previousRelease } : {}) });
+  setDeployment(store.document, target.service, r.previousDeployment);
+  await store.persist();
   await switchTo(ctx, store, target, r.to, r.from);
-  await recordRelease(store, target.service, { live: r.to, ...(r.previousRelease ? { previous: r.previousRelease } : {}) });
-  await recordDeployment(store, target.service, r.previousDeployment);
   await scale(ctx, target, target.slots[r.from], 0);
   await recordSlot(ctx, store, target, target.slots[r.from]);
   await restoreLatestRevision(ctx, store, target, r.failedArn, target.slots[r.to]);
 }
 
-/** The production listener to `to`'s target group and the test listener to `from`'s; both recorded. */
+/** The production listener to `to`'s target group and the test listener to `from`'s; both recorded, and the output. */
 async function switchTo(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, to: Slot, from: Slot): Promise<void> {
   const production = await step(`switching ELBv2 listener (${target.production.arn}) to ${to}`, () => forwardTo(ctx, target.production.arn, target.slots[to].targetGroupArn));
   await putRecord(store, target.production.logicalId, listener.physicalId(production), production);
   const test = await step(`switching ELBv2 listener (${target.test.arn}) to ${from}`, () => forwardTo(ctx, target.test.arn, target.slots[from].targetGroupArn));
   await putRecord(store, target.test.logicalId, listener.physicalId(test), test);
+  if (store.document.outputs.api_service_name !== undefined) await store.setOutputs({ ...store.document.outputs, api_service_name: target.slots[to].serviceName });
 }
 
 /** Before the switch: the new slot back to 0, its revision deregistered; production never moved. */
@@ -297,14 +339,33 @@ async function recordSlot(ctx: ResourceContext, store: StateStore, target: BlueG
   if (found) await putRecord(store, slot.logicalId, ecsService.physicalId(found), found);
 }
 
+/** Consecutive failed looks at alarms and targets after which the bake stops watching (and says what to do). */
+const BAKE_READ_FAILURES = 5;
+
 /** Until `until`: every 30 s (scaled) the stack's alarms and the new slot's targets; what went wrong, or undefined. */
-async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>): Promise<string | undefined> {
+async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>, s: BlueGreenSettings): Promise<string | undefined> {
   const pause = BAKE_POLL_SECONDS * 1000 * ctx.waits.scale;
+  let failures = 0;
   for (;;) {
-    const alarming = (await alarmsInAlarm(ctx, target.alarmNames)).filter((name) => !alarmingBefore.has(name));
-    if (alarming.length) return `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake`;
-    const unhealthy = await unhealthyTargets(ctx, slot.targetGroupArn);
-    if (unhealthy) return `${unhealthy} during the bake`;
+    try {
+      const alarming = (await alarmsInAlarm(ctx, target.alarmNames)).filter((name) => !alarmingBefore.has(name));
+      if (alarming.length) return `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake`;
+      const unhealthy = await unhealthyTargets(ctx, slot.targetGroupArn);
+      if (unhealthy) return `${unhealthy} during the bake`;
+      failures = 0;
+    } catch (err) {
+      if (ctx.signal?.aborted) throw err;
+      failures += 1;
+      s.say(`could not read alarms or targets (${(err as Error).message}); ${failures}/${BAKE_READ_FAILURES}`);
+      if (failures >= BAKE_READ_FAILURES) {
+        throw new AwsFailure(
+          `watching the bake of ${slot.serviceName}`,
+          (err as AwsFailure).code ?? (err as Error).name,
+          (err as Error).message,
+          `production is on ${slot.slot} and the previous slot still runs: 'platform rollback --env ${ctx.identity.environment} --service ${target.service}' switches back, 'platform up --env ${ctx.identity.environment}' ends the bake`,
+        );
+      }
+    }
     const left = until - Date.now();
     if (left <= 0) return undefined;
     await sleep(Math.min(pause, left), undefined, { signal: ctx.signal });

@@ -19,6 +19,7 @@ import { RunFailure, UserError } from "../errors.js";
 import { DbInstanceWaitFailed, dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
 import { postgresFamily } from "../resources/db-parameter-group.js";
 import { single } from "../resources/find.js";
+import { findLogGroupByName, logGroup, type LogGroupAttrs, type LogGroupSpec } from "../resources/log-group.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { secretFields, type SecretFieldsSpec } from "../resources/secret-fields.js";
 import { waiterOptions, type ResourceContext } from "../resources/types.js";
@@ -28,20 +29,22 @@ import { dbIds, restoredDatabaseIdentifier, servingDatabaseIdentifier } from "..
 import { gatherFacts } from "../stack/facts.js";
 import { buildStack } from "../stack/index.js";
 import { containsUnknown, resolveSpec, type Stack } from "../stack/model.js";
+import { rdsLogGroupName, storageIds } from "../stack/storage.js";
 import type { ResourceRecord, StateDocument } from "../state/document.js";
 import type { StateStore } from "../state/store.js";
 
 /**
  * `platform db restore`: a snapshot or a point in time of the environment's database becomes a NEW instance with the
  * stack's settings; the instance the stack uses now is only ever read. In order:
- *   1. planRestore: reads the current instance, the snapshot (or the restorable window), the stack's instance spec and
- *      the credentials secret; anything wrong is a UserError before any change;
- *   2. restoreInstance: RestoreDBInstanceFromDBSnapshot / RestoreDBInstanceToPointInTime (or adopts the instance an
- *      earlier run of the same restore made), waits until available, sets the master password to the secret's and
- *      applies the settings the restore APIs do not take, as `up` would;
- *   3. (the command confirms) pointStackAt: state records the new instance as data.database.instance and the old one as
- *      retired, the credentials secret's host follows, and so do the outputs.
- * `--retire-old` later deletes retired instances through the db-instance resource's destroy.
+ *   1. planRestore: reads the current instance, the snapshot (or the restorable window), the stack's instance spec, the
+ *      credentials secret and the new instance's log group name; anything wrong is a UserError before any change;
+ *   2. restoreInstance: creates the new instance's RDS log group (the stack's retention and tags: otherwise RDS creates
+ *      it on first export, untagged and never expiring), then RestoreDBInstanceFromDBSnapshot /
+ *      RestoreDBInstanceToPointInTime (or adopts the instance an earlier run of the same restore made), waits until
+ *      available, sets the master password to the secret's and applies the settings the restore APIs do not take, as `up` would;
+ *   3. (the command confirms) pointStackAt: state records the new instance as data.database.instance and its log group as
+ *      data.log-group.rds, the old ones as retired, the credentials secret's host follows, and so do the outputs.
+ * `--retire-old` later deletes retired instances and their log groups through the resources' destroy.
  */
 export type RestoreSource = { kind: "snapshot"; snapshotId: string } | { kind: "time"; at: Date };
 
@@ -59,6 +62,11 @@ export interface RestorePlan {
   spec: DbInstanceSpec;
   /** An instance of ours already named `target` (an earlier run of this restore): waited for and adopted, not restored again. */
   existing?: DbInstanceAttrs;
+  /**
+   * The stack's RDS log group, named for `target` (absent when the stack has none): `existing` is the group of that name
+   * an earlier run made (or RDS made for that run's instance), reconciled rather than created again.
+   */
+  logGroup?: { spec: LogGroupSpec; existing?: LogGroupAttrs };
   /** Worth saying before the restore starts (a snapshot of another instance). */
   notes: string[];
   /** The stack, for the connection fields and the outputs that follow the instance. */
@@ -77,11 +85,31 @@ export function retiredLogicalId(identifier: string): string {
   return `data.database.retired.${identifier}`;
 }
 
+/** `data.log-group.rds.retired.<identifier>`: where state keeps the log group of an instance a restore replaced. */
+export function retiredLogGroupLogicalId(identifier: string): string {
+  return `data.log-group.rds.retired.${identifier}`;
+}
+
+/** The resources state keeps as retired that served as `from`, in the order they were retired. */
+function retiredAs(state: StateDocument, from: string): [string, ResourceRecord][] {
+  return Object.entries(state.resources)
+    .filter(([, r]) => r.retired?.from === from)
+    .sort(([, a], [, b]) => a.retired!.at.localeCompare(b.retired!.at));
+}
+
 /** The database instances state keeps as retired, in the order they were retired. */
 export function retiredDatabases(state: StateDocument): [string, ResourceRecord][] {
-  return Object.entries(state.resources)
-    .filter(([, r]) => r.retired?.from === dbIds.instance)
-    .sort(([, a], [, b]) => a.retired!.at.localeCompare(b.retired!.at));
+  return retiredAs(state, dbIds.instance);
+}
+
+/** The name of the log group state keeps retired next to the retired instance `identifier`, if it keeps one. */
+export function retiredLogGroupOf(state: StateDocument, identifier: string): string | undefined {
+  return state.resources[retiredLogGroupLogicalId(identifier)]?.physicalId;
+}
+
+/** The RDS log groups state keeps as retired (each next to its retired instance), in the order they were retired. */
+export function retiredLogGroups(state: StateDocument): [string, ResourceRecord][] {
+  return retiredAs(state, storageIds.rdsLogGroup);
 }
 
 /** "snapshot X" or "<time> (point in time)", for messages. */
@@ -144,9 +172,10 @@ export async function planRestore(ctx: ResourceContext, state: StateDocument, co
   const target = restoredDatabaseIdentifier(config, restorePoint);
   if (target === currentId) throw new UserError(`${env} already uses ${target}, restored from this ${source.kind === "snapshot" ? "snapshot" : "point in time"}; nothing to do`);
   const existing = await adoptable(ctx, target);
+  const logGroup = await planLogGroup(ctx, stack, target, existing);
   // The password the new instance gets: read and checked now, so a bad secret stops the restore before it starts.
   await masterPassword(ctx, spec);
-  return { source, current: { identifier: currentId, record }, restorePoint, sourceStorage, target, spec: { ...spec, identifier: target }, existing, notes, stack };
+  return { source, current: { identifier: currentId, record }, restorePoint, sourceStorage, target, spec: { ...spec, identifier: target }, existing, logGroup, notes, stack };
 }
 
 async function readOrFail<T>(identifier: string, read: () => Promise<T>): Promise<T> {
@@ -224,6 +253,31 @@ async function checkPointInTime(ctx: ResourceContext, current: DBInstance, at: D
   return at;
 }
 
+/**
+ * The stack's RDS log group spec (its retention and tags) named for `target`, and the group already of that name: ours
+ * (an earlier run of this restore made it) is reconciled; an untagged one is claimed only when `target` is our instance
+ * from an earlier run (RDS created it on that instance's first export); anyone else's stops the restore.
+ */
+async function planLogGroup(ctx: ResourceContext, stack: Stack, target: string, instance: DbInstanceAttrs | undefined): Promise<RestorePlan["logGroup"]> {
+  const node = stack.nodes.find((n) => n.logicalId === storageIds.rdsLogGroup);
+  if (!node) return undefined;
+  const spec: LogGroupSpec = { ...resolveSpec<LogGroupSpec>(node.spec as never, () => undefined), name: rdsLogGroupName(target) };
+  let existing: LogGroupAttrs | undefined;
+  try {
+    existing = await findLogGroupByName(ctx, spec.name);
+  } catch (err) {
+    throw awsFailure(`reading CloudWatch Logs log group (${spec.name})`, err);
+  }
+  if (!existing || isOurs(existing.tags, ctx.identity, storageIds.rdsLogGroup)) return { spec, existing };
+  if (instance && !Object.keys(existing.tags).length) {
+    ctx.note(storageIds.rdsLogGroup, `${spec.name} was created by RDS for ${target}: it gets the stack's tags and retention`);
+    return { spec, existing };
+  }
+  throw new UserError(
+    `a log group named ${spec.name}, where ${target} would export its PostgreSQL log, exists and is not tagged as this environment's; delete it (aws logs delete-log-group --log-group-name ${spec.name}) if nothing in it is needed, then run again`,
+  );
+}
+
 /** An instance already named `target`: ours (an earlier run of the same restore) is adopted; anyone else's stops the restore. */
 async function adoptable(ctx: ResourceContext, target: string): Promise<DbInstanceAttrs | undefined> {
   const found = await readOrFail(target, () => findInstance(ctx, target));
@@ -261,14 +315,23 @@ function restoreSettings(spec: DbInstanceSpec, sourceStorage: number) {
   } satisfies Partial<RestoreDBInstanceFromDBSnapshotCommandInput>;
 }
 
+/** What a restore made: the new instance, and the log group it exports its PostgreSQL log to. */
+export interface Restored {
+  instance: DbInstanceAttrs;
+  /** Absent when the stack has no RDS log group. */
+  logGroup?: LogGroupAttrs;
+}
+
 /**
- * Makes the new instance (or adopts the one an earlier run made), waits until it is available, sets its master password
- * to the credentials secret's (a snapshot carries the password of its time), then applies what the restore APIs do not
- * take (maintenance window, Performance Insights, enhanced monitoring, storage autoscaling) through the resource's
- * own update, exactly as `up` would. Returns the instance as read back.
+ * Creates the new instance's log group first (so RDS exports into ours), then makes the new instance (or adopts the one
+ * an earlier run made), waits until it is available, sets its master password to the credentials secret's (a snapshot
+ * carries the password of its time), then applies what the restore APIs do not take (maintenance window, Performance
+ * Insights, enhanced monitoring, storage autoscaling) through the resource's own update, exactly as `up` would.
+ * Returns both as read back.
  */
-export async function restoreInstance(ctx: ResourceContext, plan: RestorePlan): Promise<DbInstanceAttrs> {
+export async function restoreInstance(ctx: ResourceContext, plan: RestorePlan): Promise<Restored> {
   const { spec, target } = plan;
+  const group = plan.logGroup && (await ensureLogGroup(ctx, plan, plan.logGroup));
   if (!plan.existing) await sendRestore(ctx, plan);
   await waitRestored(ctx, plan);
   await setMasterPassword(ctx, spec);
@@ -278,12 +341,33 @@ export async function restoreInstance(ctx: ResourceContext, plan: RestorePlan): 
   if (replacing.length) {
     throw new RunFailure(`${target} differs from the stack in ${replacing.join(", ")}, which cannot change in place, so the stack is not pointed at it; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore a snapshot of this environment's database`);
   }
-  if (!changes.length) return restored;
+  const withGroup = (instance: DbInstanceAttrs): Restored => ({ instance, ...(group ? { logGroup: group } : {}) });
+  if (!changes.length) return withGroup(restored);
   ctx.note(dbIds.instance, `applying the stack's settings the restore does not take: ${changes.map((c) => c.field).join(", ")}`);
   try {
-    return await dbInstance.update!(ctx, spec, restored, changes);
+    return withGroup(await dbInstance.update!(ctx, spec, restored, changes));
   } catch (err) {
     throw err instanceof UserError ? err : awsFailure(`applying the stack's settings to RDS DB instance (${target})`, err);
+  }
+}
+
+/**
+ * The new instance's log group, as the stack would make it: created with its tags, then its retention (CreateLogGroup
+ * takes none); or, when planRestore found it, given whatever retention and tags it lacks. Idempotent on a rerun.
+ */
+async function ensureLogGroup(ctx: ResourceContext, plan: RestorePlan, group: NonNullable<RestorePlan["logGroup"]>): Promise<LogGroupAttrs> {
+  const { spec, existing } = group;
+  try {
+    if (!existing) {
+      ctx.note(storageIds.rdsLogGroup, `creating log group ${spec.name} for ${plan.target}'s PostgreSQL log (kept ${spec.retentionDays} days)`);
+      return await logGroup.create(ctx, spec, { logicalId: storageIds.rdsLogGroup });
+    }
+    const changes = logGroup.diff(spec, existing);
+    if (!changes.length) return existing;
+    ctx.note(storageIds.rdsLogGroup, `updating log group ${spec.name}: ${changes.map((c) => c.field).join(", ")}`);
+    return await logGroup.update!(ctx, spec, existing, changes);
+  } catch (err) {
+    throw awsFailure(`creating CloudWatch Logs log group (${spec.name}) for ${plan.target}'s PostgreSQL log, before the restore; the stack still uses ${plan.current.identifier}`, err);
   }
 }
 
@@ -359,22 +443,28 @@ async function readBack(ctx: ResourceContext, identifier: string): Promise<DbIns
 export interface Repointed {
   /** The logical id the replaced instance is kept under. */
   retiredId: string;
+  /** The logical id the replaced instance's log group is kept under, when state recorded one. */
+  retiredLogGroupId?: string;
   /** The outputs that changed (db_endpoint, db_port, db_identifier). */
   outputs: Record<string, unknown>;
 }
 
 /**
- * State records the restored instance as data.database.instance and the replaced one as retired (one write, so a crash
- * leaves either the old pointer or the new one); then the credentials secret's host and port follow (merged into its
- * JSON: the password is never read back out), and the outputs. A crash after the first write leaves the secret for the
- * next `up`, whose connection fields then differ.
+ * State records the restored instance as data.database.instance and its log group as data.log-group.rds, and the replaced
+ * ones as retired, the old instance depending on its old log group as it did (one write, so a crash leaves either the old
+ * pointers or the new ones); then the credentials secret's host and port follow (merged into its JSON: the password is
+ * never read back out), and the outputs. A crash after the first write leaves the secret for the next `up`, whose
+ * connection fields then differ.
  */
-export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan: RestorePlan, restored: DbInstanceAttrs): Promise<Repointed> {
+export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan: RestorePlan, { instance: restored, logGroup: group }: Restored): Promise<Repointed> {
   const doc = store.document;
   const previous = plan.current.record;
+  const previousGroup = doc.resources[storageIds.rdsLogGroup];
   const at = new Date().toISOString();
   const retiredId = retiredLogicalId(plan.current.identifier);
-  doc.resources[retiredId] = { ...previous, retired: { from: dbIds.instance, replacedBy: restored.identifier, at }, updatedAt: at };
+  const retiredGroupId = group && previousGroup && previousGroup.physicalId !== group.name ? retiredLogGroupLogicalId(plan.current.identifier) : undefined;
+  const retiredDependsOn = previous.dependsOn.map((id) => (id === storageIds.rdsLogGroup && retiredGroupId ? retiredGroupId : id));
+  doc.resources[retiredId] = { ...previous, dependsOn: retiredDependsOn, retired: { from: dbIds.instance, replacedBy: restored.identifier, at }, updatedAt: at };
   // Restoring back to the point a retired instance was made from brings that instance back: it is no longer retired.
   delete doc.resources[retiredLogicalId(restored.identifier)];
   doc.resources[dbIds.instance] = {
@@ -385,6 +475,19 @@ export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan
     createdAt: at,
     updatedAt: at,
   };
+  if (group) {
+    // The old group holds the old instance's logs: kept with it (never deleted here or by `up`), until --retire-old or down.
+    if (retiredGroupId) doc.resources[retiredGroupId] = { ...previousGroup!, retired: { from: storageIds.rdsLogGroup, replacedBy: group.name, at }, updatedAt: at };
+    delete doc.resources[retiredLogGroupLogicalId(restored.identifier)];
+    doc.resources[storageIds.rdsLogGroup] = {
+      type: logGroup.type,
+      physicalId: logGroup.physicalId(group),
+      attributes: group as unknown as Record<string, unknown>,
+      dependsOn: previousGroup?.dependsOn ?? [],
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
   await store.persist();
 
   const attrs = new Map<string, Record<string, unknown>>([[dbIds.instance, restored as unknown as Record<string, unknown>]]);
@@ -404,5 +507,5 @@ export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan
   const outputs = resolveOutputs(Object.fromEntries(Object.entries(plan.stack.outputs).filter(([, r]) => r.logicalId === dbIds.instance)), attrs);
   doc.outputs = { ...doc.outputs, ...outputs };
   await store.persist();
-  return { retiredId, outputs };
+  return { retiredId, ...(retiredGroupId ? { retiredLogGroupId: retiredGroupId } : {}), outputs };
 }

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import http from "node:http";
+import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SMOKE_TEST_PATH } from "../config/schema.js";
 import { UserError } from "../errors.js";
@@ -6,12 +8,34 @@ import { UserError } from "../errors.js";
 /**
  * The gate of a blue-green deploy: before production traffic moves, the new revision must answer through the test
  * listener. A path is fetched (GET, redirects not followed: a 2xx or 3xx answer passes); a command is run by the shell
- * with SMOKE_TEST_URL set to the test listener's base URL and passes when it exits 0.
+ * with SMOKE_TEST_URL set to the test listener's base URL (and SMOKE_TEST_HOST to the API's host name when set) and
+ * passes when it exits 0.
  */
 export type SmokeTest = { kind: "path"; path: string } | { kind: "command"; command: string };
 
-/** The HTTP client the path check uses: Node's fetch; tests answer for the fake load balancer. */
-export type HttpGet = (url: string, init: { redirect: "manual"; signal: AbortSignal }) => Promise<{ status: number }>;
+/**
+ * The HTTP client the path check uses (tests answer for the fake load balancer). `host`, when given, is the name the
+ * request is for: the Host header and, over HTTPS, the TLS server name, so the certificate (issued for the API's
+ * domain, never for the load balancer's DNS name) verifies while the connection goes to the load balancer.
+ */
+export type HttpGet = (url: string, init: { signal: AbortSignal; host?: string }) => Promise<{ status: number }>;
+
+/** GET without following redirects, over node:http or node:https; the answer's status code. */
+export const nodeHttpGet: HttpGet = (url, init) =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === "https:" ? https : http;
+    const request = client.request(
+      target,
+      { method: "GET", signal: init.signal, headers: init.host ? { Host: init.host } : {}, ...(init.host && target.protocol === "https:" ? { servername: init.host } : {}) },
+      (response) => {
+        response.resume(); // the body is not needed
+        resolve({ status: response.statusCode ?? 0 });
+      },
+    );
+    request.on("error", reject);
+    request.end();
+  });
 
 /** `--smoke-test` or the config's path: a value starting with "/" is a path, anything else a command. */
 export function parseSmokeTest(value: string | undefined, flag = "--smoke-test"): SmokeTest | undefined {
@@ -29,6 +53,8 @@ export const describeSmokeTest = (test: SmokeTest, baseUrl: string) => (test.kin
 
 export interface SmokeTestSettings {
   http: HttpGet;
+  /** The name requests are for (Host header, TLS server name); SMOKE_TEST_HOST for a command. */
+  host?: string;
   /** Attempts of the path check (new targets can need a moment after turning healthy). */
   attempts: number;
   /** Seconds between attempts, and the timeout of each request. */
@@ -51,7 +77,7 @@ async function checkPath(url: string, s: SmokeTestSettings): Promise<string | un
   for (let attempt = 1; attempt <= s.attempts; attempt++) {
     try {
       const signal = s.signal ? AbortSignal.any([s.signal, AbortSignal.timeout(s.requestTimeoutMs)]) : AbortSignal.timeout(s.requestTimeoutMs);
-      const { status } = await s.http(url, { redirect: "manual", signal });
+      const { status } = await s.http(url, { signal, ...(s.host ? { host: s.host } : {}) });
       if (status >= 200 && status < 400) return undefined;
       last = `GET ${url} answered ${status}`;
     } catch (err) {
@@ -69,7 +95,8 @@ async function checkPath(url: string, s: SmokeTestSettings): Promise<string | un
 
 function runCommand(command: string, baseUrl: string, s: SmokeTestSettings): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, { shell: true, env: { ...process.env, SMOKE_TEST_URL: baseUrl }, stdio: ["ignore", "pipe", "pipe"], signal: s.signal });
+    const env = { ...process.env, SMOKE_TEST_URL: baseUrl, ...(s.host ? { SMOKE_TEST_HOST: s.host } : {}) };
+    const child = spawn(command, { shell: true, env, stdio: ["ignore", "pipe", "pipe"], signal: s.signal });
     const timer = setTimeout(() => child.kill("SIGTERM"), s.commandTimeoutMs);
     let timedOut = false;
     timer.unref();

@@ -144,7 +144,8 @@ describe("deploy --strategy blue-green (from the config)", () => {
     expect(service("api-green").desiredCount).toBe(0);
 
     const s = state();
-    expect(s.releases.api).toEqual({ live: "blue", previous: { image: `${URI}:v1`, digest: expect.stringMatching(/^sha256:/), taskDefinitionArn: expect.stringMatching(/api:2$/), slot: "green" } });
+    // After the bake the old slot runs nothing: rollback would redeploy v1, so the record names no slot to switch to.
+    expect(s.releases.api).toEqual({ live: "blue", previous: { image: `${URI}:v1`, digest: expect.stringMatching(/^sha256:/), taskDefinitionArn: expect.stringMatching(/api:2$/) } });
     expect(s.deployments.api).toMatchObject({ image: `${URI}:v2` });
     expect(s.resources["compute.listener.http"].attributes.defaultAction.targetGroupArn).toBe(BLUE());
 
@@ -211,6 +212,28 @@ describe("deploy --strategy blue-green (from the config)", () => {
     expect(service("api-green").desiredCount).toBe(2);
     expect(state().releases.api.live).toBe("green");
     expect(state().deployments.api.image).toBe(`${URI}:v1`);
+    // What rollback goes back to is still the release before v1.
+    expect(state().releases.api.previous).toEqual({ image: `${URI}:latest`, taskDefinitionArn: expect.stringMatching(/api:1$/) });
+  });
+
+  it("an alarm during the first release's bake, when the old slot never had tasks: production stays on the new slot, exit 1 saying so", async () => {
+    const fresh = installFakeAws();
+    try {
+      const dir = tempProject({ dev: PROD_LIKE });
+      expect((await runCli(dir, ["up", "--env", "dev", "--yes"], { http })).code).toBe(0);
+      pushImage(fresh.ecr, REPO, "v1");
+      fresh.cloud.crashAfter = (call) => {
+        if (call.command === "ModifyListener") fresh.cloudwatch.alarms.get("clinical-platform-dev-api-5xx-rate")!.StateValue = "ALARM";
+        return false;
+      };
+      const run = await runCli(dir, ["deploy", "--env", "dev", "--service", "api", "--image", "v1"], { http });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/blue has no healthy tasks to go back to, so production stays on green: deploy a fix/);
+      const greenArn = [...fresh.elbv2.targetGroups.values()].find((t) => t.TargetGroupName === "clinical-platform-dev-api-g")!.TargetGroupArn;
+      expect([...fresh.elbv2.listeners.values()].find((l) => l.Port === 80)!.DefaultActions[0]!.TargetGroupArn).toBe(greenArn);
+    } finally {
+      fresh.restore();
+    }
   });
 
   it("an alarm already in ALARM before the switch does not end the bake", async () => {
@@ -234,7 +257,8 @@ describe("rollback", () => {
     const run = await cli(["deploy", "--service", "api", "--image", "v2", "--bake-minutes", "60"], controller.signal);
     aws.cloud.crashAfter = undefined;
     expect(run.code).toBe(130);
-    expect(run.stdout).toContain("interrupted during the bake: production is on blue, green still runs: 'platform rollback --env dev --service api' switches back");
+    expect(run.stdout).toContain("interrupted after the switch: production is on blue, green still runs: 'platform rollback --env dev --service api' switches back");
+    expect(state().releases.api).toMatchObject({ live: "blue", bakingUntil: expect.any(String), previous: { slot: "green" } });
     expect(production()).toBe("blue");
     expect(service("api-green").desiredCount).toBe(2);
     aws.cloud.calls.length = 0;
@@ -259,6 +283,31 @@ describe("rollback", () => {
     expect(mutating().map((c) => c.command)).toEqual([]);
   });
 
+  it("inside the bake, but another deploy has since started something else on the old slot: no instant switch, a redeploy", async () => {
+    await interruptedInBake();
+    const v1 = state().releases.api.previous.digest;
+    pushImage(aws.ecr, REPO, "v3");
+    const controller = new AbortController();
+    aws.cloud.crashAfter = (call) => {
+      if (call.command === "UpdateService" && call.input.service === "api-green" && call.input.taskDefinition) controller.abort();
+      return false;
+    };
+    const second = await cli(["deploy", "--service", "api", "--image", "v3"], controller.signal);
+    aws.cloud.crashAfter = undefined;
+    expect(second.code).toBe(130);
+    expect(second.stdout).toContain("interrupted before production traffic moved: production stays on blue; the new slot was scaled back to 0");
+    expect(service("api-green").desiredCount).toBe(0);
+    expect(state().releases.api.previous.slot).toBeUndefined();
+    aws.cloud.calls.length = 0;
+    const run = await cli(["rollback", "--service", "api"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("switching production to it");
+    expect(calls("RegisterTaskDefinition").map((c) => c.input.containerDefinitions[0].image)).toEqual([`${URI}@${v1}`]);
+    expect(production()).toBe("green");
+    expect(image("api-green")).toBe(`${URI}@${v1}`);
+  });
+
   it("after the bake: deploys the previous image again by digest (blue-green, smoke test included); exit 0", async () => {
     const v1 = state().deployments.api.digest;
     pushImage(aws.ecr, REPO, "v2");
@@ -276,7 +325,7 @@ describe("rollback", () => {
     expect(production()).toBe("green");
     expect(image("api-green")).toBe(`${URI}@${v1}`);
     expect(service("api").desiredCount).toBe(0);
-    expect(state().releases.api.previous).toMatchObject({ image: `${URI}:v2`, slot: "blue" });
+    expect(state().releases.api.previous).toEqual({ image: `${URI}:v2`, digest: expect.stringMatching(/^sha256:/), taskDefinitionArn: expect.stringMatching(/api:3$/) });
   });
 
   it("with no earlier release recorded: exit 2, nothing changed", async () => {
@@ -288,6 +337,16 @@ describe("rollback", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: --service api: dev has no earlier release of api recorded/);
     expect(mutating()).toEqual([]);
+  });
+});
+
+describe("down", () => {
+  it("forgets the releases with the services: a later up starts on blue again", async () => {
+    expect(state().releases.api.live).toBe("green");
+    const down = await cli(["down", "--yes", "--delete-data"]);
+    expect(down.code).toBe(0);
+    expect(state().releases).toBeUndefined();
+    expect(state().deployments).toBeUndefined();
   });
 });
 
@@ -304,6 +363,17 @@ describe("bad input", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(mutating()).toEqual([]);
+  });
+
+  it("an HTTPS test listener without services.api.deployment.smokeTestHost: exit 2 naming the setting (the certificate does not name the load balancer)", async () => {
+    const config = { ...PROD_LIKE, loadBalancer: { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" } };
+    const { releasePlan } = await import("../../src/commands/deploy.js");
+    const { loadConfig } = await import("../../src/config/load.js");
+    const dir = tempProject({ dev: config });
+    const loaded = loadConfig({ env: "dev", cwd: dir }).config;
+    expect(() => releasePlan(loaded, { service: "api", wait: true })).toThrow(/^services\.api\.deployment\.smokeTestHost: the test listener serves HTTPS/);
+    const withHost = loadConfig({ env: "dev", cwd: dir, sets: ["services.api.deployment.smokeTestHost=api.example.org"] }).config;
+    expect(releasePlan(withHost, { service: "api", wait: true })).toEqual({ strategy: "blue-green", bakeMinutes: 1, smokeTest: { kind: "path", path: "/health" } });
   });
 
   it("--strategy blue-green where the config rolls: exit 2 naming the setting", async () => {

@@ -43,6 +43,44 @@ const rdsMutations = () =>
     .filter((c) => c.service === "rds")
     .map((c) => `${c.command} ${c.input.DBInstanceIdentifier ?? c.input.TargetDBInstanceIdentifier ?? c.input.ResourceName}`);
 const stampOf = (d: Date) => d.toISOString().replace(/\D/g, "").slice(0, 14);
+/** The log group RDS exports an instance's PostgreSQL log to. */
+const logGroupOf = (identifier: string) => `/aws/rds/instance/${identifier}/postgresql`;
+/** Every CloudWatch Logs call that changes something, with the group it names. */
+const logsMutations = () =>
+  aws.cloud
+    .mutatingCalls()
+    .filter((c) => c.service === "logs")
+    .map((c) => `${c.command} ${c.input.logGroupName ?? c.input.resourceArn}`);
+const STANDARD_TAGS = { Project: "clinical-platform", Environment: "staging", ManagedBy: "platform", CostCenter: "data-platform" };
+
+/**
+ * Deletions take a while (RDS instances 100 ms), and each DeleteLogGroup notes the status of the instance that exports to
+ * it at that moment: "gone" when the group was deleted only after its instance.
+ */
+function watchLogGroupDeletions(): Map<string, string> {
+  aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsDelete: 100 } };
+  const seen = new Map<string, string>();
+  aws.cloud.fault = (call) => {
+    const name = call.command === "DeleteLogGroup" ? (call.input.logGroupName as string) : undefined;
+    const identifier = name?.split("/")[4];
+    if (identifier) seen.set(identifier, aws.rds.instances.get(identifier)?.DBInstanceStatus ?? "gone");
+    return undefined;
+  };
+  return seen;
+}
+
+/**
+ * What RDS does on an instance's first PostgreSQL log export (the fake RDS does not): it creates the instance's log
+ * group itself, untagged and never expiring, unless one exists. Leaves behind whatever the platform did not make first.
+ */
+function rdsExportsLogs() {
+  for (const [identifier, instance] of aws.rds.instances) {
+    const name = logGroupOf(identifier);
+    if (instance.EnabledCloudwatchLogsExports.includes("postgresql") && !aws.logs.groups.has(name)) {
+      aws.logs.groups.set(name, { logGroupName: name, creationTime: Date.now(), tags: {}, streams: new Map() });
+    }
+  }
+}
 
 /** Nothing the secret ever held (passwords included) appears in what the user saw or in the state file. */
 function expectNoSecretValues(...runs: CliRun[]) {
@@ -88,9 +126,25 @@ describe("staging", () => {
       const roleArn = state().resources["data.database.monitoring-role"].attributes.arn;
       const passwordBefore = secret().password;
 
+      const oldGroup = structuredClone(aws.logs.groups.get(logGroupOf(DB)));
+      expect(oldGroup).toBeDefined();
+
       const run = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
+
+      // The new instance's log group first, with the stack's tags and retention, so RDS exports into ours.
+      const group = logGroupOf(target);
+      expect(logsMutations()).toEqual([`CreateLogGroup ${group}`, `PutRetentionPolicy ${group}`]);
+      expect(aws.cloud.callsTo("CreateLogGroup")[0]!.input).toEqual({ logGroupName: group, tags: { ...STANDARD_TAGS, "platform:logical-id": "data.log-group.rds" } });
+      expect(aws.cloud.callsTo("PutRetentionPolicy")[0]!.input).toEqual({ logGroupName: group, retentionInDays: 7 });
+      const order = aws.cloud.calls.map((c) => c.command);
+      expect(order.indexOf("PutRetentionPolicy")).toBeLessThan(order.indexOf("RestoreDBInstanceFromDBSnapshot"));
+      expect(aws.logs.groups.get(group)).toMatchObject({ retentionInDays: 7, tags: { ...STANDARD_TAGS, "platform:logical-id": "data.log-group.rds" } });
+      rdsExportsLogs();
+      expect(aws.logs.groups.get(group)?.tags).toMatchObject({ "platform:logical-id": "data.log-group.rds" });
+      // The old instance's log group: exactly as it was.
+      expect(aws.logs.groups.get(logGroupOf(DB))).toEqual(oldGroup);
 
       expect(aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot").map((c) => c.input)).toEqual([
         {
@@ -107,7 +161,7 @@ describe("staging", () => {
           DeletionProtection: false,
           BackupRetentionPeriod: 7,
           PreferredBackupWindow: "02:00-02:30",
-          EnableCloudwatchLogsExports: ["postgresql", "upgrade"],
+          EnableCloudwatchLogsExports: ["postgresql"],
           CopyTagsToSnapshot: false,
           Tags: expect.arrayContaining([
             { Key: "Project", Value: "clinical-platform" },
@@ -146,26 +200,43 @@ describe("staging", () => {
         type: "rds:db-instance",
         physicalId: DB,
         retired: { from: "data.database.instance", replacedBy: target },
-        dependsOn: doc.resources["data.database.instance"].dependsOn,
       });
+      // The log group follows the instance; the old one is kept next to the old instance, which still depends on it.
+      expect(doc.resources["data.log-group.rds"]).toMatchObject({ type: "logs:log-group", physicalId: group, attributes: { name: group, retentionDays: 7 } });
+      expect(doc.resources[`data.log-group.rds.retired.${DB}`]).toMatchObject({
+        type: "logs:log-group",
+        physicalId: logGroupOf(DB),
+        retired: { from: "data.log-group.rds", replacedBy: group },
+      });
+      expect(doc.resources["data.database.instance"].dependsOn).toContain("data.log-group.rds");
+      expect(doc.resources[`data.database.retired.${DB}`].dependsOn).toEqual(
+        doc.resources["data.database.instance"].dependsOn.map((id: string) => (id === "data.log-group.rds" ? `data.log-group.rds.retired.${DB}` : id)),
+      );
       expect(doc.resources["secrets.database-credentials.connection"].attributes.fields).toEqual({ host: endpoint, port: 5432 });
       expect(doc.outputs).toMatchObject({ db_identifier: target, db_endpoint: endpoint });
       expect(secret()).toMatchObject({ host: endpoint, port: 5432, password: passwordBefore });
 
       expect(run.stdout).toContain(`Restoring staging's database from snapshot ${SNAPSHOT} into ${target}; ${DB} is kept as it is`);
+      expect(run.stdout).toContain(`✔ ${target} is available at ${endpoint}:5432, exporting its PostgreSQL log to ${group}`);
       expect(run.stdout).toContain(`✔ staging now uses ${target}`);
+      expect(run.stdout).toContain(`${DB} is retired (state: data.database.retired.${DB}) and its log group (data.log-group.rds.retired.${DB}) and kept`);
       expect(run.stdout).toContain(`delete it once you are sure with: platform db restore --env staging --retire-old`.replace("delete", "Delete"));
       expectNoSecretValues(run);
     });
 
-    it("leaves a following up with nothing to do on the database (same identifier, settings and tags)", async () => {
+    it("leaves a following up with nothing to do on the database or its log groups (same identifier, settings and tags)", async () => {
       expect((await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"])).code).toBe(0);
+      rdsExportsLogs();
+      const groupsBefore = structuredClone([...aws.logs.groups.values()].map(({ streams: _streams, ...g }) => g));
       aws.cloud.calls.length = 0;
       const up = await runCli(cwd, ["up", ...ENV, "--yes"]);
       expect(rdsMutations()).toEqual([]);
+      expect(logsMutations()).toEqual([]);
       expect(aws.cloud.callsTo("PutSecretValue")).toEqual([]);
-      expect(up.stdout).not.toMatch(/data\.database\.(instance|retired)/);
-      expect(Object.keys(state().resources)).toContain(`data.database.retired.${DB}`);
+      expect(up.stdout).not.toMatch(/data\.database\.(instance|retired)|data\.log-group\.rds/);
+      expect([...aws.logs.groups.values()].map(({ streams: _streams, ...g }) => g)).toEqual(groupsBefore);
+      expect(aws.logs.groups.has(logGroupOf(DB))).toBe(true);
+      expect(Object.keys(state().resources)).toEqual(expect.arrayContaining([`data.database.retired.${DB}`, `data.log-group.rds.retired.${DB}`]));
     });
 
     it("on a no, keeps the new instance and the stack as they were, says how to go on; a rerun adopts the instance instead of restoring again", async () => {
@@ -175,20 +246,45 @@ describe("staging", () => {
       const target = aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")[0]!.input.DBInstanceIdentifier as string;
       expect(aws.rds.instances.get(target)?.DBInstanceStatus).toBe("available");
       expect(declined.stdout).toContain(`Point staging at ${target} and retire`);
-      expect(declined.stdout).toContain(`Not confirmed: staging still uses ${DB}. ${target} stays`);
+      const group = logGroupOf(target);
+      expect(declined.stdout).toContain(`Not confirmed: staging still uses ${DB}. ${target} and its log group ${group} stay`);
       expect(declined.stdout).toContain(`platform db restore --env staging --snapshot ${SNAPSHOT}   (finds ${target}; nothing is restored twice)`);
-      expect(declined.stdout).toContain(`aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot`);
+      expect(declined.stdout).toContain(`aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot, then (once it is deleted) aws logs delete-log-group --log-group-name ${group}`);
+      // The new log group stays with the new instance, ours and expiring; state still names the old one.
+      expect(aws.logs.groups.get(group)).toMatchObject({ retentionInDays: 7, tags: { "platform:logical-id": "data.log-group.rds" } });
+      expect(state().resources["data.log-group.rds"].physicalId).toBe(logGroupOf(DB));
       expect(state().resources).toEqual(before.resources);
       expect(state().outputs).toEqual(before.outputs);
       expect(secret().host).toBe(aws.rds.instances.get(DB)!.Address);
 
+      aws.cloud.calls.length = 0;
       const again = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain(`found ${target} from an earlier run of this restore`);
-      expect(aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")).toHaveLength(1);
+      expect(aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")).toHaveLength(0);
+      expect(logsMutations()).toEqual([]);
       expect(state().resources["data.database.instance"].physicalId).toBe(target);
+      expect(state().resources["data.log-group.rds"].physicalId).toBe(group);
       expect(aws.rds.instances.get(DB)).toEqual(oldInstance);
       expectNoSecretValues(declined, again);
+    });
+
+    it("a rerun gives the untagged, never-expiring group RDS made for an earlier run's instance the stack's tags and retention", async () => {
+      expect((await onTerminal(["db", "restore", ...ENV, "--snapshot", SNAPSHOT], "n")).code).toBe(1);
+      const target = aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")[0]!.input.DBInstanceIdentifier as string;
+      const group = logGroupOf(target);
+      // As a run of a platform that did not make the group first left it: RDS made it on the instance's first export.
+      aws.logs.groups.delete(group);
+      rdsExportsLogs();
+      expect(aws.logs.groups.get(group)).toMatchObject({ tags: {} });
+      aws.cloud.calls.length = 0;
+
+      const again = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain(`${group} was created by RDS for ${target}: it gets the stack's tags and retention`);
+      expect(aws.cloud.mutatingCalls().filter((c) => c.service === "logs").map((c) => c.command)).toEqual(["PutRetentionPolicy", "TagResource"]);
+      expect(aws.logs.groups.get(group)).toMatchObject({ retentionInDays: 7, tags: { ...STANDARD_TAGS, "platform:logical-id": "data.log-group.rds" } });
+      expect(state().resources["data.log-group.rds"]).toMatchObject({ physicalId: group, attributes: { retentionDays: 7 } });
     });
   });
 
@@ -221,6 +317,9 @@ describe("staging", () => {
         }),
       ]);
       expect(aws.cloud.callsTo("RestoreDBInstanceToPointInTime")[0]!.input).not.toHaveProperty("UseLatestRestorableTime");
+      expect(logsMutations()).toEqual([`CreateLogGroup ${logGroupOf(target)}`, `PutRetentionPolicy ${logGroupOf(target)}`]);
+      const order = aws.cloud.calls.map((c) => c.command);
+      expect(order.indexOf("PutRetentionPolicy")).toBeLessThan(order.indexOf("RestoreDBInstanceToPointInTime"));
       // The point-in-time restore takes the autoscaling ceiling itself: the later modification does not repeat it.
       expect(rdsMutations()).toEqual([`RestoreDBInstanceToPointInTime ${target}`, `ModifyDBInstance ${target}`, `ModifyDBInstance ${target}`]);
       expect(aws.cloud.callsTo("ModifyDBInstance")[1]!.input).not.toHaveProperty("MaxAllocatedStorage");
@@ -253,6 +352,18 @@ describe("staging", () => {
       expect(aws.cloud.mutatingCalls()).toEqual([]);
     });
 
+    it("refuses when a log group not of this environment already has the restored instance's log group name", async () => {
+      const group = logGroupOf(`${DB}-r${stampOf(aws.rds.snapshots.get(SNAPSHOT)!.SnapshotCreateTime)}`);
+      aws.logs.groups.set(group, { logGroupName: group, creationTime: Date.now(), tags: {}, streams: new Map() });
+      const run = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        `error: a log group named ${group}, where ${group.split("/")[4]} would export its PostgreSQL log, exists and is not tagged as this environment's; delete it (aws logs delete-log-group --log-group-name ${group}) if nothing in it is needed, then run again\n`,
+      );
+      expect(aws.cloud.mutatingCalls()).toEqual([]);
+      expect(aws.logs.groups.get(group)?.tags).toEqual({});
+    });
+
     it("refuses an unencrypted snapshot (the platform promises encryption at rest) and one without a terminal to confirm on", async () => {
       aws.rds.snapshots.get(SNAPSHOT)!.Encrypted = false;
       const plain = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
@@ -270,21 +381,29 @@ describe("staging", () => {
     beforeEach(async () => {
       expect((await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"])).code).toBe(0);
       target = state().resources["data.database.instance"].physicalId;
+      rdsExportsLogs();
       aws.cloud.calls.length = 0;
     });
 
-    it("status names the retired instance and how to delete it", async () => {
+    it("status names the retired instance with its log group, and how to delete them", async () => {
       const run = await runCli(cwd, ["status", ...ENV]);
-      expect(run.stdout).toContain(`retired: database instance ${DB} (data.database.retired.${DB}), replaced by ${target} on `);
+      expect(run.stdout).toContain(`retired: database instance ${DB} (data.database.retired.${DB}) with its log group ${logGroupOf(DB)}, replaced by ${target} on `);
       expect(run.stdout).toContain("delete it with platform db restore --env staging --retire-old");
       const json = JSON.parse((await runCli(cwd, ["status", ...ENV, "--json"])).stdout);
       expect(json.retired).toEqual([{ logicalId: `data.database.retired.${DB}`, physicalId: DB, replacedBy: target, retiredAt: expect.any(String) }]);
     });
 
-    it("--retire-old deletes only the retired instance, with a final snapshot, and forgets it", async () => {
+    it("--retire-old deletes only the retired instance, with a final snapshot, then its log group, and forgets them", async () => {
+      const deletions = watchLogGroupDeletions();
       const run = await runCli(cwd, ["db", "restore", ...ENV, "--retire-old", "--yes"]);
       expect(run.code).toBe(0);
       expect(rdsMutations()).toEqual([`DeleteDBInstance ${DB}`]);
+      expect(logsMutations()).toEqual([`DeleteLogGroup ${logGroupOf(DB)}`]);
+      expect(deletions).toEqual(new Map([[DB, "gone"]]));
+      expect(aws.logs.groups.has(logGroupOf(DB))).toBe(false);
+      expect(aws.logs.groups.get(logGroupOf(target))?.retentionInDays).toBe(7);
+      expect(state().resources["data.log-group.rds"].physicalId).toBe(logGroupOf(target));
+      expect(Object.keys(state().resources).filter((id) => id.includes(".retired."))).toEqual([]);
       expect(aws.cloud.callsTo("DeleteDBInstance")[0]!.input.FinalDBSnapshotIdentifier).toMatch(new RegExp(`^${DB}-final-\\d{14}$`));
       expect(aws.rds.instances.has(DB)).toBe(false);
       expect(aws.rds.instances.get(target)?.DBInstanceStatus).toBe("available");
@@ -312,11 +431,15 @@ describe("staging", () => {
       expect(aws.cloud.callsTo("DeleteDBInstance")[0]!.input).toEqual({ DBInstanceIdentifier: DB, SkipFinalSnapshot: true });
     });
 
-    it("down deletes both the instance in use and the retired one", async () => {
+    it("down deletes both the instance in use and the retired one, and both their log groups", async () => {
+      const deletions = watchLogGroupDeletions();
       await runCli(cwd, ["down", ...ENV, "--yes", "--skip-final-snapshot"]);
       expect(aws.cloud.callsTo("DeleteDBInstance").map((c) => c.input.DBInstanceIdentifier).sort()).toEqual([DB, target].sort());
       expect(aws.rds.instances.size).toBe(0);
-      expect(Object.keys(state().resources).filter((id) => id.startsWith("data.database."))).toEqual([]);
+      // Each instance goes before the group it exports to (else RDS could make the group again on its last export).
+      expect(deletions).toEqual(new Map([[DB, "gone"], [target, "gone"]]));
+      expect([...aws.logs.groups.keys()]).toEqual([]);
+      expect(Object.keys(state().resources).filter((id) => id.startsWith("data.database.") || id.startsWith("data.log-group."))).toEqual([]);
     });
   });
 });

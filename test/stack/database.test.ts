@@ -82,7 +82,7 @@ describe("database layer", () => {
       deletionProtection: false,
       performanceInsights: true,
       monitoringInterval: 0,
-      cloudwatchLogsExports: ["postgresql", "upgrade"],
+      cloudwatchLogsExports: ["postgresql"],
       autoMinorVersionUpgrade: true,
       dbName: "clinical",
       masterUsername: "platform_admin",

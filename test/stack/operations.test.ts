@@ -153,10 +153,28 @@ describe("GitHub Actions role", () => {
     expect(st.RollServices.Action).toEqual(["ecs:DescribeServices", "ecs:UpdateService"]);
     expect(st.PassTaskRoles.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
     expect(st.PassTaskRoles.Resource.map(refOf)).toEqual(expect.arrayContaining(["compute.role.task-execution.arn", "compute.role.task.api.arn"]));
-    // Nothing but ECR login and the task definition calls (which take no resource) is allowed on "*".
+    // Nothing but ECR login, the task definition calls and reading target health (which take no resource) is allowed on "*".
     const wildcard = role.inlinePolicies.deploy.Statement.filter((x: any) => x.Resource === "*").map((x: any) => x.Sid);
-    expect(wildcard).toEqual(["RegistryLogin", "TaskDefinitions"]);
+    expect(wildcard).toEqual(["RegistryLogin", "TaskDefinitions", "WatchRelease"]);
+    expect(st.WatchRelease.Action).toEqual(["elasticloadbalancing:DescribeTargetHealth"]);
+    expect(st.SwitchListeners).toBeUndefined();
     expect(st.StateObjects).toBeUndefined();
+  });
+
+  it("blue-green: may roll both slots, switch exactly the production and test listeners, and read listeners, load balancer, tags and alarms", () => {
+    const role = spec(buildStack(configFrom("dev", { github, services: { api: { deployment: { strategy: "blue-green" } } } }), facts), "ops.github.role");
+    const st = Object.fromEntries(role.inlinePolicies.deploy.Statement.map((x: any) => [x.Sid, x]));
+    expect(st.RollServices.Resource.map(refOf)).toEqual(["compute.service.api.arn", "compute.service.api-green.arn"]);
+    expect(st.SwitchListeners).toEqual({ Sid: "SwitchListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: expect.any(Array) });
+    expect(st.SwitchListeners.Resource.map(refOf)).toEqual(["compute.listener.http.arn", "compute.listener.test.arn"]);
+    // Everything the deploy reads: findListener reads the listener, its load balancer (for the URL) and its tags.
+    expect(st.WatchRelease.Action).toEqual([
+      "elasticloadbalancing:DescribeTargetHealth",
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeTags",
+      "cloudwatch:DescribeAlarms",
+    ]);
   });
 
   it("with S3 state, may read and write the state object and its lock, nothing else in the bucket", () => {
