@@ -69,7 +69,14 @@ const apiDeploymentSchema = z
       .enum(["rolling", "blue-green"])
       .default("rolling")
       .describe("rolling: ECS replaces the tasks in place. blue-green: a second service and target group (green) beside the first (blue); deploy starts the new revision on the idle one, smoke-tests it through the test listener, switches the production listener, and keeps the old one running for the bake time."),
-    testListenerPort: z.int().min(1).max(65535).default(8443).describe("Blue-green: the port of the test listener that forwards to the idle slot (open to the same sources as the production listener)."),
+    testListenerPort: z.int().min(1).max(65535).default(8443).describe("Blue-green: the port of the test listener that forwards to the idle slot."),
+    testListenerCidrs: z
+      .array(cidrBlock)
+      .min(1)
+      .max(20)
+      .default(["0.0.0.0/0"])
+      .refine((cidrs) => new Set(cidrs).size === cidrs.length, { message: "lists a range twice" })
+      .describe("Blue-green: who may reach the test listener (the release candidate, and during the bake the previous release). Defaults to the internet, like production; restrict it to your office and CI runners' ranges."),
     bakeMinutes: z.int().min(0).max(1440).default(15).describe("Blue-green: minutes the previous revision keeps running after the switch; alarms or unhealthy targets in that time switch traffic back."),
     smokeTestPath: z.string().regex(SMOKE_TEST_PATH, 'an absolute URL path such as "/health"').optional().describe("Blue-green: deploy GETs this path through the test listener and needs a 2xx or 3xx answer before production traffic moves (deploy --smoke-test overrides it)."),
     smokeTestHost: z

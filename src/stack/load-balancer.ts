@@ -20,7 +20,8 @@ export const lbIds = {
   httpsListener: "compute.listener.https",
   /** Blue-green: the test listener, forwarding to the idle slot. */
   testListener: "compute.listener.test",
-  testListenerRule: "compute.security-group-rule.alb-test-in",
+  /** One ingress rule per allowed range: `compute.security-group-rule.alb-test-in` for the internet, else `…-<cidr>`. */
+  testListenerRule: (cidr: string) => (cidr === "0.0.0.0/0" ? "compute.security-group-rule.alb-test-in" : `compute.security-group-rule.alb-test-in-${cidr.replace(/[./]/g, "-")}`),
 } as const;
 
 /** The logical id of a blue-green slot's target group. */
@@ -112,22 +113,25 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
 
 /**
  * Blue-green: the test listener on its own port, forwarding to the idle slot, with the same protocol and certificate as
- * production and open to the same sources (the ALB's security group rule for its port). Deploy smoke-tests the new
- * revision through it before production traffic moves.
+ * production, reachable from services.api.deployment.testListenerCidrs (the ALB's security group rules for its port).
+ * Deploy smoke-tests the new revision through it before production traffic moves.
  */
 function addTestListener(b: StackBuilder, config: Config, loadBalancerArn: ReturnType<typeof ref>, idleTargetGroup: string): void {
   const lb = config.loadBalancer;
   const port = config.services.api.deployment.testListenerPort;
-  b.add(lbIds.testListenerRule, securityGroupRule, {
-    groupId: ref(network.sg("alb"), "groupId"),
-    direction: "ingress",
-    protocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    cidrIpv4: "0.0.0.0/0",
-    description: "blue-green test listener, open like the production listener",
-    tags: b.tags(lbIds.testListenerRule),
-  });
+  for (const cidr of config.services.api.deployment.testListenerCidrs) {
+    const id = lbIds.testListenerRule(cidr);
+    b.add(id, securityGroupRule, {
+      groupId: ref(network.sg("alb"), "groupId"),
+      direction: "ingress",
+      protocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      cidrIpv4: cidr,
+      description: "blue-green test listener",
+      tags: b.tags(id),
+    });
+  }
   b.add(lbIds.testListener, listener, {
     loadBalancerArn,
     port,

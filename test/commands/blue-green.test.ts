@@ -109,6 +109,18 @@ describe("up with services.api.deployment.strategy blue-green", () => {
     }
   });
 
+  it("services.api.deployment.testListenerCidrs: one ingress rule per range on the test port, none from the internet", async () => {
+    const { loadConfig } = await import("../../src/config/load.js");
+    const { buildStack } = await import("../../src/stack/index.js");
+    const dir = tempProject({ dev: { ...PROD_LIKE, services: { api: { deployment: { strategy: "blue-green", testListenerCidrs: ["203.0.113.0/24", "198.51.100.7/32"] } } } } });
+    const stack = buildStack(loadConfig({ env: "dev", cwd: dir }).config, { accountId: "123456789012", region: "us-east-1", availabilityZones: ["us-east-1a", "us-east-1b"] });
+    const rules = stack.nodes.filter((n) => n.logicalId.startsWith("compute.security-group-rule.alb-test-in")).map((n) => [n.logicalId, (n.spec as any).cidrIpv4, (n.spec as any).fromPort]);
+    expect(rules).toEqual([
+      ["compute.security-group-rule.alb-test-in-203-0-113-0-24", "203.0.113.0/24", 8443],
+      ["compute.security-group-rule.alb-test-in-198-51-100-7-32", "198.51.100.7/32", 8443],
+    ]);
+  });
+
   it("the first deploy went blue → green; a later up changes nothing (the live slot comes from state)", async () => {
     expect(production()).toBe("green");
     expect(testListener()).toBe("blue");

@@ -275,7 +275,7 @@ describe("config: services", () => {
     expect(dev().services).toEqual({
       imageTag: "latest",
       containerInsights: false,
-      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, bakeMinutes: 15 } },
+      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, testListenerCidrs: ["0.0.0.0/0"], bakeMinutes: 15 } },
       worker: { enabled: false, cpu: 256, memory: 512, desiredCount: 1 },
       dbtRunner: { cpu: 512, memory: 1024 },
     });
