@@ -93,7 +93,7 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
 /** --yes, or a yes on the terminal; production asks for its name to be typed. */
 async function confirmRepoint(cc: CommandContext, name: string, plan: RestorePlan): Promise<boolean> {
   if (cc.opts.yes) return true;
-  const question = `Point ${name} at ${plan.target} and retire ${plan.current.identifier}?`;
+  const question = `Point ${name} at ${plan.target} and retire ${plan.current.identifier}? (Running tasks keep the old host until 'platform up' rolls them.)`;
   if (!PROTECTED_ENVIRONMENTS.has(name)) return confirm(cc.io, question);
   return confirmByTyping(cc.io, `${question} ${name} is a production environment: type its name to confirm:`, name);
 }

@@ -171,6 +171,13 @@ export async function planRestore(ctx: ResourceContext, state: StateDocument, co
       : { restorePoint: await checkPointInTime(ctx, current, source.at, env), sourceStorage: current.AllocatedStorage ?? 0 };
   const target = restoredDatabaseIdentifier(config, restorePoint);
   if (target === currentId) throw new UserError(`${env} already uses ${target}, restored from this ${source.kind === "snapshot" ? "snapshot" : "point in time"}; nothing to do`);
+  // An instance of that name that already served (now retired) holds what was written since, not the restore point.
+  const served = state.resources[retiredLogicalId(target)];
+  if (served?.retired) {
+    throw new UserError(
+      `${target} was restored from this ${source.kind === "snapshot" ? "snapshot" : "point in time"} before and served ${env} until ${served.retired.at.slice(0, 10)}: it holds what was written since, not the restore point; delete it first (platform db restore --env ${env} --retire-old), then run again`,
+    );
+  }
   const existing = await adoptable(ctx, target);
   const logGroup = await planLogGroup(ctx, stack, target, existing);
   // The password the new instance gets: read and checked now, so a bad secret stops the restore before it starts.
@@ -465,8 +472,6 @@ export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan
   const retiredGroupId = group && previousGroup && previousGroup.physicalId !== group.name ? retiredLogGroupLogicalId(plan.current.identifier) : undefined;
   const retiredDependsOn = previous.dependsOn.map((id) => (id === storageIds.rdsLogGroup && retiredGroupId ? retiredGroupId : id));
   doc.resources[retiredId] = { ...previous, dependsOn: retiredDependsOn, retired: { from: dbIds.instance, replacedBy: restored.identifier, at }, updatedAt: at };
-  // Restoring back to the point a retired instance was made from brings that instance back: it is no longer retired.
-  delete doc.resources[retiredLogicalId(restored.identifier)];
   doc.resources[dbIds.instance] = {
     type: dbInstance.type,
     physicalId: dbInstance.physicalId(restored),
@@ -478,7 +483,6 @@ export async function pointStackAt(ctx: ResourceContext, store: StateStore, plan
   if (group) {
     // The old group holds the old instance's logs: kept with it (never deleted here or by `up`), until --retire-old or down.
     if (retiredGroupId) doc.resources[retiredGroupId] = { ...previousGroup!, retired: { from: storageIds.rdsLogGroup, replacedBy: group.name, at }, updatedAt: at };
-    delete doc.resources[retiredLogGroupLogicalId(restored.identifier)];
     doc.resources[storageIds.rdsLogGroup] = {
       type: logGroup.type,
       physicalId: logGroup.physicalId(group),

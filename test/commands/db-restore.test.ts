@@ -364,6 +364,22 @@ describe("staging", () => {
       expect(aws.logs.groups.get(group)?.tags).toEqual({});
     });
 
+    it("refuses to restore into an instance of the same name that already served and is retired: it holds what was written since", async () => {
+      const target = `${DB}-r${stampOf(aws.rds.snapshots.get(SNAPSHOT)!.SnapshotCreateTime)}`;
+      expect((await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"])).code).toBe(0);
+      // As if a later restore had replaced it: the instance restored from SNAPSHOT is now a retired record.
+      const doc = state();
+      const statePath = path.join(cwd, "state/staging.json");
+      doc.resources[`data.database.retired.${target}`] = { ...doc.resources["data.database.instance"], retired: { from: "data.database.instance", replacedBy: "another", at: "2026-11-20T00:00:00.000Z" } };
+      doc.resources["data.database.instance"] = { ...doc.resources["data.database.instance"], physicalId: DB, attributes: { ...doc.resources["data.database.instance"].attributes, identifier: DB } };
+      (await import("node:fs")).writeFileSync(statePath, JSON.stringify(doc));
+      aws.cloud.calls.length = 0;
+      const run = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^error: ${target} was restored from this snapshot before and served staging until 2026-11-20: it holds what was written since, not the restore point; delete it first`));
+      expect(aws.cloud.mutatingCalls()).toEqual([]);
+    });
+
     it("refuses an unencrypted snapshot (the platform promises encryption at rest) and one without a terminal to confirm on", async () => {
       aws.rds.snapshots.get(SNAPSHOT)!.Encrypted = false;
       const plain = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
