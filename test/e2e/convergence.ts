@@ -42,16 +42,20 @@ function awsDefault(aws: FakeAws, arn: string): boolean {
 const stateOf = (cwd: string) => readFileSync(path.join(cwd, "state", `${ENV}.json`), "utf8");
 
 /** After `up`: one of each resource, all tagged, every resource in AWS recorded in state, every state resource in sync. */
-export async function expectConverged(aws: FakeAws, cwd: string, run: Run = (args) => runCli(cwd, args), clients?: AwsClients) {
+export async function expectConverged(aws: FakeAws, cwd: string, run: Run = (args) => runCli(cwd, args), clients?: AwsClients, options: { revisionHistory?: boolean } = {}) {
   const stateText = stateOf(cwd);
   const ours = (await inventory(clients)).filter((r) => !awsDefault(aws, r.arn));
   const untagged = ours.filter((r) => r.tags["platform:logical-id"] === undefined || r.tags.Environment !== ENV);
   expect(untagged.map((r) => r.arn), "resources without the platform:logical-id tag").toEqual([]);
-  const byLogicalId = new Map<string, string[]>();
-  for (const r of ours) byLogicalId.set(r.tags["platform:logical-id"]!, [...(byLogicalId.get(r.tags["platform:logical-id"]!) ?? []), r.arn]);
-  const duplicates = [...byLogicalId].filter(([, arns]) => arns.length > 1);
+  // After deploys, a task definition's revisions are one resource's history (deploy keeps the previous ones for rollback):
+  // with revisionHistory its family counts once. Without it (up alone), a second revision is a duplicate.
+  const resourceOf = (arn: string) => (options.revisionHistory ? arn.replace(/(:task-definition\/[^:]+):\d+$/, "$1") : arn);
+  const byLogicalId = new Map<string, Set<string>>();
+  for (const r of ours) byLogicalId.set(r.tags["platform:logical-id"]!, new Set([...(byLogicalId.get(r.tags["platform:logical-id"]!) ?? []), resourceOf(r.arn)]));
+  const duplicates = [...byLogicalId].filter(([, arns]) => arns.size > 1).map(([id, arns]) => [id, [...arns]]);
   expect(duplicates, "logical ids with more than one resource").toEqual([]);
-  const unrecorded = ours.filter((r) => !stateText.includes(r.arn) && !stateText.includes(`"${r.arn.split(/[/:]/).pop()}"`));
+  const recorded = (arn: string) => stateText.includes(arn) || stateText.includes(`"${arn.split(/[/:]/).pop()}"`) || (arn !== resourceOf(arn) && stateText.includes(`"${resourceOf(arn).split("/").pop()}"`));
+  const unrecorded = ours.filter((r) => !recorded(r.arn));
   expect(unrecorded.map((r) => r.arn), "resources in AWS that state does not record").toEqual([]);
   // Every resource state records exists and matches the config (status reads each one by its recorded id).
   const status = await run(["status", "--env", ENV, "--json"]);
