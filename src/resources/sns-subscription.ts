@@ -81,8 +81,8 @@ export const snsSubscription: ResourceType<SnsSubscriptionSpec, SnsSubscriptionA
 
   physicalId: (a) => (a.pending ? `${a.topicArn} ${a.protocol}:${a.endpoint} (pending confirmation)` : a.subscriptionArn),
 
-  async details(ctx, actual) {
-    const now = await findSubscription(ctx, actual.topicArn, actual.protocol, actual.endpoint);
-    return now ? (now.pending ? "pending confirmation" : "confirmed") : undefined;
+  // The sweep's find has just listed the subscription: no second read.
+  async details(_ctx, actual) {
+    return actual.pending ? "pending confirmation" : "confirmed";
   },
 };
