@@ -1,7 +1,13 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EngineEvent } from "../engine/events.js";
 import { UserError } from "../errors.js";
+import { forwardTo } from "../resources/listener.js";
+import type { LockInfo } from "../state/backend.js";
+import { describeLock, LockHeldError } from "../state/lock.js";
+import { liveSlot, otherSlot } from "../state/releases.js";
 import type { ReleaseRecord, Slot } from "../state/document.js";
 import { findService } from "../resources/ecs-service.js";
-import { type BlueGreenTarget, blueGreenTarget, healthyTargets, servingSlot, switchBack } from "../workloads/blue-green.js";
+import { BAKE_POLL_SECONDS, type BlueGreenTarget, blueGreenTarget, healthyTargets, servingSlot, switchBack } from "../workloads/blue-green.js";
 import { deployTarget, revisionName, step } from "../workloads/deploy.js";
 import { resolveImage } from "../workloads/images.js";
 import { deployResolved, type ReleaseFlags } from "./deploy.js";
@@ -24,7 +30,16 @@ export interface RollbackFlags {
  * Exit 0 when production runs the previous release, 1 when the redeploy failed, 2 when there is nothing to go back to.
  */
 export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags): Promise<number> {
-  const env = await openEnvironment(cc, { command: `rollback --env ${cc.opts.env ?? cc.opts.config} --service ${flags.service}`, lock: true, events: (e) => e.kind === "note" && cc.say(`  ${e.message}`) });
+  const events = (e: EngineEvent) => e.kind === "note" && cc.say(`  ${e.message}`);
+  const command = `rollback --env ${cc.opts.env ?? cc.opts.config} --service ${flags.service}`;
+  let env: Environment;
+  try {
+    env = await openEnvironment(cc, { command, lock: true, events });
+  } catch (err) {
+    // A deploy baking elsewhere (CI) holds the lock: switch production back now, and let that deploy record it.
+    if (!(err instanceof LockHeldError) || !isBakingDeploy(err.holder, flags.service)) throw err;
+    return rollbackDuringBake(cc, await openEnvironment(cc, { command, lock: false, events }), flags, err.holder);
+  }
   try {
     const target = deployTarget(env.store, env.config, flags.service);
     const release = env.store.document.releases?.[target.service];
@@ -56,7 +71,9 @@ async function switchableSlot(env: Environment, target: BlueGreenTarget, previou
   const slot = previous.slot;
   if (!slot) return undefined;
   const { slot: serving } = await servingSlot(env.ctx, target);
-  if (serving === slot) return undefined; // already back (a rollback ran, or the deploy switched back itself)
+  // Production already back on it, but state not (a rollback during a bake whose deploy died before recording it):
+  // the switch is finished here, the listeners being idempotent.
+  if (serving === slot) return liveSlot(env.store.document, target.service) === slot ? undefined : { from: otherSlot(slot), to: slot };
   const old = await step(`reading ECS service (${target.slots[slot].serviceName})`, () => findService(env.ctx, target.cluster, target.slots[slot].serviceName));
   // Another deploy may have started something else on it since.
   if (!old || old.desiredCount === 0 || old.taskDefinitionArn !== previous.taskDefinitionArn) return undefined;
@@ -93,4 +110,53 @@ function exactImage(image: string, digest: string | undefined): string {
   const slash = image.lastIndexOf("/");
   const colon = image.lastIndexOf(":");
   return `${colon > slash ? image.slice(0, colon) : image}@${digest}`;
+}
+
+/** Whether a lock is held by a deploy of this service (which, state permitting, is baking). */
+function isBakingDeploy(holder: LockInfo, service: string): boolean {
+  return holder.command.startsWith("deploy ") && holder.command.includes(`--service ${service}`);
+}
+
+/** Seconds rollback waits for the baking deploy to record the switch (it looks every BAKE_POLL_SECONDS). */
+const HANDOVER_SECONDS = BAKE_POLL_SECONDS * 3;
+
+/**
+ * Rollback while another process's deploy bakes and holds the lock. Only the production listener is switched here (one
+ * ModifyListener, at once): that is the whole rollback as users see it. The deploy sees it at its next look, stops the
+ * bake, and does the rest under its lock (test listener, new slot to 0, revision, state); rollback waits for state to
+ * say so. Nothing else is written without the lock.
+ */
+async function rollbackDuringBake(cc: CommandContext, env: Environment, flags: RollbackFlags, holder: LockInfo): Promise<number> {
+  try {
+    const target = deployTarget(env.store, env.config, flags.service);
+    const release = env.store.document.releases?.[target.service];
+    const baking = release?.bakingUntil && Date.parse(release.bakingUntil) > Date.now() && release.previous?.slot;
+    const bg = env.config.services.api.deployment.strategy === "blue-green" && target.service === "api" ? blueGreenTarget(env.store, env.config, target) : undefined;
+    const switchable = baking && bg ? await switchableSlot(env, bg, release.previous!) : undefined;
+    if (!bg || !switchable) {
+      throw new LockHeldError(holder, env.backend.location);
+    }
+    const started = Date.now();
+    const to = bg.slots[switchable.to];
+    cc.say(`A deploy is baking (${describeLock(holder)}); ${to.serviceName} (${switchable.to}) still runs the previous release: switching production to it now`);
+    await step(`switching ELBv2 listener (${bg.production.arn}) to ${switchable.to}`, () => forwardTo(env.ctx, bg.production.arn, to.targetGroupArn));
+    cc.say(`${cc.c.green("✔")} production is on ${to.serviceName} (${switchable.to}) again, ${Date.now() - started} ms`);
+    const deadline = Date.now() + HANDOVER_SECONDS * 1000 * env.ctx.waits.scale;
+    while (Date.now() < deadline) {
+      await sleep(Math.max(1, 1000 * env.ctx.waits.scale), undefined, { signal: cc.main.signal });
+      const doc = await env.backend.read();
+      if (doc?.releases?.[target.service]?.live === switchable.to) {
+        cc.say(`the baking deploy stopped, scaled ${bg.slots[switchable.from].serviceName} (${switchable.from}) to 0 and recorded the rollback`);
+        if (cc.opts.json) cc.json({ environment: env.config.environment, service: target.service, rolledBack: "switch", live: switchable.to, recorded: true });
+        return 0;
+      }
+    }
+    cc.say(
+      cc.c.yellow(`the deploy holding the lock has not recorded it yet (it looks every ${BAKE_POLL_SECONDS} s). If it is no longer running, run 'platform state unlock --env ${env.config.environment}' and then 'platform rollback --env ${env.config.environment} --service ${target.service}' again: it records the switch and scales ${switchable.from} to 0`),
+    );
+    if (cc.opts.json) cc.json({ environment: env.config.environment, service: target.service, rolledBack: "switch", live: switchable.to, recorded: false });
+    return 0;
+  } finally {
+    await env.close();
+  }
 }

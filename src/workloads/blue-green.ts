@@ -74,8 +74,8 @@ export interface BlueGreenOutcome extends ReleasedImage {
   failure?: string;
 }
 
-/** Seconds between looks at alarms and targets during the bake (scaled like every wait). */
-export const BAKE_POLL_SECONDS = 30;
+/** Seconds between looks at alarms, targets and the production listener during the bake (scaled like every wait). */
+export const BAKE_POLL_SECONDS = 10;
 const SMOKE_ATTEMPTS = 3;
 const SMOKE_PAUSE_SECONDS = 5;
 const SMOKE_REQUEST_SECONDS = 10;
@@ -196,7 +196,7 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
 
   // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back.
   if (s.bakeMinutes > 0) {
-    s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}); to roll back now, press Ctrl-C and run 'platform rollback --env ${config.environment} --service ${target.service}'`);
+    s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}); 'platform rollback --env ${config.environment} --service ${target.service}' from any shell switches back at once`);
     const problem = await bake(ctx, target, idle, Date.parse(bakingUntil), new Set(alarmingBefore), s);
     if (problem) {
       // Back only to a slot that can take the traffic (on the first release the old slot may have had no tasks).
@@ -209,7 +209,13 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
     }
   }
 
-  // 6. The old slot goes to 0; it stays, idle, for the next release.
+  // 6. The old slot goes to 0; it stays, idle, for the next release. A rollback in the last moments of the bake wins.
+  if (s.bakeMinutes > 0 && (await servingSlot(ctx, target)).slot !== to) {
+    const problem = `production was switched back to ${from} at the end of the bake ('platform rollback')`;
+    s.say(`${problem}: finishing the switch back`);
+    await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: priorRelease?.previous && { ...priorRelease.previous, slot: undefined } });
+    return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
+  }
   await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: undefined } });
   await scale(ctx, target, live, 0);
   await recordSlot(ctx, store, target, live);
@@ -342,12 +348,15 @@ async function recordSlot(ctx: ResourceContext, store: StateStore, target: BlueG
 /** Consecutive failed looks at alarms and targets after which the bake stops watching (and says what to do). */
 const BAKE_READ_FAILURES = 5;
 
-/** Until `until`: every 30 s (scaled) the stack's alarms and the new slot's targets; what went wrong, or undefined. */
+/** Until `until`: every 10 s (scaled) the production listener, the stack's alarms and the new slot's targets; what went wrong, or undefined. */
 async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>, s: BlueGreenSettings): Promise<string | undefined> {
   const pause = BAKE_POLL_SECONDS * 1000 * ctx.waits.scale;
   let failures = 0;
   for (;;) {
     try {
+      // `platform rollback` from another shell switches the production listener only; the rest is done here.
+      const { slot: serving } = await servingSlot(ctx, target);
+      if (serving !== slot.slot) return `production was switched back to ${serving} during the bake ('platform rollback')`;
       const alarming = (await alarmsInAlarm(ctx, target.alarmNames)).filter((name) => !alarmingBefore.has(name));
       if (alarming.length) return `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake`;
       const unhealthy = await unhealthyTargets(ctx, slot.targetGroupArn);

@@ -295,6 +295,48 @@ describe("rollback", () => {
     expect(mutating().map((c) => c.command)).toEqual([]);
   });
 
+  it("while a deploy elsewhere bakes and holds the lock: production switches back at once, the deploy finishes the switch back and exits 1", async () => {
+    pushImage(aws.ecr, REPO, "v2");
+    const baking = deploy("v2", "--bake-minutes", "60"); // 60 minutes × the test scale: 3.6 s
+    for (let i = 0; i < 500 && !state().releases?.api?.bakingUntil; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(production()).toBe("blue");
+    const steps = watchProduction();
+    const run = await cli(["rollback", "--service", "api"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/A deploy is baking \(.+ running "deploy --env dev --service api" since .+\); api-green \(green\) still runs the previous release: switching production to it now/);
+    expect(run.stdout).toMatch(/✔ production is on api-green \(green\) again, \d+ ms/);
+    expect(run.stdout).toContain("the baking deploy stopped, scaled api (blue) to 0 and recorded the rollback");
+    // The rollback switched production only; the deploy, under its lock, did the test listener (and again production, idempotent).
+    expect(steps[0]).toBe("green/green");
+    const deployed = await baking;
+    expect(deployed.code).toBe(1);
+    expect(deployed.stderr).toMatch(/failed at the bake: production was switched back to green during the bake \('platform rollback'\)\. production was switched back to green \(api-green\)/);
+    expect(production()).toBe("green");
+    expect(testListener()).toBe("blue");
+    expect(service("api").desiredCount).toBe(0);
+    expect(state().releases.api.live).toBe("green");
+    expect(state().deployments.api.image).toBe(`${URI}:v1`);
+    aws.cloud.calls.length = 0;
+    expect((await cli(["up", "--yes"])).code).toBe(0);
+    expect(mutating().map((c) => c.command)).toEqual([]);
+  });
+
+  it("after a rollback during a bake whose deploy died before recording it: rollback again records it (no redeploy)", async () => {
+    await interruptedInBake();
+    // As if a rollback had switched production only and the baking deploy had died: the listener says green, state blue.
+    const { ModifyListenerCommand, ElasticLoadBalancingV2Client } = await import("@aws-sdk/client-elastic-load-balancing-v2");
+    await new ElasticLoadBalancingV2Client({ region: "us-east-1" }).send(new ModifyListenerCommand({ ListenerArn: listenerOn(80).ListenerArn, DefaultActions: [{ Type: "forward", TargetGroupArn: GREEN() }] }));
+    expect(state().releases.api.live).toBe("blue");
+    aws.cloud.calls.length = 0;
+    const run = await cli(["rollback", "--service", "api"]);
+    expect(run.code).toBe(0);
+    expect(calls("RegisterTaskDefinition")).toEqual([]);
+    expect(state().releases.api.live).toBe("green");
+    expect(service("api").desiredCount).toBe(0);
+    expect(testListener()).toBe("blue");
+  });
+
   it("inside the bake, but another deploy has since started something else on the old slot: no instant switch, a redeploy", async () => {
     await interruptedInBake();
     const v1 = state().releases.api.previous.digest;
