@@ -1,4 +1,4 @@
-import { destroyResources } from "../engine/apply.js";
+import { applyStack, destroyResources } from "../engine/apply.js";
 import { UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import type { ResourceRecord } from "../state/document.js";
@@ -8,7 +8,10 @@ import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
 import { describeSource, planRestore, pointStackAt, restoreInstance, retiredDatabases, retiredLogGroups, type RestorePlan, type RestoreSource } from "../workloads/db-restore.js";
 import { PROTECTED_ENVIRONMENTS } from "./down.js";
-import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
+import { dbIds } from "../stack/database.js";
+import { dependenciesOf, type Stack } from "../stack/model.js";
+import { observe } from "./observe.js";
+import { engineEvents, type Environment, openEnvironment, type CommandContext } from "./runtime.js";
 
 export interface DbRestoreFlags {
   snapshot?: string;
@@ -82,9 +85,9 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
     cc.say(`✔ ${name} now uses ${restored.identifier}; the credentials secret's host is ${restored.endpointAddress}`);
     const keptGroup = retiredLogGroupId ? ` and its log group (${retiredLogGroupId})` : "";
     cc.say(`${plan.current.identifier} is retired (state: ${retiredId})${keptGroup} and kept, untouched: it still costs money. Delete it once you are sure with: platform db restore --env ${name} --retire-old`);
-    cc.say(`Run platform up --env ${name} to roll the services and alarms onto ${restored.identifier}.`);
-    if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: true, retired: plan.current.identifier });
-    return 0;
+    const rolled = await rollOntoRestored(cc, env, restored.identifier);
+    if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: true, retired: plan.current.identifier, rolled });
+    return rolled === "failed" ? 1 : 0;
   } finally {
     await env.close();
   }
@@ -93,7 +96,7 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
 /** --yes, or a yes on the terminal; production asks for its name to be typed. */
 async function confirmRepoint(cc: CommandContext, name: string, plan: RestorePlan): Promise<boolean> {
   if (cc.opts.yes) return true;
-  const question = `Point ${name} at ${plan.target} and retire ${plan.current.identifier}? (Running tasks keep the old host until 'platform up' rolls them.)`;
+  const question = `Point ${name} at ${plan.target}, retire ${plan.current.identifier} and roll the services onto ${plan.target}?`;
   if (!PROTECTED_ENVIRONMENTS.has(name)) return confirm(cc.io, question);
   return confirmByTyping(cc.io, `${question} ${name} is a production environment: type its name to confirm:`, name);
 }
@@ -163,4 +166,54 @@ async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreF
     ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);
   if (!ok) throw new UserError("not confirmed; nothing was deleted");
+}
+
+/**
+ * After re-pointing: what follows the database (task definitions naming DB_HOST, their services, the alarms and the
+ * dashboard) is rolled onto the restored instance now, by the same engine as `up`, when that is all `up` would change.
+ * When the plan holds anything else (a config change not yet applied), nothing is applied here: the user runs `up`,
+ * which shows the whole plan. Returns what happened.
+ */
+async function rollOntoRestored(cc: CommandContext, env: Environment, identifier: string): Promise<"rolled" | "nothing" | "left-to-up" | "failed"> {
+  const name = env.config.environment;
+  const { stack, plan } = await observe(cc, env);
+  const changing = plan.resources.filter((r) => r.action !== "noop");
+  if (!changing.length) return "nothing";
+  const follows = dependents(stack, dbIds.instance);
+  const unrelated = changing.filter((r) => r.action !== "update" || !follows.has(r.logicalId));
+  if (plan.errors.length || unrelated.length) {
+    cc.say(
+      cc.c.yellow(`not rolling the services here: up would also change ${unrelated.map((r) => `${r.logicalId} (${r.action})`).join(", ") || "resources it could not read"}. `) +
+        `Run platform up --env ${name} to review and apply it all; until then running tasks keep the old database's host.`,
+    );
+    return "left-to-up";
+  }
+  cc.say(`Rolling onto ${identifier}: ${changing.map((r) => r.logicalId).join(", ")}`);
+  const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
+  try {
+    const result = await applyStack(stack, plan, env.store, registry, env.ctx, { concurrency: cc.concurrency(), allowReplace: false, signal: cc.main.signal, events: engineEvents(cc, progress) });
+    progress.stop();
+    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
+    if (!result.ok) cc.say(`the database is restored and in use; run platform up --env ${name} to finish rolling the services onto it`);
+    return result.ok ? "rolled" : "failed";
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The logical ids that depend, directly or through others, on `root`. */
+function dependents(stack: Stack, root: string): Set<string> {
+  const found = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const node of stack.nodes) {
+      if (found.has(node.logicalId)) continue;
+      if (dependenciesOf(node).some((d) => d === root || found.has(d))) {
+        found.add(node.logicalId);
+        grew = true;
+      }
+    }
+  }
+  return found;
 }

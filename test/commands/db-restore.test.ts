@@ -224,6 +224,30 @@ describe("staging", () => {
       expectNoSecretValues(run);
     });
 
+    it("rolls what follows the database onto the new instance (DB_HOST of the task definitions, their services, alarms), then a following up has nothing to do", async () => {
+      const restore = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
+      expect(restore.code).toBe(0);
+      const target = `${DB}-r${stampOf(aws.rds.snapshots.get(SNAPSHOT)!.SnapshotCreateTime)}`;
+      expect(restore.stdout).toMatch(/Rolling onto clinical-platform-staging-db-r\d{14}: .*compute\.task-definition\.api/);
+      const latestApi = [...aws.ecs.taskDefinitions.values()].filter((t) => t.family === "clinical-platform-staging-api" && t.status === "ACTIVE").sort((a, b) => b.revision - a.revision)[0]!;
+      const dbHost = latestApi.body.containerDefinitions[0].environment.find((e: { name: string }) => e.name === "DB_HOST").value;
+      expect(dbHost).toBe(aws.rds.instances.get(target)!.Address);
+      const api = [...aws.ecs.services.values()].find((x) => x.serviceName === "api" && x.status === "ACTIVE")!;
+      expect(api.taskDefinition).toBe(latestApi.arn);
+      aws.cloud.calls.length = 0;
+      expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
+      expect(aws.cloud.mutatingCalls().map((c) => c.command)).toEqual([]);
+    });
+
+    it("leaves the services to up when up would change more than what follows the database (a config change not yet applied)", async () => {
+      const restore = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes", "--set", "logs.retentionDays=14"]);
+      expect(restore.code).toBe(0);
+      expect(restore.stdout).toMatch(/not rolling the services here: up would also change .*data\.log-group\.ecs \(update\)/);
+      expect(restore.stdout).toContain("Run platform up --env staging to review and apply it all; until then running tasks keep the old database's host.");
+      expect(aws.cloud.callsTo("RegisterTaskDefinition")).toEqual([]);
+      expect(aws.cloud.callsTo("PutRetentionPolicy").map((c) => c.input.retentionInDays)).toEqual([14]); // the new instance's own group only
+    });
+
     it("leaves a following up with nothing to do on the database or its log groups (same identifier, settings and tags)", async () => {
       expect((await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"])).code).toBe(0);
       rdsExportsLogs();
@@ -245,7 +269,7 @@ describe("staging", () => {
       expect(declined.code).toBe(1);
       const target = aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")[0]!.input.DBInstanceIdentifier as string;
       expect(aws.rds.instances.get(target)?.DBInstanceStatus).toBe("available");
-      expect(declined.stdout).toContain(`Point staging at ${target} and retire`);
+      expect(declined.stdout).toContain(`Point staging at ${target}, retire`);
       const group = logGroupOf(target);
       expect(declined.stdout).toContain(`Not confirmed: staging still uses ${DB}. ${target} and its log group ${group} stay`);
       expect(declined.stdout).toContain(`platform db restore --env staging --snapshot ${SNAPSHOT}   (finds ${target}; nothing is restored twice)`);
@@ -474,7 +498,8 @@ describe("production guards", () => {
   it("asks for the environment's name before pointing prod at the restored instance; a wrong name changes nothing", async () => {
     const before = prodState().resources;
     const wrong = await onTerminal(["db", "restore", ...PROD, "--snapshot", "prod-snap"], "y");
-    expect(wrong.stdout).toMatch(/prod is a production environment: type its name to/);
+    // The prompt wraps at the terminal's width: compare the words without escape codes and line breaks.
+    expect(wrong.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, " ")).toMatch(/roll the services onto \S+\? prod is a production environment: type its name to confirm/);
     expect(wrong.code).toBe(1);
     expect(prodState().resources).toEqual(before);
     const target = aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")[0]!.input.DBInstanceIdentifier as string;
