@@ -33,7 +33,13 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
       cc.say(records.length ? `down would delete ${records.length} resources from ${env.config.environment}:` : `state records nothing for ${env.config.environment}.`);
       if (records.length) cc.say(renderTable(["RESOURCE", "TYPE", "ID"], records.map(([id, r]) => [id, r.type, r.physicalId])));
       // Tagged as this environment's but not in state: down would leave them (it deletes only what state records).
-      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources));
+      // A resource counts as recorded when a record under its logical id names it: a database `db restore` made but was
+      // not pointed at carries the instance's logical id, yet state names another instance.
+      const names = (logicalId: string, arn: string) => {
+        const record = JSON.stringify(env.store.document.resources[logicalId] ?? "");
+        return record.includes(arn) || record.includes(`"${arn.split(/[:/]/).pop()}"`) || /:task-definition\//.test(arn);
+      };
+      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources) || !names(r.logicalId, r.arn));
       if (untracked.length) {
         cc.say(cc.c.yellow(`Tagged with ${env.config.project}/${env.config.environment} but not in state, so down would leave them:`));
         cc.say(renderTable(["ARN", "LOGICAL ID"], untracked.map((r) => [r.arn, r.logicalId ?? "-"])));

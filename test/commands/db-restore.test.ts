@@ -280,6 +280,9 @@ describe("staging", () => {
       expect(state().resources).toEqual(before.resources);
       expect(state().outputs).toEqual(before.outputs);
       expect(secret().host).toBe(aws.rds.instances.get(DB)!.Address);
+      // down --dry-run says down would leave it: tagged as the environment's database, but state names another instance.
+      const dry = await runCli(cwd, ["down", ...ENV, "--dry-run"]);
+      expect(dry.stdout).toMatch(new RegExp(`not in state, so down would leave them:[\\s\\S]*db:${target}`));
 
       aws.cloud.calls.length = 0;
       const again = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes"]);
