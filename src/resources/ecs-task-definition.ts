@@ -295,15 +295,18 @@ async function deleteRevisions(ctx: ResourceContext, arns: string[], logicalId: 
 export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefinitionAttrs> = {
   type: "ecs:task-definition",
 
-  // The family's latest ACTIVE revision; without a recorded family there is nothing to look up (create adopts ours).
+  // The recorded revision while it is ACTIVE (a revision a killed deploy registered but never released is not what the
+  // stack runs); else the family's latest ACTIVE one. Without a recorded family there is nothing to look up (create
+  // adopts ours).
   async find(ctx, { recorded }) {
     if (!recorded?.family) return undefined;
+    const current = recorded.arn ? await findTaskDefinition(ctx, recorded.arn) : undefined;
+    if (current && !current.inactive) return current;
     const latest = await findTaskDefinition(ctx, recorded.family);
     if (latest) return latest;
     // No ACTIVE revision, but the recorded one still exists INACTIVE (a run died between deregistering and deleting it):
     // found, so down finishes deleting it and up registers a new revision.
-    const leftover = recorded.arn ? await findTaskDefinition(ctx, recorded.arn) : undefined;
-    return leftover?.inactive ? leftover : undefined;
+    return current?.inactive ? current : undefined;
   },
 
   diff,

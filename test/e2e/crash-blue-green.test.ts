@@ -72,8 +72,11 @@ describe(`blue-green deploy killed after mutating call N of ${total}, then unloc
       const context = `killed after ${call.service}:${call.command} ${JSON.stringify(call.input).slice(0, 120)}`;
       expect((await runCli(cwd, ["state", "unlock", ...ENV, "--force"])).code).toBe(0);
 
+      const before = aws.cloud.calls.length;
       const up = await runCli(cwd, ["up", ...ENV, "--yes"]);
       expect(up.code, `${context}\n${up.stdout}\n${up.stderr}`).toBe(0);
+      // up puts the slots back; it never registers a revision or rolls production for a release that did not complete.
+      expect(aws.cloud.calls.slice(before).filter((c) => c.command === "RegisterTaskDefinition"), context).toEqual([]);
       expectOneServingSlot(aws, context);
       await expectConverged(aws, cwd, undefined, undefined, { revisionHistory: true });
 
