@@ -10,6 +10,8 @@ import { describeSource, planRestore, pointStackAt, restoreInstance, retiredData
 import { PROTECTED_ENVIRONMENTS } from "./down.js";
 import { dbIds } from "../stack/database.js";
 import { dependenciesOf, type Stack } from "../stack/model.js";
+import { forgetSupersededDeployments } from "../state/deployments.js";
+import { endBakes } from "../state/releases.js";
 import { observe } from "./observe.js";
 import { engineEvents, type Environment, openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -81,11 +83,14 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
       if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: false, current: plan.current.identifier });
       return 1;
     }
+    // Whether up has anything to do before the stack moves: if so, that is a config change nobody applied yet, and the
+    // services are left to up (which shows the whole plan) rather than rolled here with it.
+    const pending = await pendingChanges(cc, env);
     const { retiredId, retiredLogGroupId } = await pointStackAt(env.ctx, env.store, plan, { instance: restored, logGroup });
     cc.say(`✔ ${name} now uses ${restored.identifier}; the credentials secret's host is ${restored.endpointAddress}`);
     const keptGroup = retiredLogGroupId ? ` and its log group (${retiredLogGroupId})` : "";
     cc.say(`${plan.current.identifier} is retired (state: ${retiredId})${keptGroup} and kept, untouched: it still costs money. Delete it once you are sure with: platform db restore --env ${name} --retire-old`);
-    const rolled = await rollOntoRestored(cc, env, restored.identifier);
+    const rolled = await rollOntoRestored(cc, env, restored.identifier, pending);
     if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: true, retired: plan.current.identifier, rolled });
     return rolled === "failed" ? 1 : 0;
   } finally {
@@ -168,25 +173,32 @@ async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreF
   if (!ok) throw new UserError("not confirmed; nothing was deleted");
 }
 
+/** What `up` would change right now (before the stack is pointed at the restored instance): logical ids, or unread. */
+async function pendingChanges(cc: CommandContext, env: Environment): Promise<string[]> {
+  const { plan } = await observe(cc, env);
+  return [...plan.resources.filter((r) => r.action !== "noop").map((r) => `${r.logicalId} (${r.action})`), ...plan.errors.map((e) => `${e.logicalId} (could not be read)`)];
+}
+
 /**
  * After re-pointing: what follows the database (task definitions naming DB_HOST, their services, the alarms and the
- * dashboard) is rolled onto the restored instance now, by the same engine as `up`, when that is all `up` would change.
- * When the plan holds anything else (a config change not yet applied), nothing is applied here: the user runs `up`,
- * which shows the whole plan. Returns what happened.
+ * dashboard) is rolled onto the restored instance now, by the same engine as `up`, when `up` had nothing to do before
+ * the restore (`pending` empty) and now only updates what depends on the database. Otherwise nothing is applied here:
+ * the user runs `up`, which shows the whole plan. Returns what happened.
  */
-async function rollOntoRestored(cc: CommandContext, env: Environment, identifier: string): Promise<"rolled" | "nothing" | "left-to-up" | "failed"> {
+async function rollOntoRestored(cc: CommandContext, env: Environment, identifier: string, pending: string[]): Promise<"rolled" | "nothing" | "left-to-up" | "failed"> {
   const name = env.config.environment;
+  const leaveToUp = (why: string) => {
+    cc.say(cc.c.yellow(`not rolling the services here: ${why}. `) + `Run platform up --env ${name} to review and apply it all; until then running tasks keep the old database's host.`);
+    return "left-to-up" as const;
+  };
+  if (pending.length) return leaveToUp(`up already had changes to make before the restore: ${pending.join(", ")}`);
   const { stack, plan } = await observe(cc, env);
   const changing = plan.resources.filter((r) => r.action !== "noop");
   if (!changing.length) return "nothing";
   const follows = dependents(stack, dbIds.instance);
   const unrelated = changing.filter((r) => r.action !== "update" || !follows.has(r.logicalId));
   if (plan.errors.length || unrelated.length) {
-    cc.say(
-      cc.c.yellow(`not rolling the services here: up would also change ${unrelated.map((r) => `${r.logicalId} (${r.action})`).join(", ") || "resources it could not read"}. `) +
-        `Run platform up --env ${name} to review and apply it all; until then running tasks keep the old database's host.`,
-    );
-    return "left-to-up";
+    return leaveToUp(`up would also change ${unrelated.map((r) => `${r.logicalId} (${r.action})`).join(", ") || "resources it could not read"}`);
   }
   cc.say(`Rolling onto ${identifier}: ${changing.map((r) => r.logicalId).join(", ")}`);
   const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
@@ -194,8 +206,14 @@ async function rollOntoRestored(cc: CommandContext, env: Environment, identifier
     const result = await applyStack(stack, plan, env.store, registry, env.ctx, { concurrency: cc.concurrency(), allowReplace: false, signal: cc.main.signal, events: engineEvents(cc, progress) });
     progress.stop();
     cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
-    if (!result.ok) cc.say(`the database is restored and in use; run platform up --env ${name} to finish rolling the services onto it`);
-    return result.ok ? "rolled" : "failed";
+    if (!result.ok) {
+      cc.say(`the database is restored and in use; run platform up --env ${name} to finish rolling the services onto it`);
+      return "failed";
+    }
+    // As after up: the idle slot is at 0 again, and deployments the config overrides are forgotten.
+    await forgetSupersededDeployments(env.store, env.config);
+    await endBakes(env.store);
+    return "rolled";
   } finally {
     progress.stop();
   }

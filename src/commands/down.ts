@@ -33,13 +33,8 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
       cc.say(records.length ? `down would delete ${records.length} resources from ${env.config.environment}:` : `state records nothing for ${env.config.environment}.`);
       if (records.length) cc.say(renderTable(["RESOURCE", "TYPE", "ID"], records.map(([id, r]) => [id, r.type, r.physicalId])));
       // Tagged as this environment's but not in state: down would leave them (it deletes only what state records).
-      // A resource counts as recorded when a record under its logical id names it: a database `db restore` made but was
-      // not pointed at carries the instance's logical id, yet state names another instance.
-      const names = (logicalId: string, arn: string) => {
-        const record = JSON.stringify(env.store.document.resources[logicalId] ?? "");
-        return record.includes(arn) || record.includes(`"${arn.split(/[:/]/).pop()}"`) || /:task-definition\//.test(arn);
-      };
-      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources) || !names(r.logicalId, r.arn));
+      const recorded = recordedIds(records);
+      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources) || !isRecorded(r.arn, recorded));
       if (untracked.length) {
         cc.say(cc.c.yellow(`Tagged with ${env.config.project}/${env.config.environment} but not in state, so down would leave them:`));
         cc.say(renderTable(["ARN", "LOGICAL ID"], untracked.map((r) => [r.arn, r.logicalId ?? "-"])));
@@ -138,4 +133,28 @@ async function sweep(env: Environment, records: [string, ResourceRecord][]) {
   }
   const { splitScheduledSecrets } = await import("../secrets/scheduled.js");
   return splitScheduledSecrets(env.ctx, left);
+}
+
+/** What state records identify resources by: physical ids, ARNs, names and identifiers of every record (retired ones too). */
+function recordedIds(records: [string, ResourceRecord][]): Set<string> {
+  const ids = new Set<string>();
+  for (const [, r] of records) {
+    ids.add(r.physicalId);
+    for (const key of ["arn", "name", "identifier", "id"]) if (typeof r.attributes[key] === "string") ids.add(r.attributes[key] as string);
+  }
+  return ids;
+}
+
+/**
+ * Whether a tagged resource is one state records, by its ARN or the id inside it (`db:<identifier>`,
+ * `log-group:<name>:*`, `service/<cluster>/<name>`). Exact matches only: a restored database `db restore` made but was
+ * not pointed at carries the instance's logical id, yet state names another instance. A task definition's older
+ * revisions are its history, recorded through the family.
+ */
+function isRecorded(arn: string, ids: Set<string>): boolean {
+  if (/:task-definition\//.test(arn)) return true;
+  const resource = arn.split(":").slice(5).join(":");
+  const afterType = resource.replace(/^[^:/]+[:/]/, "");
+  const candidates = [arn, resource, afterType, afterType.split("/").at(-1) ?? ""].map((c) => c.replace(/:\*$/, ""));
+  return candidates.some((c) => c && ids.has(c));
 }

@@ -3,7 +3,7 @@ import type { EngineEvent } from "../engine/events.js";
 import { UserError } from "../errors.js";
 import { forwardTo } from "../resources/listener.js";
 import type { LockInfo } from "../state/backend.js";
-import { describeLock, LockHeldError } from "../state/lock.js";
+import { describeLock, holderIsGone, isStale, LockHeldError } from "../state/lock.js";
 import { liveSlot, otherSlot } from "../state/releases.js";
 import type { ReleaseRecord, Slot } from "../state/document.js";
 import { findService } from "../resources/ecs-service.js";
@@ -37,7 +37,7 @@ export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags):
     env = await openEnvironment(cc, { command, lock: true, events });
   } catch (err) {
     // A deploy baking elsewhere (CI) holds the lock: switch production back now, and let that deploy record it.
-    if (!(err instanceof LockHeldError) || !isBakingDeploy(err.holder, flags.service)) throw err;
+    if (!(err instanceof LockHeldError) || !isRelease(err.holder, flags.service)) throw err;
     return rollbackDuringBake(cc, await openEnvironment(cc, { command, lock: false, events }), flags, err.holder);
   }
   try {
@@ -112,9 +112,12 @@ function exactImage(image: string, digest: string | undefined): string {
   return `${colon > slash ? image.slice(0, colon) : image}@${digest}`;
 }
 
-/** Whether a lock is held by a deploy of this service (which, state permitting, is baking). */
-function isBakingDeploy(holder: LockInfo, service: string): boolean {
-  return holder.command.startsWith("deploy ") && holder.command.includes(`--service ${service}`);
+/**
+ * Whether a lock is held by a live release of this service (deploy, promote, or rollback's own redeploy) that may be
+ * baking; whether it is, state says (see rollbackDuringBake).
+ */
+function isRelease(holder: LockInfo, service: string): boolean {
+  return /^(deploy|promote|rollback) /.test(holder.command) && holder.command.includes(`--service ${service}`) && !holderIsGone(holder) && !isStale(holder);
 }
 
 /** Seconds rollback waits for the baking deploy to record the switch (it looks every BAKE_POLL_SECONDS). */
@@ -130,32 +133,46 @@ async function rollbackDuringBake(cc: CommandContext, env: Environment, flags: R
   try {
     const target = deployTarget(env.store, env.config, flags.service);
     const release = env.store.document.releases?.[target.service];
-    const baking = release?.bakingUntil && Date.parse(release.bakingUntil) > Date.now() && release.previous?.slot;
     const bg = env.config.services.api.deployment.strategy === "blue-green" && target.service === "api" ? blueGreenTarget(env.store, env.config, target) : undefined;
-    const switchable = baking && bg ? await switchableSlot(env, bg, release.previous!) : undefined;
-    if (!bg || !switchable) {
-      throw new LockHeldError(holder, env.backend.location);
+    // The bake must be the holder's own (its switch recorded after it took the lock), with time left for it to see the
+    // switch before it scales the old slot down.
+    const switchedByHolder = Date.parse(env.store.document.deployments?.[target.service]?.deployedAt ?? "") >= Date.parse(holder.startedAt);
+    const bakeLeft = Date.parse(release?.bakingUntil ?? "") - Date.now();
+    const margin = 2 * BAKE_POLL_SECONDS * 1000 * env.ctx.waits.scale;
+    if (!bg || !release?.previous?.slot || !switchedByHolder || !(bakeLeft > 0)) throw new LockHeldError(holder, env.backend.location);
+    if (bakeLeft < margin) {
+      throw new LockHeldError(holder, env.backend.location, `its bake ends in ${Math.ceil(bakeLeft / 1000)} s, too close to switch safely now; run rollback again once it has finished (it then redeploys the previous release)`);
     }
+    const switchable = await switchableSlot(env, bg, release.previous);
+    if (!switchable) throw new LockHeldError(holder, env.backend.location);
     const started = Date.now();
     const to = bg.slots[switchable.to];
-    cc.say(`A deploy is baking (${describeLock(holder)}); ${to.serviceName} (${switchable.to}) still runs the previous release: switching production to it now`);
+    cc.say(`A release is baking (${describeLock(holder)}); ${to.serviceName} (${switchable.to}) still runs the previous release: switching production to it now`);
     await step(`switching ELBv2 listener (${bg.production.arn}) to ${switchable.to}`, () => forwardTo(env.ctx, bg.production.arn, to.targetGroupArn));
+    // The deploy may have ended its bake and scaled the old slot down meanwhile: then the switch is undone at once.
+    const after = await step(`reading ECS service (${to.serviceName})`, () => findService(env.ctx, bg.cluster, to.serviceName));
+    if (!after || after.desiredCount === 0) {
+      await step(`switching ELBv2 listener (${bg.production.arn}) to ${switchable.from}`, () => forwardTo(env.ctx, bg.production.arn, bg.slots[switchable.from].targetGroupArn));
+      cc.io.stderr.write(`error: the deploy finished its bake and scaled ${to.serviceName} to 0 while rollback switched: production stays on ${bg.slots[switchable.from].serviceName} (${switchable.from}); run 'platform rollback --env ${env.config.environment} --service ${target.service}' again once that deploy has released the lock: it redeploys the previous release\n`);
+      return 1;
+    }
     cc.say(`${cc.c.green("✔")} production is on ${to.serviceName} (${switchable.to}) again, ${Date.now() - started} ms`);
     const deadline = Date.now() + HANDOVER_SECONDS * 1000 * env.ctx.waits.scale;
     while (Date.now() < deadline) {
       await sleep(Math.max(1, 1000 * env.ctx.waits.scale), undefined, { signal: cc.main.signal });
       const doc = await env.backend.read();
       if (doc?.releases?.[target.service]?.live === switchable.to) {
-        cc.say(`the baking deploy stopped, scaled ${bg.slots[switchable.from].serviceName} (${switchable.from}) to 0 and recorded the rollback`);
+        cc.say(`the baking deploy stopped and recorded the rollback; it scales ${bg.slots[switchable.from].serviceName} (${switchable.from}) to 0`);
         if (cc.opts.json) cc.json({ environment: env.config.environment, service: target.service, rolledBack: "switch", live: switchable.to, recorded: true });
         return 0;
       }
     }
-    cc.say(
-      cc.c.yellow(`the deploy holding the lock has not recorded it yet (it looks every ${BAKE_POLL_SECONDS} s). If it is no longer running, run 'platform state unlock --env ${env.config.environment}' and then 'platform rollback --env ${env.config.environment} --service ${target.service}' again: it records the switch and scales ${switchable.from} to 0`),
+    // Production is switched, but state still says otherwise: a later `up` would switch it back. Not done until recorded.
+    cc.io.stderr.write(
+      `error: production is on ${to.serviceName} (${switchable.to}), but the deploy holding the lock has not recorded it (it looks every ${BAKE_POLL_SECONDS} s). If it is no longer running, run 'platform state unlock --env ${env.config.environment}' and then 'platform rollback --env ${env.config.environment} --service ${target.service}' again: it records the switch and scales ${switchable.from} to 0; do not run 'platform up' before that\n`,
     );
     if (cc.opts.json) cc.json({ environment: env.config.environment, service: target.service, rolledBack: "switch", live: switchable.to, recorded: false });
-    return 0;
+    return 1;
   } finally {
     await env.close();
   }

@@ -257,7 +257,13 @@ async function register(ctx: ResourceContext, spec: EcsTaskDefinitionSpec): Prom
 
 async function applyChanges(ctx: ResourceContext, spec: EcsTaskDefinitionSpec, actual: EcsTaskDefinitionAttrs, changes: Change[]): Promise<EcsTaskDefinitionAttrs> {
   // Revisions are immutable: any change of content is a new revision (with the tags); tags alone are set on the current one.
-  if (changes.some((c) => c.field !== "tags")) return register(ctx, spec);
+  if (changes.some((c) => c.field !== "tags")) {
+    // A run that died between registering and recording left the family's latest revision exactly as wanted (tags
+    // included, so ours): that one is used instead of registering another.
+    const latest = await findTaskDefinition(ctx, spec.family);
+    if (latest && latest.arn !== actual.arn && !latest.inactive && diff(spec, latest).length === 0) return latest;
+    return register(ctx, spec);
+  }
   if (changes.some((c) => c.field === "tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
   return (await findTaskDefinition(ctx, actual.arn)) ?? actual;
 }

@@ -51,9 +51,11 @@ export function describeLock(info: LockInfo): string {
 
 /** Thrown when another run holds the environment's lock. Exit 1: the input was fine, the environment is busy. */
 export class LockHeldError extends RunFailure {
+  /** `advice` replaces the default "wait for it" when the caller knows better. */
   constructor(
     readonly holder: LockInfo,
     location: string,
+    advice?: string,
   ) {
     super(
       `the state at ${location} is locked by ${describeLock(holder)}` +
@@ -61,7 +63,7 @@ export class LockHeldError extends RunFailure {
           ? `; that process is no longer running on this host, so the lock is stale: run 'platform state unlock --env ENV', then run again (it resumes where that run stopped)`
           : isStale(holder)
             ? `; the lock expired at ${holder.expiresAt} and looks stale: if that run is gone, run 'platform state unlock --env ENV'`
-            : "; wait for it to finish, or pass --lock-timeout SECONDS to wait"),
+            : `; ${advice ?? "wait for it to finish, or pass --lock-timeout SECONDS to wait"}`),
     );
   }
 }

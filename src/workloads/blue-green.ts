@@ -194,33 +194,62 @@ export async function deployBlueGreen(ctx: ResourceContext, store: StateStore, c
   outcome.live = to;
   s.say(`production now on ${to} (${revisionName(revision.arn)}); ${from} keeps running ${revisionName(liveService.taskDefinitionArn)} for rollback`);
 
-  // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back.
+  // 5. The bake: any new alarm, or an unhealthy target of the new slot, switches back; so does a `platform rollback`.
+  const switchBackTo = (previousRelease: ReleaseRecord["previous"]) =>
+    switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease });
+  // A failed release is not what a second rollback should go to: the release before it is. A release a user rolled
+  // back is (as `platform rollback` under the lock records it): a second rollback goes forward again.
+  const beforeThis = priorRelease?.previous && { ...priorRelease.previous, slot: undefined };
+  const thisRelease = { image: image.image, ...(image.digest ? { digest: image.digest } : {}), taskDefinitionArn: revision.arn };
   if (s.bakeMinutes > 0) {
     s.say(`baking for ${s.bakeMinutes} minute${s.bakeMinutes === 1 ? "" : "s"} (until ${bakingUntil}); 'platform rollback --env ${config.environment} --service ${target.service}' from any shell switches back at once`);
     const problem = await bake(ctx, target, idle, Date.parse(bakingUntil), new Set(alarmingBefore), s);
+    if (problem?.kind === "rolled-back") {
+      s.say(`${problem.message}: finishing the switch back`);
+      await switchBackTo(thisRelease);
+      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem.message };
+    }
     if (problem) {
       // Back only to a slot that can take the traffic (on the first release the old slot may have had no tasks).
       if ((await healthyTargets(ctx, live.targetGroupArn)) === 0) {
-        return { ...outcome, status: "failed", live: to, failedAt: "bake", failure: `${problem}; ${from} has no healthy tasks to go back to, so production stays on ${to}: deploy a fix` };
+        return { ...outcome, status: "failed", live: to, failedAt: "bake", failure: `${problem.message}; ${from} has no healthy tasks to go back to, so production stays on ${to}: deploy a fix` };
       }
-      s.say(`${problem}: switching production back to ${from}`);
-      await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: priorRelease?.previous && { ...priorRelease.previous, slot: undefined } });
-      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
+      s.say(`${problem.message}: switching production back to ${from}`);
+      await switchBackTo(beforeThis);
+      return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem.message };
     }
   }
 
-  // 6. The old slot goes to 0; it stays, idle, for the next release. A rollback in the last moments of the bake wins.
-  if (s.bakeMinutes > 0 && (await servingSlot(ctx, target)).slot !== to) {
+  // 6. The old slot goes to 0; it stays, idle, for the next release. A rollback that arrived in the bake's last moments
+  //    wins; one that lands after the scale-down is undone (the old slot has no tasks left to serve).
+  if (s.bakeMinutes > 0 && (await servingSlotPatiently(ctx, target, s)) !== to) {
     const problem = `production was switched back to ${from} at the end of the bake ('platform rollback')`;
     s.say(`${problem}: finishing the switch back`);
-    await switchBack(ctx, store, target, { from: to, to: from, failedArn: registered ? revision.arn : undefined, previousDeployment: priorDeployment, previousRelease: priorRelease?.previous && { ...priorRelease.previous, slot: undefined } });
+    await switchBackTo(thisRelease);
     return { ...outcome, status: "failed", live: from, failedAt: "bake", failure: problem };
   }
   await recordRelease(store, target.service, { live: to, previous: { ...previous, slot: undefined } });
   await scale(ctx, target, live, 0);
   await recordSlot(ctx, store, target, live);
+  if (s.bakeMinutes > 0 && (await servingSlotPatiently(ctx, target, s)) !== to) {
+    await step(`switching ELBv2 listener (${target.production.arn}) to ${to}`, () => forwardTo(ctx, target.production.arn, idle.targetGroupArn));
+    s.say(`a rollback switched production to ${from} after the bake had ended and ${from} was scaled to 0: production is back on ${to}; to go back now, 'platform rollback' redeploys the previous release`);
+  }
   s.say(`${from} (${live.serviceName}) scaled to 0`);
   return outcome;
+}
+
+/** The serving slot, read again (up to BAKE_READ_FAILURES times) before a step that must not be based on a guess. */
+async function servingSlotPatiently(ctx: ResourceContext, target: BlueGreenTarget, s: BlueGreenSettings): Promise<Slot> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await servingSlot(ctx, target)).slot;
+    } catch (err) {
+      if (ctx.signal?.aborted || attempt >= BAKE_READ_FAILURES) throw err;
+      s.say(`could not read the production listener (${(err as Error).message}); ${attempt}/${BAKE_READ_FAILURES}`);
+      await sleep(BAKE_POLL_SECONDS * 1000 * ctx.waits.scale, undefined, { signal: ctx.signal });
+    }
+  }
 }
 
 /**
@@ -314,16 +343,16 @@ async function abandon(ctx: ResourceContext, store: StateStore, target: BlueGree
   return { ...outcome, status: "failed", live: outcome.from, failedAt: at, failure: why };
 }
 
-/** Deregisters a revision that did not make it, and records the family's latest ACTIVE one (what `serving` runs). */
+/** Deregisters a revision that did not make it, and records the one `serving` runs as the stack's revision. */
 async function restoreLatestRevision(ctx: ResourceContext, store: StateStore, target: BlueGreenTarget, failedArn: string | undefined, serving: SlotTarget): Promise<void> {
   const service = await findService(ctx, target.cluster, serving.serviceName);
   if (failedArn && failedArn !== service?.taskDefinitionArn) {
     await ecs(ctx)
       .send(new DeregisterTaskDefinitionCommand({ taskDefinition: failedArn }))
-      .catch(() => undefined); // best effort: a revision left ACTIVE only means the next up registers one more
+      .catch(() => undefined); // best effort: the stack's record below names what production runs either way
   }
-  const latest = await findTaskDefinition(ctx, target.family);
-  if (latest) await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(latest), latest);
+  const running = service?.taskDefinitionArn ? await findTaskDefinition(ctx, service.taskDefinitionArn) : await findTaskDefinition(ctx, target.family);
+  if (running) await putRecord(store, computeIds.taskDefinition(target.service), ecsTaskDefinition.physicalId(running), running);
 }
 
 /** UpdateService: the slot's count (and revision, when given; a new deployment even when it names the same one). */
@@ -349,18 +378,24 @@ async function recordSlot(ctx: ResourceContext, store: StateStore, target: BlueG
 const BAKE_READ_FAILURES = 5;
 
 /** Until `until`: every 10 s (scaled) the production listener, the stack's alarms and the new slot's targets; what went wrong, or undefined. */
-async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>, s: BlueGreenSettings): Promise<string | undefined> {
+/** What ended a bake early: a user's `platform rollback` from elsewhere, or the release's own health. */
+interface BakeProblem {
+  kind: "rolled-back" | "unhealthy";
+  message: string;
+}
+
+async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTarget, until: number, alarmingBefore: Set<string>, s: BlueGreenSettings): Promise<BakeProblem | undefined> {
   const pause = BAKE_POLL_SECONDS * 1000 * ctx.waits.scale;
   let failures = 0;
   for (;;) {
     try {
       // `platform rollback` from another shell switches the production listener only; the rest is done here.
       const { slot: serving } = await servingSlot(ctx, target);
-      if (serving !== slot.slot) return `production was switched back to ${serving} during the bake ('platform rollback')`;
+      if (serving !== slot.slot) return { kind: "rolled-back", message: `production was switched back to ${serving} during the bake ('platform rollback')` };
       const alarming = (await alarmsInAlarm(ctx, target.alarmNames)).filter((name) => !alarmingBefore.has(name));
-      if (alarming.length) return `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake`;
+      if (alarming.length) return { kind: "unhealthy", message: `alarm${alarming.length > 1 ? "s" : ""} ${alarming.join(", ")} went into ALARM during the bake` };
       const unhealthy = await unhealthyTargets(ctx, slot.targetGroupArn);
-      if (unhealthy) return `${unhealthy} during the bake`;
+      if (unhealthy) return { kind: "unhealthy", message: `${unhealthy} during the bake` };
       failures = 0;
     } catch (err) {
       if (ctx.signal?.aborted) throw err;

@@ -75,15 +75,17 @@ export async function runSmokeTest(test: SmokeTest, baseUrl: string, s: SmokeTes
 async function checkPath(url: string, s: SmokeTestSettings): Promise<string | undefined> {
   let last = "";
   for (let attempt = 1; attempt <= s.attempts; attempt++) {
+    const timeout = AbortSignal.timeout(s.requestTimeoutMs);
     try {
-      const signal = s.signal ? AbortSignal.any([s.signal, AbortSignal.timeout(s.requestTimeoutMs)]) : AbortSignal.timeout(s.requestTimeoutMs);
+      const signal = s.signal ? AbortSignal.any([s.signal, timeout]) : timeout;
       const { status } = await s.http(url, { signal, ...(s.host ? { host: s.host } : {}) });
       if (status >= 200 && status < 400) return undefined;
       last = `GET ${url} answered ${status}`;
     } catch (err) {
       if (s.signal?.aborted) throw err;
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      last = `GET ${url} failed: ${(err as Error).name === "TimeoutError" ? `no answer in ${s.requestTimeoutMs / 1000} s` : (cause ?? (err as Error).message)}`;
+      // Node's own codes (ECONNREFUSED, ENOTFOUND, ERR_TLS_CERT_ALTNAME_INVALID) say the most; an abort is the timeout.
+      const code = [(err as { code?: unknown }).code, (err as { cause?: { code?: unknown } }).cause?.code].find((c) => typeof c === "string" && c !== "ABORT_ERR");
+      last = `GET ${url} failed: ${timeout.aborted ? `no answer in ${s.requestTimeoutMs / 1000} s` : ((code as string | undefined) ?? (err as Error).message)}`;
     }
     if (attempt < s.attempts) {
       s.say(`${last}; trying again (${attempt}/${s.attempts})`);

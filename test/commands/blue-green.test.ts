@@ -304,9 +304,9 @@ describe("rollback", () => {
     const run = await cli(["rollback", "--service", "api"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/A deploy is baking \(.+ running "deploy --env dev --service api" since .+\); api-green \(green\) still runs the previous release: switching production to it now/);
+    expect(run.stdout).toMatch(/A release is baking \(.+ running "deploy --env dev --service api" since .+\); api-green \(green\) still runs the previous release: switching production to it now/);
     expect(run.stdout).toMatch(/✔ production is on api-green \(green\) again, \d+ ms/);
-    expect(run.stdout).toContain("the baking deploy stopped, scaled api (blue) to 0 and recorded the rollback");
+    expect(run.stdout).toContain("the baking deploy stopped and recorded the rollback; it scales api (blue) to 0");
     // The rollback switched production only; the deploy, under its lock, did the test listener (and again production, idempotent).
     expect(steps[0]).toBe("green/green");
     const deployed = await baking;
@@ -320,6 +320,37 @@ describe("rollback", () => {
     aws.cloud.calls.length = 0;
     expect((await cli(["up", "--yes"])).code).toBe(0);
     expect(mutating().map((c) => c.command)).toEqual([]);
+  });
+
+  it("while the lock's holder claims a bake but never records the switch back: production switched, exit 1 saying what to do and not to run up", async () => {
+    await interruptedInBake();
+    // A live process (this one) holds the lock as the deploy that made the switch, and never looks at the listener.
+    const { newLockInfo } = await import("../../src/state/lock.js");
+    const info = { ...newLockInfo("deploy --env dev --service api"), id: "held", startedAt: new Date(Date.now() - 60_000).toISOString() };
+    writeFileSync(path.join(cwd, "state/dev.lock"), JSON.stringify(info));
+    const run = await cli(["rollback", "--service", "api"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✔ production is on api-green \(green\) again/);
+    expect(run.stderr).toMatch(/^error: production is on api-green \(green\), but the deploy holding the lock has not recorded it .* do not run 'platform up' before that\n$/);
+    expect(production()).toBe("green");
+    expect(state().releases.api.live).toBe("blue"); // nothing written without the lock
+  });
+
+  it("a rollback that lands after the deploy scaled the old slot down is undone by the deploy: production stays on the new slot", async () => {
+    pushImage(aws.ecr, REPO, "v2");
+    aws.cloud.crashAfter = (call) => {
+      // The late rollback: right after the deploy's final scale-down of green, someone points production at green.
+      if (call.command === "UpdateService" && call.input.service === "api-green" && call.input.desiredCount === 0) {
+        listenerOn(80).DefaultActions = [{ Type: "forward", TargetGroupArn: GREEN() }];
+      }
+      return false;
+    };
+    const run = await deploy("v2");
+    aws.cloud.crashAfter = undefined;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("a rollback switched production to green after the bake had ended and green was scaled to 0: production is back on blue");
+    expect(production()).toBe("blue");
+    expect(service("api").desiredCount).toBe(2);
   });
 
   it("after a rollback during a bake whose deploy died before recording it: rollback again records it (no redeploy)", async () => {

@@ -242,10 +242,17 @@ describe("staging", () => {
     it("leaves the services to up when up would change more than what follows the database (a config change not yet applied)", async () => {
       const restore = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes", "--set", "logs.retentionDays=14"]);
       expect(restore.code).toBe(0);
-      expect(restore.stdout).toMatch(/not rolling the services here: up would also change .*data\.log-group\.ecs \(update\)/);
+      expect(restore.stdout).toMatch(/not rolling the services here: up already had changes to make before the restore: .*data\.log-group\.ecs \(update\)/);
       expect(restore.stdout).toContain("Run platform up --env staging to review and apply it all; until then running tasks keep the old database's host.");
       expect(aws.cloud.callsTo("RegisterTaskDefinition")).toEqual([]);
       expect(aws.cloud.callsTo("PutRetentionPolicy").map((c) => c.input.retentionInDays)).toEqual([14]); // the new instance's own group only
+    });
+
+    it("leaves the services to up when a pending config change touches what follows the database (a new image tag)", async () => {
+      const restore = await runCli(cwd, ["db", "restore", ...ENV, "--snapshot", SNAPSHOT, "--yes", "--set", 'services.imageTag="v9"']);
+      expect(restore.code).toBe(0);
+      expect(restore.stdout).toMatch(/not rolling the services here: up already had changes to make before the restore: .*compute\.task-definition\.api \(update\)/);
+      expect(aws.cloud.callsTo("RegisterTaskDefinition")).toEqual([]);
     });
 
     it("leaves a following up with nothing to do on the database or its log groups (same identifier, settings and tags)", async () => {
@@ -426,6 +433,16 @@ describe("staging", () => {
       target = state().resources["data.database.instance"].physicalId;
       rdsExportsLogs();
       aws.cloud.calls.length = 0;
+    });
+
+    it("down --dry-run counts the retired instance and its log group as recorded (down deletes them)", async () => {
+      const dry = await runCli(cwd, ["down", ...ENV, "--dry-run"]);
+      expect(dry.code).toBe(0);
+      // Left behind on purpose: only the manual snapshot (down never deletes those).
+      const left = dry.stdout.slice(dry.stdout.indexOf("not in state"));
+      expect(left.split("\n").filter((l) => l.startsWith("arn:"))).toEqual([expect.stringMatching(/^arn:aws:rds:us-east-1:123456789012:snapshot:before-migration +data\.database\.snapshot$/)]);
+      expect(dry.stdout).toContain(`data.database.retired.${DB}`);
+      expect(dry.stdout).toContain(`data.log-group.rds.retired.${DB}`);
     });
 
     it("status names the retired instance with its log group, and how to delete them", async () => {

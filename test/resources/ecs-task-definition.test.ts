@@ -147,6 +147,24 @@ describe("ecs:task-definition", () => {
     expect(sent.logConfiguration!.options).toEqual({ "awslogs-group": "/ecs/clinical-platform-dev", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api" });
   });
 
+  it("finds the recorded revision while it is ACTIVE, even when the family has a newer one (a killed deploy's)", async () => {
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: ARN(3), include: ["TAGS"] }).resolves({ taskDefinition: described(spec, 3), tags: tagList });
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: spec.family, include: ["TAGS"] }).resolves({ taskDefinition: described(spec, 5), tags: tagList });
+    const found = await ecsTaskDefinition.find(testContext(), { logicalId: ID, recorded: { family: spec.family, arn: ARN(3) } as never });
+    expect(found).toMatchObject({ arn: ARN(3), revision: 3 });
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 1);
+  });
+
+  it("an update whose content the family's latest revision already has (registered by a run that died before recording it) uses that revision", async () => {
+    const next = { ...spec, containerDefinitions: [{ ...spec.containerDefinitions[0]!, image: { repositoryUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-platform-dev/api", tag: "v2" } }] };
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: ARN(3), include: ["TAGS"] }).resolves({ taskDefinition: described(spec, 3), tags: tagList });
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: spec.family, include: ["TAGS"] }).resolves({ taskDefinition: described(next, 4), tags: tagList });
+    const actual = (await ecsTaskDefinition.find(testContext(), { logicalId: ID, recorded: { family: spec.family, arn: ARN(3) } as never }))!;
+    const updated = await ecsTaskDefinition.update!(testContext(), next, actual, ecsTaskDefinition.diff(next, actual));
+    expect(updated).toMatchObject({ arn: ARN(4), revision: 4 });
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
   it("a tag change alone tags the current revision instead of registering a new one", async () => {
     const actual = { ...(await findFrom(described(spec, 3))), tags: { ...tags, Owner: "old" } };
     ecs.on(UntagResourceCommand).resolves({});

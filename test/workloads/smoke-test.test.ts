@@ -28,6 +28,22 @@ describe("nodeHttpGet", () => {
   });
 });
 
+describe("runSmokeTest failures", () => {
+  it("a server that never answers: 'no answer in N s' (not an abort code)", async () => {
+    server = http.createServer(() => undefined); // accepts, never responds
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+    const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+    const failed = await runSmokeTest({ kind: "path", path: "/health" }, base, { ...settings, attempts: 1, requestTimeoutMs: 50, http: nodeHttpGet });
+    expect(failed).toBe(`GET ${base}/health failed: no answer in 0.05 s`);
+    server!.closeAllConnections();
+  });
+
+  it("a closed port: Node's code", async () => {
+    const failed = await runSmokeTest({ kind: "path", path: "/health" }, "http://127.0.0.1:9", { ...settings, attempts: 1, http: nodeHttpGet });
+    expect(failed).toBe("GET http://127.0.0.1:9/health failed: ECONNREFUSED");
+  });
+});
+
 describe("runSmokeTest", () => {
   it("a path passes on 2xx and 3xx, and fails naming the status after every attempt", async () => {
     const ok = await serve(204);
