@@ -103,7 +103,15 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
     b.add(lbIds.httpListener, listener, { loadBalancerArn, port: 80, protocol: "HTTP", defaultAction: forward, tags: b.tags(lbIds.httpListener) });
   }
 
-  if (blueGreen) addTestListener(b, config, loadBalancerArn, slotTargetGroup(otherSlot(live)));
+  if (blueGreen) {
+    addTestListener(b, config, loadBalancerArn, slotTargetGroup(otherSlot(live)));
+    if (!lb.certificateArn) {
+      b.note(
+        `no loadBalancer.certificateArn: the API and its blue-green test listener (port ${config.services.api.deployment.testListenerPort}) serve plain HTTP; ` +
+          "set a certificate (and services.api.deployment.smokeTestHost) before PHI goes through them",
+      );
+    }
+  }
 
   // The listener that serves the API records its URL (protocol + the load balancer's DNS name).
   b.output("api_url", lb.certificateArn ? lbIds.httpsListener : lbIds.httpListener, "url");

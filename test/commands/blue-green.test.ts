@@ -121,6 +121,11 @@ describe("up with services.api.deployment.strategy blue-green", () => {
     ]);
   });
 
+  it("plan says when the API and its test listener serve plain HTTP (no certificate)", async () => {
+    const plan = await cli(["plan"]);
+    expect(plan.stdout).toContain("no loadBalancer.certificateArn: the API and its blue-green test listener (port 8443) serve plain HTTP; set a certificate (and services.api.deployment.smokeTestHost) before PHI goes through them");
+  });
+
   it("the first deploy went blue → green; a later up changes nothing (the live slot comes from state)", async () => {
     expect(production()).toBe("green");
     expect(testListener()).toBe("blue");
