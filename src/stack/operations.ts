@@ -1,17 +1,8 @@
 import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
 import type { Config } from "../config/schema.js";
 import { s3StateLocation } from "../state/index.js";
-import { bucket, bucketArn, partitionOf } from "../resources/bucket.js";
-import {
-  bucketEncryption,
-  bucketLifecycle,
-  bucketOwnershipControls,
-  bucketPolicy,
-  bucketPublicAccessBlock,
-  bucketVersioning,
-  denyInsecureTransportPolicy,
-  type LifecycleRuleSpec,
-} from "../resources/bucket-settings.js";
+import { bucketArn, partitionOf } from "../resources/bucket.js";
+import { denyInsecureTransportPolicy, type LifecycleRuleSpec } from "../resources/bucket-settings.js";
 import { metricAlarm, type AlarmMetric, type MetricAlarmSpec } from "../resources/cloudwatch-alarm.js";
 import { dashboard } from "../resources/cloudwatch-dashboard.js";
 import { cloudTrail } from "../resources/cloudtrail-trail.js";
@@ -24,7 +15,7 @@ import { APP_WORKLOADS, computeIds, MONITORING_WORKLOADS, type Workload } from "
 import { dbIds } from "./database.js";
 import { lbIds, productionListener } from "./load-balancer.js";
 import { ref, type Unresolved } from "./model.js";
-import { bucketName, PHI_BUCKETS, REPOSITORIES, storageIds, type BucketSettingKey } from "./storage.js";
+import { addPrivateBucket, bucketName, PHI_BUCKETS, REPOSITORIES, storageIds, type BucketSettingKey } from "./storage.js";
 
 export const opsIds = {
   alarmTopic: "ops.alarm-topic",
@@ -287,15 +278,9 @@ export function auditBucketPolicy(b: StackBuilder, config: Config, name: string)
 function addAuditTrail(b: StackBuilder, config: Config): void {
   const id = opsIds.auditBucket;
   const name = auditBucketName(config, b.accountId);
-  b.add(id, bucket, { name, tags: { ...b.tags(id), DataClassification: "Audit" } });
   const on = ref(id, "name");
   const setting = opsIds.auditBucketSetting;
   const days = config.audit.retentionDays;
-  // SSE-S3: CloudTrail writes into a bucket whose default key is S3's without a KMS key policy to maintain.
-  b.add(setting("encryption"), bucketEncryption, { bucket: on, algorithm: "AES256" });
-  b.add(setting("public-access-block"), bucketPublicAccessBlock, { bucket: on, blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
-  b.add(setting("policy"), bucketPolicy, { bucket: on, policy: auditBucketPolicy(b, config, name) as Record<string, never> });
-  b.add(setting("versioning"), bucketVersioning, { bucket: on, enabled: true });
   const rule = {
     ID: "platform-audit-retention",
     Status: "Enabled",
@@ -304,8 +289,17 @@ function addAuditTrail(b: StackBuilder, config: Config): void {
     NoncurrentVersionExpiration: { NoncurrentDays: days },
     AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
   } as LifecycleRuleSpec;
-  b.add(setting("lifecycle"), bucketLifecycle, { bucket: on, rules: [rule] });
-  b.add(setting("ownership-controls"), bucketOwnershipControls, { bucket: on, objectOwnership: "BucketOwnerEnforced" });
+  addPrivateBucket(b, {
+    id,
+    name,
+    dataClassification: "Audit",
+    setting,
+    // SSE-S3: CloudTrail writes into a bucket whose default key is S3's without a KMS key policy to maintain.
+    encryption: { algorithm: "AES256" },
+    policy: auditBucketPolicy(b, config, name) as Record<string, never>,
+    versioning: true,
+    rules: [rule],
+  });
   b.output("audit_bucket", id, "name");
 
   const dataEventBuckets = config.audit.dataEvents ? PHI_BUCKETS.map((k) => bucketName(config, b.accountId, k)) : [];

@@ -8,15 +8,18 @@ import {
   bucketPolicy,
   bucketPublicAccessBlock,
   bucketVersioning,
+  type BucketEncryptionSpec,
+  type BucketPolicySpec,
   denyInsecureTransportPolicy,
   lifecycleRules,
+  type LifecycleRuleSpec,
 } from "../resources/bucket-settings.js";
 import { ecrLifecyclePolicy, keepLastImagesPolicy } from "../resources/ecr-lifecycle-policy.js";
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { logGroup } from "../resources/log-group.js";
 import type { StackBuilder } from "./builder.js";
 import { servingDatabaseIdentifier } from "./database.js";
-import { ref } from "./model.js";
+import { ref, type Unresolved } from "./model.js";
 
 export const REPOSITORIES = ["api", "dbt-runner", "worker"] as const;
 export type RepositoryKey = (typeof REPOSITORIES)[number];
@@ -65,17 +68,47 @@ function addBucket(b: StackBuilder, config: Config, key: BucketKey): void {
   const id = storageIds.bucket(key);
   const settings = config.buckets[key];
   const name = bucketName(config, b.accountId, key);
-  b.add(id, bucket, { name, tags: { ...b.tags(id), DataClassification: PHI_BUCKETS.includes(key) ? "PHI" : "Internal" } });
-  const on = ref(id, "name");
   const kmsKeyArn = config.buckets.encryption.kmsKeyArn;
-  const setting = (s: BucketSettingKey) => storageIds.bucketSetting(key, s);
-  b.add(setting("encryption"), bucketEncryption, kmsKeyArn ? { bucket: on, algorithm: "aws:kms", kmsKeyArn, bucketKeyEnabled: true } : { bucket: on, algorithm: "AES256" });
-  b.add(setting("public-access-block"), bucketPublicAccessBlock, { bucket: on, blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
-  b.add(setting("policy"), bucketPolicy, { bucket: on, policy: denyInsecureTransportPolicy(bucketArn(name, b.region)) });
-  b.add(setting("versioning"), bucketVersioning, { bucket: on, enabled: settings.versioning });
-  b.add(setting("lifecycle"), bucketLifecycle, { bucket: on, rules: lifecycleRules(settings.lifecycle) });
-  b.add(setting("ownership-controls"), bucketOwnershipControls, { bucket: on, objectOwnership: "BucketOwnerEnforced" });
+  addPrivateBucket(b, {
+    id,
+    name,
+    dataClassification: PHI_BUCKETS.includes(key) ? "PHI" : "Internal",
+    setting: (s) => storageIds.bucketSetting(key, s),
+    encryption: kmsKeyArn ? { algorithm: "aws:kms", kmsKeyArn, bucketKeyEnabled: true } : { algorithm: "AES256" },
+    policy: denyInsecureTransportPolicy(bucketArn(name, b.region)),
+    versioning: settings.versioning,
+    rules: lifecycleRules(settings.lifecycle),
+  });
   b.output(`bucket_${key}`, id, "name");
+}
+
+/** What distinguishes one private bucket from another; everything else about them is the same. */
+export interface PrivateBucket {
+  id: string;
+  name: string;
+  dataClassification: string;
+  /** The logical id of each of its settings. */
+  setting: (s: BucketSettingKey) => string;
+  encryption: Omit<BucketEncryptionSpec, "bucket">;
+  policy: Unresolved<BucketPolicySpec["policy"]>;
+  versioning: boolean;
+  rules: LifecycleRuleSpec[];
+}
+
+/**
+ * A bucket and its six settings, each a resource of its own (one read each, drift per setting): encryption, public
+ * access blocked on all four counts, a policy, versioning, lifecycle rules, and ACLs disabled (owner enforced). The
+ * data lake's buckets and the CloudTrail audit bucket are built this way.
+ */
+export function addPrivateBucket(b: StackBuilder, p: PrivateBucket): void {
+  b.add(p.id, bucket, { name: p.name, tags: { ...b.tags(p.id), DataClassification: p.dataClassification } });
+  const on = ref(p.id, "name");
+  b.add(p.setting("encryption"), bucketEncryption, { bucket: on, ...p.encryption });
+  b.add(p.setting("public-access-block"), bucketPublicAccessBlock, { bucket: on, blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
+  b.add(p.setting("policy"), bucketPolicy, { bucket: on, policy: p.policy });
+  b.add(p.setting("versioning"), bucketVersioning, { bucket: on, enabled: p.versioning });
+  b.add(p.setting("lifecycle"), bucketLifecycle, { bucket: on, rules: p.rules });
+  b.add(p.setting("ownership-controls"), bucketOwnershipControls, { bucket: on, objectOwnership: "BucketOwnerEnforced" });
 }
 
 function addRepository(b: StackBuilder, config: Config, key: RepositoryKey): void {

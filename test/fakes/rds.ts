@@ -320,6 +320,29 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
     for (const s of state.snapshots.values()) if (s.Status === "creating" && cloud.ready("rdsDelete", s.since)) s.Status = "available";
   };
 
+  /** A manual snapshot of `db` (CreateDBSnapshot, or DeleteDBInstance's final one), "creating" until cloud.ready("rdsDelete", since). */
+  const takeSnapshot = (db: FakeDbInstance, snapshotId: string, tags: FakeSnapshot["Tags"]): FakeSnapshot => {
+    const snapshot: FakeSnapshot = {
+      DBSnapshotIdentifier: snapshotId,
+      DBSnapshotArn: arn("snapshot", snapshotId),
+      DBInstanceIdentifier: db.DBInstanceIdentifier,
+      SnapshotType: "manual",
+      Status: "creating",
+      Engine: db.Engine,
+      EngineVersion: db.EngineVersion,
+      AllocatedStorage: db.AllocatedStorage,
+      Encrypted: db.StorageEncrypted,
+      SnapshotCreateTime: new Date(),
+      MasterUsername: db.MasterUsername,
+      DBName: db.DBName,
+      since: cloud.elapsed(),
+      Tags: tags,
+    };
+    state.snapshots.set(snapshotId, snapshot);
+    keepSnapshotPassword(state, snapshotId, db.DBInstanceIdentifier);
+    return snapshot;
+  };
+
   const instanceOf = (id: unknown): FakeDbInstance => {
     const db = typeof id === "string" ? state.instances.get(id.toLowerCase()) : undefined;
     if (!db) throw rdsError("DBInstanceNotFoundFault", `DBInstance ${String(id)} not found.`, 404);
@@ -848,23 +871,7 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       if (!skip) {
         const snapshotId = checkRdsName(input.FinalDBSnapshotIdentifier, "FinalDBSnapshotIdentifier", 255);
         if (state.snapshots.has(snapshotId)) throw rdsError("DBSnapshotAlreadyExistsFault", `Cannot create the snapshot because a snapshot with the identifier ${snapshotId} already exists.`);
-        state.snapshots.set(snapshotId, {
-          DBSnapshotIdentifier: snapshotId,
-          DBSnapshotArn: arn("snapshot", snapshotId),
-          DBInstanceIdentifier: db.DBInstanceIdentifier,
-          SnapshotType: "manual",
-          Status: "creating",
-          Engine: db.Engine,
-          EngineVersion: db.EngineVersion,
-          AllocatedStorage: db.AllocatedStorage,
-          Encrypted: db.StorageEncrypted,
-          SnapshotCreateTime: new Date(),
-          MasterUsername: db.MasterUsername,
-          DBName: db.DBName,
-          since: cloud.elapsed(),
-          Tags: db.CopyTagsToSnapshot ? { ...db.Tags } : {},
-        });
-        keepSnapshotPassword(state, snapshotId, db.DBInstanceIdentifier);
+        takeSnapshot(db, snapshotId, db.CopyTagsToSnapshot ? { ...db.Tags } : {});
       }
       db.DBInstanceStatus = "deleting";
       db.since = cloud.elapsed();
@@ -877,25 +884,7 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       const snapshotId = checkRdsName(input.DBSnapshotIdentifier, "DBSnapshotIdentifier", 255);
       if (state.snapshots.has(snapshotId)) throw rdsError("DBSnapshotAlreadyExistsFault", `Cannot create the snapshot because a snapshot with the identifier ${snapshotId} already exists.`);
       if (db.DBInstanceStatus !== "available") throw rdsError("InvalidDBInstanceStateFault", `DBInstance ${db.DBInstanceIdentifier} is not in available state.`);
-      const snapshot: FakeSnapshot = {
-        DBSnapshotIdentifier: snapshotId,
-        DBSnapshotArn: arn("snapshot", snapshotId),
-        DBInstanceIdentifier: db.DBInstanceIdentifier,
-        SnapshotType: "manual",
-        Status: "creating",
-        Engine: db.Engine,
-        EngineVersion: db.EngineVersion,
-        AllocatedStorage: db.AllocatedStorage,
-        Encrypted: db.StorageEncrypted,
-        SnapshotCreateTime: new Date(),
-        MasterUsername: db.MasterUsername,
-        DBName: db.DBName,
-        since: cloud.elapsed(),
-        Tags: fromTagList(input.Tags),
-      };
-      state.snapshots.set(snapshotId, snapshot);
-      keepSnapshotPassword(state, snapshotId, db.DBInstanceIdentifier);
-      return { DBSnapshot: snapshotView(snapshot) };
+      return { DBSnapshot: snapshotView(takeSnapshot(db, snapshotId, fromTagList(input.Tags))) };
     },
     DescribeDBSnapshots: (input) => {
       settle();
