@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { DescribeImagesCommand, ECRClient, type ImageIdentifier } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, DescribeTasksCommand, paginateListTasks, type Deployment, type Task } from "@aws-sdk/client-ecs";
 import { hasCode } from "../aws/errors.js";
 import { AwsFailure, RunFailure, UserError } from "../errors.js";
@@ -120,30 +120,25 @@ async function digestsOfRunningTasks(ctx: ResourceContext, source: DeployTarget,
 /** The digest a tag names in ECR now: the last resort, when no task runs to say what it pulled. */
 async function digestOfTag(ctx: ResourceContext, repository: StackRepository, tag: string, image: string): Promise<string> {
   const action = `reading ECR image ${image}`;
-  const digest = await step(action, async () => {
-    try {
-      const out = await ctx.aws.get(ECRClient).send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] }));
-      return out.imageDetails?.[0]?.imageDigest;
-    } catch (err) {
-      if (hasCode(err, "ImageNotFoundException")) return undefined;
-      throw err;
-    }
-  });
+  const digest = await step(action, () => findImageDigest(ctx, repository, { imageTag: tag }));
   if (!digest) throw new AwsFailure(action, "ImageNotFoundException", `${repository.name} has no image tagged ${tag} any more, and no running task reports a digest`, "deploy a tag or digest that exists to the source environment first");
   return digest;
 }
 
 /** Whether `repository` holds the image `digest` (DescribeImages by digest). */
 export async function hasImage(ctx: ResourceContext, repository: StackRepository, digest: string): Promise<boolean> {
-  return step(`reading ECR image ${repository.uri}@${digest}`, async () => {
-    try {
-      const out = await ctx.aws.get(ECRClient).send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageDigest: digest }] }));
-      return Boolean(out.imageDetails?.length);
-    } catch (err) {
-      if (hasCode(err, "ImageNotFoundException")) return false;
-      throw err;
-    }
-  });
+  return Boolean(await step(`reading ECR image ${repository.uri}@${digest}`, () => findImageDigest(ctx, repository, { imageDigest: digest })));
+}
+
+/** The digest of one image of `repository` (by tag or digest); undefined when ECR has no such image. */
+async function findImageDigest(ctx: ResourceContext, repository: StackRepository, id: ImageIdentifier): Promise<string | undefined> {
+  try {
+    const out = await ctx.aws.get(ECRClient).send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [id] }));
+    return out.imageDetails?.[0]?.imageDigest;
+  } catch (err) {
+    if (hasCode(err, "ImageNotFoundException")) return undefined;
+    throw err;
+  }
 }
 
 /**
