@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DeregisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
-import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Config } from "../config/schema.js";
 import { AwsFailure, UserError } from "../errors.js";
 import { metricAlarm, type MetricAlarmAttrs } from "../resources/cloudwatch-alarm.js";
@@ -429,8 +429,7 @@ export async function alarmsInAlarm(ctx: ResourceContext, names: string[]): Prom
 
 /** "2 of 3 targets unhealthy in <tg>" when any registered target is unhealthy; undefined otherwise. */
 async function unhealthyTargets(ctx: ResourceContext, targetGroupArn: string): Promise<string | undefined> {
-  const out = await step(`reading ELBv2 target health (${targetGroupArn})`, () => elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
-  const targets = out.TargetHealthDescriptions ?? [];
+  const targets = await targetHealth(ctx, targetGroupArn);
   const bad = targets.filter((t) => t.TargetHealth?.State === "unhealthy");
   if (!bad.length) return undefined;
   return `${bad.length} of ${targets.length} targets unhealthy in ${targetGroupArn.split(":").at(-1)}${bad[0]?.TargetHealth?.Reason ? ` (${bad[0].TargetHealth.Reason})` : ""}`;
@@ -438,8 +437,13 @@ async function unhealthyTargets(ctx: ResourceContext, targetGroupArn: string): P
 
 /** How many targets of the group are healthy. */
 export async function healthyTargets(ctx: ResourceContext, targetGroupArn: string): Promise<number> {
+  return (await targetHealth(ctx, targetGroupArn)).filter((t) => t.TargetHealth?.State === "healthy").length;
+}
+
+/** The group's registered targets with their health (one DescribeTargetHealth). */
+async function targetHealth(ctx: ResourceContext, targetGroupArn: string): Promise<TargetHealthDescription[]> {
   const out = await step(`reading ELBv2 target health (${targetGroupArn})`, () => elbv2(ctx).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
-  return (out.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === "healthy").length;
+  return out.TargetHealthDescriptions ?? [];
 }
 
 /** The image the app container of the service's revision names. */
