@@ -42,15 +42,8 @@ export interface Change {
   note?: string;
 }
 
-/** How long and how often to poll while AWS provisions or deletes something (seconds, as the SDK waiters take them). */
-export interface WaitSettings {
-  minDelay: number;
-  maxDelay: number;
-  /** Multiplies every time budget; 1 for real AWS, small in tests and the benchmark. */
-  scale: number;
-}
-
-export const REAL_AWS_WAITS: WaitSettings = { minDelay: 2, maxDelay: 20, scale: 1 };
+export { REAL_AWS_WAITS, type WaitSettings } from "../run/wait-for.js";
+import type { WaitSettings } from "../run/wait-for.js";
 
 /** What the user allowed for this run, read by the resources it concerns. */
 export interface RunFlags {
