@@ -17,7 +17,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .option("-e, --env <name>", "environment: reads config/<name>.json")
-    .option("-c, --config <file>", "a config file elsewhere than config/<env>.json")
+    .option("-c, --config <path>", "the project folder (holding config/) when not found from here upwards (or set PLATFORM_HOME), or one config file elsewhere than config/<env>.json")
     .option("--set <key.path=value>", "override one config field for this run (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--profile <name>", "AWS profile (default: AWS_PROFILE or the default chain)")
     .option("--region <region>", "AWS region (overrides the config)")
@@ -35,6 +35,16 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
       const handler = await load();
       setExit(await handler(cc, ...args.slice(0, -2), args.at(-2)));
     };
+
+  program
+    .command("init")
+    .description("write config/<env>.json for a new environment from the defaults (creates config/; never overwrites); no AWS call")
+    .action(run(async () => (await import("./commands/init.js")).initCommand));
+
+  program
+    .command("validate")
+    .description("check config/<env>.json offline (every environment without --env): exit 0 valid, 2 with the field and the fix; no AWS call")
+    .action(run(async () => (await import("./commands/validate.js")).validateCommand));
 
   program
     .command("plan")

@@ -26,9 +26,9 @@ export async function ciInitCommand(cc: CommandContext, flags: CiInitFlags): Pro
   if (config.github.repository && config.github.repository.toLowerCase() !== flags.repo.toLowerCase()) {
     throw new UserError(`--repo ${flags.repo}: the role of ${env} trusts ${config.github.repository} (github.repository in config/${env}.json); use that repository or change the config and run 'platform up --env ${env}'`);
   }
-  const output = path.resolve(cc.cwd, flags.output ?? `.github/workflows/deploy-${env}.yml`);
+  const output = flags.output ? path.resolve(cc.cwd, flags.output) : path.join(cc.root, ".github", "workflows", `deploy-${env}.yml`);
   if (existsSync(output) && !flags.force) throw new UserError(`${path.relative(cc.cwd, output)} already exists; pass --force to overwrite it`);
-  const state = await (await backendFor(config, awsClientsFor(cc, config), cc.cwd)).read();
+  const state = await (await backendFor(config, awsClientsFor(cc, config), cc.root)).read();
   const roleArn = state?.outputs?.github_actions_role_arn;
   if (typeof roleArn !== "string" || !roleArn) {
     throw new UserError(`${env} has no GitHub Actions role yet: set github.repository to "${flags.repo}" in config/${env}.json and run 'platform up --env ${env}' first`);

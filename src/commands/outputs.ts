@@ -5,7 +5,7 @@ import { awsClientsFor, type CommandContext } from "./runtime.js";
 /** `platform outputs [NAME]`: recorded outputs from state, as `terraform output` prints them. No AWS call but reading S3 state. */
 export async function outputsCommand(cc: CommandContext, name: string | undefined): Promise<number> {
   const { config } = cc.loadConfig();
-  const backend = await backendFor(config, awsClientsFor(cc, config), cc.cwd);
+  const backend = await backendFor(config, awsClientsFor(cc, config), cc.root);
   const state = await backend.read();
   const outputs = state?.outputs ?? {};
   if (name !== undefined) {

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { UserError } from "../errors.js";
+import { readConfigFlag } from "../config/project.js";
 import { isDeployable } from "../state/deployments.js";
 import { interactive } from "../ui/io.js";
 import { confirm } from "../ui/prompt.js";
@@ -103,7 +104,7 @@ function validate(cc: CommandContext, flags: PromoteFlags): void {
 
 /** The run's flags for one of the two environments: its own config file; --set applies to the target only. */
 function environmentContext(cc: CommandContext, environment: string, isTarget: boolean): CommandContext {
-  return new CommandContext(cc.io, { ...cc.opts, env: environment, config: undefined, image: undefined, set: isTarget ? cc.opts.set : [] }, cc.main);
+  return new CommandContext(cc.io, { ...cc.opts, env: environment, config: projectFolderFlag(cc), image: undefined, set: isTarget ? cc.opts.set : [] }, cc.main);
 }
 
 /** A production target needs a yes that names what is shipped where: asked on a terminal, or --yes. */
@@ -154,4 +155,9 @@ function capturingStdout(cc: CommandContext): { cc: CommandContext; document(): 
     },
   });
   return { cc: new CommandContext({ ...cc.io, stdout }, cc.opts, cc.main), document: () => (text.trim() ? JSON.parse(text) : undefined) };
+}
+
+/** --config DIR names the project of both environments; a --config FILE is one environment's, so neither gets it. */
+function projectFolderFlag(cc: CommandContext): string | undefined {
+  return cc.opts.config && readConfigFlag(cc.opts.config, cc.cwd).kind === "folder" ? cc.opts.config : undefined;
 }

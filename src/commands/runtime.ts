@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { AwsClients, type ClientSettings } from "../aws/clients.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { HOME_VARIABLE, readConfigFlag, requireProjectFolder } from "../config/project.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
 import type { EngineEvent, EventSink } from "../engine/events.js";
@@ -68,6 +70,17 @@ export class CommandContext {
     return this.main.cwd ?? process.cwd();
   }
 
+  private projectRoot?: string;
+
+  /**
+   * The project folder (holding config/, and state/ for local state): --config DIR, else PLATFORM_HOME, else the
+   * nearest folder from the working directory upwards that holds config/<env>.json. A UserError when there is none.
+   */
+  get root(): string {
+    this.projectRoot ??= requireProjectFolder({ cwd: this.cwd, configFlag: this.opts.config, home: this.io.env[HOME_VARIABLE] || undefined });
+    return this.projectRoot;
+  }
+
   /** Human output: stdout, or stderr when --json owns stdout. */
   say(text = ""): void {
     (this.opts.json ? this.io.stderr : this.io.stdout).write(text + "\n");
@@ -99,7 +112,11 @@ export class CommandContext {
   loadConfig(): LoadedConfig {
     // --image TAG is --set services.imageTag=TAG, as a JSON string so a tag like "1.10" stays a string.
     const sets = [...(this.opts.set ?? []), ...(this.opts.image !== undefined ? [`services.imageTag=${JSON.stringify(this.opts.image)}`] : [])];
-    return loadConfig({ env: this.opts.env, file: this.opts.config, sets, region: this.opts.region, cwd: this.cwd });
+    const flag = this.opts.config ? readConfigFlag(this.opts.config, this.cwd) : undefined;
+    // A missing --config FILE is reported by loadConfig itself ("no such file"), before any project is looked for.
+    const file = flag?.kind === "file" ? this.opts.config : undefined;
+    const root = flag?.kind === "file" && !existsSync(flag.file) ? this.cwd : this.root;
+    return loadConfig({ env: this.opts.env, file, sets, region: this.opts.region, cwd: this.cwd, root });
   }
 }
 
@@ -129,7 +146,7 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
   const lockWait = cc.lockTimeoutSeconds();
   const clients = awsClientsFor(cc, config);
   const accountId = await callerAccount(clients);
-  const backend = await backendFor(config, clients, cc.cwd);
+  const backend = await backendFor(config, clients, cc.root);
   const lock = options.lock ? await backend.lock(newLockInfo(options.command), lockWait) : undefined;
   try {
     const existing = await backend.read();

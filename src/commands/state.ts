@@ -21,7 +21,7 @@ import { awsClientsFor, type CommandContext } from "./runtime.js";
 
 async function openState(cc: CommandContext): Promise<{ config: Config; backend: StateBackend }> {
   const { config } = cc.loadConfig();
-  return { config, backend: await backendFor(config, awsClientsFor(cc, config), cc.cwd) };
+  return { config, backend: await backendFor(config, awsClientsFor(cc, config), cc.root) };
 }
 
 const envFlag = (config: Config) => `--env ${config.environment}`;
@@ -169,8 +169,8 @@ export async function stateUnlockCommand(cc: CommandContext, flags: { force?: bo
 export async function stateMigrateCommand(cc: CommandContext, flags: { to: BackendKind; force?: boolean }): Promise<number> {
   const { config, file } = cc.loadConfig();
   const clients = awsClientsFor(cc, config);
-  const source = await backendFor(config, clients, cc.cwd, flags.to === "s3" ? "local" : "s3");
-  const target = await backendFor(config, clients, cc.cwd, flags.to);
+  const source = await backendFor(config, clients, cc.root, flags.to === "s3" ? "local" : "s3");
+  const target = await backendFor(config, clients, cc.root, flags.to);
   const command = `state migrate ${envFlag(config)} --to ${flags.to}`;
   const moved = await withLock(cc, source, command, () => withLock(cc, target, command, () => copyState(source, target, flags.force)));
   if (moved === "nothing") cc.say(`There is no state at ${source.location} to migrate.`);

@@ -14,6 +14,8 @@ export interface ConfigSource {
   /** --region overrides the config's region. */
   region?: string;
   cwd?: string;
+  /** The project folder holding config/ (default: cwd). */
+  root?: string;
 }
 
 export interface LoadedConfig {
@@ -31,16 +33,17 @@ export function assertEnvironmentName(env: string): void {
 /** Reads, overrides and validates an environment's config. Every failure is a UserError naming the file and field. */
 export function loadConfig(source: ConfigSource): LoadedConfig {
   const cwd = source.cwd ?? process.cwd();
+  const root = source.root ?? cwd;
   if (!source.env && !source.file) throw new UserError("no environment given: pass --env NAME (for config/NAME.json) or --config FILE");
   if (source.env) assertEnvironmentName(source.env);
-  const file = source.file ? path.resolve(cwd, source.file) : path.join(cwd, "config", `${source.env}.json`);
+  const file = source.file ? path.resolve(cwd, source.file) : path.join(root, "config", `${source.env}.json`);
   const shown = path.relative(cwd, file) || file;
   if (!existsSync(file)) {
     if (source.file) throw new UserError(`--config ${source.file}: no such file`);
-    const known = listEnvironments(cwd);
+    const known = listEnvironments(root);
     throw new UserError(
       `unknown environment "${source.env}": ${shown} does not exist` +
-        (known.length ? ` (available: ${known.join(", ")})` : " (create it, or pass --config FILE)"),
+        (known.length ? ` (available: ${known.join(", ")})` : ` (create it with 'platform init --env ${source.env}', or pass --config FILE)`),
     );
   }
   let raw: unknown;
@@ -81,8 +84,8 @@ export function loadConfig(source: ConfigSource): LoadedConfig {
   return { config, file };
 }
 
-export function listEnvironments(cwd: string): string[] {
-  const dir = path.join(cwd, "config");
+export function listEnvironments(root: string): string[] {
+  const dir = path.join(root, "config");
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json") && f !== "schema.json")
@@ -91,7 +94,7 @@ export function listEnvironments(cwd: string): string[] {
 }
 
 /** Applies `key.path=value`; the value is JSON when it parses as JSON (true, 3, ["a"]), a string otherwise. */
-function applySet(target: Record<string, unknown>, set: string): void {
+export function applySet(target: Record<string, unknown>, set: string): void {
   const eq = set.indexOf("=");
   const key = eq > 0 ? set.slice(0, eq) : "";
   if (!key || !/^[A-Za-z$][\w$-]*(\.[\w$:-]+)*$/.test(key)) {
