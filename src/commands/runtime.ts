@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { AwsClients, type ClientSettings } from "../aws/clients.js";
-import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { assertEnvironmentGiven, loadConfig, type LoadedConfig } from "../config/load.js";
 import { HOME_VARIABLE, readConfigFlag, requireProjectFolder } from "../config/project.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
@@ -113,8 +113,9 @@ export class CommandContext {
     // --image TAG is --set services.imageTag=TAG, as a JSON string so a tag like "1.10" stays a string.
     const sets = [...(this.opts.set ?? []), ...(this.opts.image !== undefined ? [`services.imageTag=${JSON.stringify(this.opts.image)}`] : [])];
     const flag = this.opts.config ? readConfigFlag(this.opts.config, this.cwd) : undefined;
-    // A missing --config FILE is reported by loadConfig itself ("no such file"), before any project is looked for.
     const file = flag?.kind === "file" ? this.opts.config : undefined;
+    // No or an invalid environment, and a missing --config FILE, are reported as such before any project is looked for.
+    assertEnvironmentGiven({ env: this.opts.env, file });
     const root = flag?.kind === "file" && !existsSync(flag.file) ? this.cwd : this.root;
     return loadConfig({ env: this.opts.env, file, sets, region: this.opts.region, cwd: this.cwd, root });
   }

@@ -7,6 +7,7 @@ import { RunFailure, UserError } from "../errors.js";
 import type { StateBackend } from "../state/backend.js";
 import { assertStateMatches, parseState, type StateDocument } from "../state/document.js";
 import { backendFor, type BackendKind } from "../state/index.js";
+import { readConfigFlag } from "../config/project.js";
 import { describeLock, isStale, newLockInfo } from "../state/lock.js";
 import { interactive } from "../ui/io.js";
 import { confirm } from "../ui/prompt.js";
@@ -208,7 +209,8 @@ async function copyState(source: StateBackend, target: StateBackend, force?: boo
  * Needs no environment; with --env, the config's state bucket and region are the defaults.
  */
 export async function stateBootstrapCommand(cc: CommandContext, flags: { bucket?: string }): Promise<number> {
-  const config = cc.opts.env || cc.opts.config ? cc.loadConfig().config : undefined;
+  const namesConfigFile = cc.opts.config !== undefined && readConfigFlag(cc.opts.config, cc.cwd).kind === "file";
+  const config = cc.opts.env || namesConfigFile ? cc.loadConfig().config : undefined;
   const bucket = flags.bucket ?? config?.state.bucket;
   if (!bucket) throw new UserError("no bucket given: pass --bucket NAME (a globally unique S3 bucket name)");
   const problem = bucketNameProblem(bucket);

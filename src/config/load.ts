@@ -30,12 +30,17 @@ export function assertEnvironmentName(env: string): void {
   }
 }
 
+/** Checks that a source names an environment (--env NAME, valid, or --config FILE), before anything is looked up. */
+export function assertEnvironmentGiven(source: Pick<ConfigSource, "env" | "file">): void {
+  if (!source.env && !source.file) throw new UserError("no environment given: pass --env NAME (for config/NAME.json) or --config FILE");
+  if (source.env) assertEnvironmentName(source.env);
+}
+
 /** Reads, overrides and validates an environment's config. Every failure is a UserError naming the file and field. */
 export function loadConfig(source: ConfigSource): LoadedConfig {
   const cwd = source.cwd ?? process.cwd();
   const root = source.root ?? cwd;
-  if (!source.env && !source.file) throw new UserError("no environment given: pass --env NAME (for config/NAME.json) or --config FILE");
-  if (source.env) assertEnvironmentName(source.env);
+  assertEnvironmentGiven(source);
   const file = source.file ? path.resolve(cwd, source.file) : path.join(root, "config", `${source.env}.json`);
   const shown = path.relative(cwd, file) || file;
   if (!existsSync(file)) {
