@@ -58,6 +58,8 @@ export interface WaitForOptions<T> {
   onProgress?: (value: T, elapsedMs: number) => void;
   /** Short description of a value, kept for the timeout's message. */
   describe?: (value: T) => string;
+  /** Reads made whatever the budget (a slow first read, the SDK retrying throttling inside it, must not end the wait). */
+  minReads?: number;
 }
 
 /**
@@ -77,9 +79,67 @@ export async function waitFor<T>(o: WaitForOptions<T>): Promise<T> {
     if (reason !== undefined) throw new WaitFailed(o.what, reason);
     lastSeen = o.describe?.(value) ?? lastSeen;
     const elapsed = Date.now() - started;
-    if (elapsed >= budgetMs) throw new WaitTimeout(o.what, Math.round(o.budgetSeconds), lastSeen);
+    if (elapsed >= budgetMs && n + 1 >= (o.minReads ?? 1)) throw new WaitTimeout(o.what, Math.round(o.budgetSeconds), lastSeen);
     o.onProgress?.(value, elapsed);
     const pause = Math.min(o.waits.maxDelay, o.waits.minDelay * 2 ** Math.min(n, 10)) * 1000;
     await sleep(Math.min(pause, budgetMs - elapsed), o.signal);
+  }
+}
+
+export interface RetryUntilOptions<T> {
+  /** What is attempted, for messages: "creating ECS service api". */
+  what: string;
+  /** The call to make (one AWS call, or a call and what it needs). */
+  attempt: () => Promise<T>;
+  /**
+   * Why a failure is only "not yet" (eventual consistency, an old resource still draining, a role still propagating):
+   * the call is then made again. Undefined when the failure is final: it propagates at once, as AWS returned it.
+   */
+  pending: (err: unknown) => string | undefined | Promise<string | undefined>;
+  budgetSeconds: number;
+  waits: WaitSettings;
+  signal?: AbortSignal;
+  /** Called before each new attempt, with the failure that caused it, its reason and the attempt number (1 for the first). */
+  onRetry?: (err: unknown, reason: string, attempt: number) => void;
+  /** Attempts made whatever the budget (default 1). */
+  minAttempts?: number;
+}
+
+/**
+ * Makes a call until it succeeds, while its failures are only "not yet" (decided by `pending`), through `waitFor`: the
+ * same backoff, budget and abort signal. No error is invented to carry "not yet": the call's own error is judged, and
+ * once the budget is spent the last one propagates unchanged.
+ */
+export async function retryUntil<T>(o: RetryUntilOptions<T>): Promise<T> {
+  type Outcome = { ok: true; value: T } | { ok: false; err: unknown; reason: string };
+  let last: Outcome | undefined;
+  let attempts = 0;
+  try {
+    const outcome = await waitFor<Outcome>({
+      what: o.what,
+      refresh: async () => {
+        attempts++;
+        try {
+          last = { ok: true, value: await o.attempt() };
+        } catch (err) {
+          const reason = await o.pending(err);
+          if (reason === undefined) throw err;
+          last = { ok: false, err, reason };
+        }
+        return last;
+      },
+      done: (r) => r.ok,
+      budgetSeconds: o.budgetSeconds,
+      waits: o.waits,
+      signal: o.signal,
+      minReads: o.minAttempts,
+      onProgress: (r) => {
+        if (!r.ok) o.onRetry?.(r.err, r.reason, attempts);
+      },
+    });
+    return (outcome as { ok: true; value: T }).value;
+  } catch (err) {
+    if (err instanceof WaitTimeout && last && !last.ok) throw last.err;
+    throw err;
   }
 }
