@@ -17,9 +17,16 @@ export class WaitTimeout extends Error {
     readonly what: string,
     readonly seconds: number,
     readonly lastSeen?: string,
+    /** What the user can do now ("run again to keep waiting"). */
+    readonly hint?: string,
   ) {
-    super(`timed out after ${seconds} s waiting for ${what}${lastSeen ? ` (last seen: ${lastSeen})` : ""}`);
+    super(`timed out after ${duration(seconds)} waiting for ${what}${lastSeen ? ` (last seen: ${lastSeen})` : ""}${hint ? `; ${hint}` : ""}`);
   }
+}
+
+/** "90 s", or "40 minutes" for whole minutes from two minutes up. */
+function duration(seconds: number): string {
+  return seconds >= 120 && seconds % 60 === 0 ? `${seconds / 60} minutes` : `${seconds} s`;
 }
 
 /** A wait that reached a state it can never leave towards success (a task that stopped, an instance that failed). */

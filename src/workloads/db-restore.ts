@@ -16,13 +16,14 @@ import { isOurs, tagList, tagRecord } from "../aws/tags.js";
 import type { Config } from "../config/schema.js";
 import { resolveOutputs } from "../engine/apply.js";
 import { RunFailure, UserError } from "../errors.js";
-import { DbInstanceWaitFailed, dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
+import { dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
 import { postgresFamily } from "../resources/db-parameter-group.js";
 import { single } from "../resources/find.js";
 import { findLogGroupByName, logGroup, type LogGroupAttrs, type LogGroupSpec } from "../resources/log-group.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { secretFields, type SecretFieldsSpec } from "../resources/secret-fields.js";
 import { waiterOptions, type ResourceContext } from "../resources/types.js";
+import { WaitFailed, WaitTimeout } from "../run/wait-for.js";
 import { waitForMasterPassword } from "../secrets/database-password.js";
 import { secretIds } from "../secrets/catalog.js";
 import { dbIds, restoredDatabaseIdentifier, servingDatabaseIdentifier } from "../stack/database.js";
@@ -418,8 +419,8 @@ async function waitRestored(ctx: ResourceContext, plan: RestorePlan): Promise<vo
     const status = (await findInstance(ctx, target).catch(() => undefined))?.DBInstanceStatus ?? "gone";
     const timedOut = (err as Error)?.name === "TimeoutError";
     const cause = timedOut
-      ? new DbInstanceWaitFailed(target, "WaitTimeout", `still ${status} after ${RESTORE_WAIT_SECONDS / 60} minutes; run the same command again to keep waiting`)
-      : new DbInstanceWaitFailed(target, "DBInstanceNotAvailable", `status ${status}; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore again`);
+      ? new WaitTimeout(`RDS DB instance ${target} to be available`, RESTORE_WAIT_SECONDS, status, "run the same command again to keep waiting")
+      : new WaitFailed(`RDS DB instance ${target}`, `status ${status}; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore again`);
     throw awsFailure(`waiting for RDS DB instance (${target}) restored from ${describeSource(plan.source)} to be available; the stack still uses ${plan.current.identifier}`, cause);
   } finally {
     clearInterval(timer);
