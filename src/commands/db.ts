@@ -1,4 +1,4 @@
-import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, type DBSnapshot, waitUntilDBSnapshotAvailable } from "@aws-sdk/client-rds";
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, paginateDescribeDBSnapshots, type DBSnapshot, waitUntilDBSnapshotAvailable } from "@aws-sdk/client-rds";
 import { awsFailure, hasCode } from "../aws/errors.js";
 import { standardTags, tagList } from "../aws/tags.js";
 import { UserError } from "../errors.js";
@@ -100,12 +100,7 @@ export async function dbSnapshotsCommand(cc: CommandContext): Promise<number> {
     const snapshots: DBSnapshot[] = [];
     try {
       // Without SnapshotType, DescribeDBSnapshots returns automated and manual snapshots (final ones are manual).
-      let Marker: string | undefined;
-      do {
-        const out = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, Marker }));
-        snapshots.push(...(out.DBSnapshots ?? []));
-        Marker = out.Marker;
-      } while (Marker);
+      for await (const out of paginateDescribeDBSnapshots({ client: rds }, { DBInstanceIdentifier: identifier })) snapshots.push(...(out.DBSnapshots ?? []));
     } catch (err) {
       throw awsFailure(`listing RDS DB snapshots of ${identifier}`, err);
     }

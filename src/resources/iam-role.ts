@@ -4,7 +4,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
-  GetAccountAuthorizationDetailsCommand,
+  paginateGetAccountAuthorizationDetails,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -176,12 +176,9 @@ export function findRoleBatched(ctx: ResourceContext, name: string): Promise<Iam
 /** Every role in the account by lower-cased name (IAM role names are unique case-insensitively, and GetRole ignores case). */
 async function listRoleDetails(ctx: ResourceContext): Promise<Map<string, RoleDetail>> {
   const roles = new Map<string, RoleDetail>();
-  let Marker: string | undefined;
-  do {
-    const page = await iamClient(ctx).send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Role"], MaxItems: DETAILS_PAGE, Marker }));
+  for await (const page of paginateGetAccountAuthorizationDetails({ client: iamClient(ctx), pageSize: DETAILS_PAGE }, { Filter: ["Role"] })) {
     for (const r of page.RoleDetailList ?? []) if (r.RoleName) roles.set(r.RoleName.toLowerCase(), r);
-    Marker = page.IsTruncated ? page.Marker : undefined;
-  } while (Marker);
+  }
   return roles;
 }
 
