@@ -272,6 +272,12 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
       return detailed ? 3 : 2; // commander printed the usage error itself
     }
     const verbose = argv.includes("--verbose") || argv.includes("-v");
+    // Ctrl-C or SIGTERM ended a wait: expected, not a bug. The command's own `finally` has written state and released
+    // the lock by now; what AWS still does (a rollout, an instance being created) goes on there.
+    if (options.signal?.aborted || isAbortError(err)) {
+      io.stderr.write(`interrupted: ${isVisibleError(err) ? err.message : "stopped waiting"}; what was already asked of AWS goes on there, and state records what was done. Run the command again to pick up where it stopped\n`);
+      return 130;
+    }
     if (isVisibleError(err)) {
       io.stderr.write(`error: ${err.message}\n`);
       if (verbose && err.cause) io.stderr.write(`${describeCause(err.cause)}\n`);
@@ -283,6 +289,10 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
     else io.stderr.write("(this is a bug in platform; run again with --verbose for the stack trace and report it)\n");
     return 1;
   }
+}
+
+function isAbortError(err: unknown): boolean {
+  return (err as Error)?.name === "AbortError" || ((err as Error)?.cause as Error | undefined)?.name === "AbortError";
 }
 
 function describeCause(cause: unknown): string {
