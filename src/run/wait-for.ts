@@ -79,7 +79,9 @@ export async function waitFor<T>(o: WaitForOptions<T>): Promise<T> {
   const budgetMs = o.budgetSeconds * o.waits.scale * 1000;
   let lastSeen: string | undefined;
   for (let n = 0; ; n++) {
-    o.signal?.throwIfAborted();
+    // The first read is always made, signal or not: a wait that follows a call in flight (a create's read-back) must
+    // learn what that call did, so state can record it. Every later read is skipped once the signal fires.
+    if (n > 0) o.signal?.throwIfAborted();
     const value = await o.refresh();
     if (o.done(value)) return value;
     const reason = o.failed?.(value);

@@ -58,8 +58,6 @@ export function planJson(plan: Plan) {
   };
 }
 
-const ACTION_WORD: Partial<Record<ResourceResult["action"], string>> = { create: "creating", update: "updating", replace: "replacing", delete: "deleting", adopt: "adopting" };
-
 /**
  * The closing summary of up or down: counts, and every failure with its AWS error code. An interrupted run (Ctrl-C,
  * SIGTERM) says so instead of "complete", and lists what it left in flight: the resources whose wait the signal ended,
@@ -81,7 +79,7 @@ export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Co
   if (inFlight.length) {
     lines.push(
       "",
-      `Left in flight (AWS carries on with them; state records what was done, and the next run picks them up): ${inFlight.map((r) => `${r.logicalId} (${ACTION_WORD[r.action] ?? r.action})`).join(", ")}`,
+      `Left in flight (AWS carries on with them; state records what was done, and the next run picks them up): ${inFlight.map((r) => r.logicalId).join(", ")}`,
     );
   }
   if (failed.length) {

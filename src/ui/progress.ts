@@ -29,6 +29,8 @@ export function createProgress(io: Io, c: Colors, options: { live: boolean; quie
       if (e.action === "noop") return undefined;
       return `${c.green("✔")} ${e.logicalId} ${VERB[e.action][1]}${e.physicalId ? ` ${c.dim(e.physicalId)}` : ""} ${c.dim(seconds(e.elapsedMs))}`;
     }
+    // Ctrl-C ended its wait: not a failure; AWS carries on with what was asked.
+    if (e.kind === "failed" && e.code === "AbortError") return `${c.yellow("■")} ${e.logicalId} ${VERB[e.action][0]} interrupted: AWS carries on with it; the next run picks it up`;
     if (e.kind === "failed") return `${c.red("✖")} ${e.logicalId} ${VERB[e.action][0]} failed: ${e.message}`;
     return `${c.yellow("-")} ${e.logicalId} not attempted: ${e.reason}`;
   };
