@@ -161,4 +161,22 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     expect(run.code, run.stdout + run.stderr).toBe(130);
     expect(run.after.filter((c) => c.command === "FilterLogEvents")).toEqual([]);
   });
+
+  it("blue-green bake: a rollback that redeploys the previous release, interrupted in its bake, exits 130 and says where production is; AbortError is no bug", async () => {
+    aws = installFakeAws();
+    const cwd = tempProject({ dev: { ...COMPUTE, services: { api: { desiredCount: 1, deployment: { strategy: "blue-green", bakeMinutes: 1 } } } } });
+    expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
+    for (const tag of ["v1", "v2"]) {
+      pushImage(aws.ecr, "clinical-platform-dev/api", tag);
+      const deployed = await runCli(cwd, ["deploy", ...ENV, "--service", "api", "--image", tag]);
+      expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    }
+    // After v2's bake the old slot runs nothing: rollback redeploys v1 blue-green, with a bake of its own.
+    const run = await interruptedWhen(cwd, ["rollback", ...ENV, "--service", "api"], firstAfter("ModifyListener", "DescribeTargetHealth"));
+    expectInterrupted(run, cwd);
+    expect(run.stderr).not.toMatch(/The operation was aborted/);
+    expect(run.stdout + run.stderr).toMatch(/interrupted/);
+    expect(run.after.filter((c) => c.command === "DescribeTargetHealth" || c.command === "DescribeAlarms")).toEqual([]);
+    expect(stateOf(cwd).releases.api).toMatchObject({ bakingUntil: expect.any(String) });
+  });
 });
