@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { isVisibleError, UserError } from "./errors.js";
+import { AwsFailure, isVisibleError, UserError } from "./errors.js";
 // Type-only: runtime.js pulls in zod and the config schema, which `platform --help` does not need (see bench/).
 import type { CommandContext, MainOptions } from "./commands/runtime.js";
 import { processIo, type Io } from "./ui/io.js";
@@ -275,7 +275,8 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
     // Ctrl-C or SIGTERM ended a wait: expected, not a bug. The command's own `finally` has written state and released
     // the lock by now; what AWS still does (a rollout, an instance being created) goes on there.
     if (options.signal?.aborted || isAbortError(err)) {
-      io.stderr.write(`interrupted: ${isVisibleError(err) ? err.message : "stopped waiting"}; what was already asked of AWS goes on there, and state records what was done. Run the command again to pick up where it stopped\n`);
+      const during = err instanceof AwsFailure ? ` while ${err.action}` : "";
+      io.stderr.write(`interrupted${during}: what was already asked of AWS goes on there, and state records what was done. Run the command again to pick up where it stopped\n`);
       return 130;
     }
     if (isVisibleError(err)) {

@@ -16,7 +16,7 @@ import { UserError } from "../errors.js";
 import { single } from "./find.js";
 import { applyRdsTags, assertAdoptable, rdsClient } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
-import { WaitFailed, WaitTimeout, waitFor } from "../run/wait-for.js";
+import { WaitFailed, WaitTimeout, waitFor, withHeartbeat } from "../run/wait-for.js";
 import { compareTags, sameValue, type Change, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
 
 /**
@@ -232,18 +232,8 @@ function waitOptions(ctx: ResourceContext) {
 
 /** Runs a long wait, noting what it waits for now and again so a CI log shows it is alive. */
 async function withProgress<T>(ctx: ResourceContext, logicalId: string, message: string, wait: () => Promise<T>): Promise<T> {
-  const started = Date.now();
   ctx.note(logicalId, message);
-  const timer = setInterval(() => {
-    const minutes = Math.floor((Date.now() - started) / 60_000);
-    ctx.note(logicalId, `${message} (${minutes} min so far)`);
-  }, Math.max(10, PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale));
-  timer.unref();
-  try {
-    return await wait();
-  } finally {
-    clearInterval(timer);
-  }
+  return withHeartbeat(PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale, (ms) => ctx.note(logicalId, `${message} (${Math.floor(ms / 60_000)} min so far)`), wait);
 }
 
 /** Why a wait failed, in words: the instance's status when it ended, or that the time budget ran out. */

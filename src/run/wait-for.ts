@@ -95,6 +95,22 @@ export async function waitFor<T>(o: WaitForOptions<T>): Promise<T> {
   }
 }
 
+/**
+ * Runs `wait` (an SDK waiter, which reports nothing while it polls) and calls `beat` with the milliseconds spent every
+ * `everyMs` until it settles, so a CI log shows a long wait is alive. The one heartbeat of the tool; `waitFor` waits
+ * report through their `onProgress` instead.
+ */
+export async function withHeartbeat<T>(everyMs: number, beat: (elapsedMs: number) => void, wait: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => beat(Date.now() - started), Math.max(10, everyMs));
+  timer.unref();
+  try {
+    return await wait();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export interface RetryUntilOptions<T> {
   /** What is attempted, for messages: "creating ECS service api". */
   what: string;

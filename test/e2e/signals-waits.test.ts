@@ -103,7 +103,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     const run = await interruptedWhen(cwd, ["db", "snapshot", ...ENV, "--name", "before-migration"], firstAfter("CreateDBSnapshot", "DescribeDBSnapshots"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeDBSnapshots")).toEqual([]);
-    expect(run.stderr).toMatch(/^interrupted: .*goes on/m);
+    expect(run.stderr).toMatch(/^interrupted while waiting for RDS DB snapshot \(before-migration\) to be available: what was already asked of AWS goes on there/m);
   });
 
   it("ECS steady state: deploy stops waiting for the rollout, exit 130, says the rollout goes on in AWS", async () => {
@@ -178,5 +178,20 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     expect(run.stdout + run.stderr).toMatch(/interrupted/);
     expect(run.after.filter((c) => c.command === "DescribeTargetHealth" || c.command === "DescribeAlarms")).toEqual([]);
     expect(stateOf(cwd).releases.api).toMatchObject({ bakingUntil: expect.any(String) });
+  });
+
+  it("RDS restore: db restore stops waiting for the restored instance, exit 130, the stack still on the old instance, lock released", async () => {
+    aws = installFakeAws();
+    const cwd = tempProject();
+    expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
+    expect((await runCli(cwd, ["db", "snapshot", ...ENV, "--name", "before"])).code).toBe(0);
+    const instanceBefore = stateOf(cwd).resources["data.database.instance"].physicalId;
+    aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsCreate: HOUR } };
+    const run = await interruptedWhen(cwd, ["db", "restore", ...ENV, "--snapshot", "before", "--yes"], firstAfter("RestoreDBInstanceFromDBSnapshot", "DescribeDBInstances"));
+    expectInterrupted(run, cwd);
+    expect(run.after.filter((c) => c.command === "DescribeDBInstances")).toEqual([]);
+    expect(run.after.filter((c) => c.mutating)).toEqual([]);
+    expect(run.stderr).toMatch(/^interrupted: what was already asked of AWS goes on there/m);
+    expect(stateOf(cwd).resources["data.database.instance"].physicalId).toBe(instanceBefore);
   });
 });
