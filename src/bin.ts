@@ -8,11 +8,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // A second signal exits at once (the lock is then left behind and reported as held by this pid).
 const interrupt = new AbortController();
 let signalled: NodeJS.Signals | undefined;
+/** Writes a line that must stay in the scrollback: above the live progress view when one is on screen (src/ui/progress.ts). */
+let say: (text: string) => void = (text) => {
+  process.stderr.write(text);
+};
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
     if (signalled) process.exit(sig === "SIGINT" ? 130 : 143);
     signalled = sig;
-    process.stderr.write(`\n${sig}: finishing the calls in flight and saving state; press Ctrl-C again to quit at once\n`);
+    say(`\n${sig}: finishing the calls in flight and saving state; press Ctrl-C again to quit at once\n`);
     interrupt.abort();
   });
 }
@@ -26,5 +30,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const { main } = await import("./cli.js");
+const { writeAboveLiveView } = await import("./ui/progress.js");
+say = (text) => writeAboveLiveView(process.stderr, text);
 const code = await main(process.argv.slice(2), undefined, { signal: interrupt.signal });
 process.exitCode = signalled ? (signalled === "SIGINT" ? 130 : 143) : code;

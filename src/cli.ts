@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { isVisibleError, UserError } from "./errors.js";
+import { AwsFailure, isVisibleError, UserError } from "./errors.js";
 // Type-only: runtime.js pulls in zod and the config schema, which `platform --help` does not need (see bench/).
 import type { CommandContext, MainOptions } from "./commands/runtime.js";
 import { processIo, type Io } from "./ui/io.js";
@@ -282,6 +282,13 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
       return detailed ? 3 : 2; // commander printed the usage error itself
     }
     const verbose = argv.includes("--verbose") || argv.includes("-v");
+    // Ctrl-C or SIGTERM ended a wait: expected, not a bug. The command's own `finally` has written state and released
+    // the lock by now; what AWS still does (a rollout, an instance being created) goes on there.
+    if (options.signal?.aborted || isAbortError(err)) {
+      const during = err instanceof AwsFailure ? ` while ${err.action}` : "";
+      io.stderr.write(`interrupted${during}: what was already asked of AWS goes on there, and state records what was done. Run the command again to pick up where it stopped\n`);
+      return 130;
+    }
     if (isVisibleError(err)) {
       io.stderr.write(`error: ${err.message}\n`);
       if (verbose && err.cause) io.stderr.write(`${describeCause(err.cause)}\n`);
@@ -293,6 +300,10 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
     else io.stderr.write("(this is a bug in platform; run again with --verbose for the stack trace and report it)\n");
     return 1;
   }
+}
+
+function isAbortError(err: unknown): boolean {
+  return (err as Error)?.name === "AbortError" || ((err as Error)?.cause as Error | undefined)?.name === "AbortError";
 }
 
 function describeCause(cause: unknown): string {

@@ -1,4 +1,4 @@
-import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import type { AwsClients } from "./clients.js";
 import { TAG_ENVIRONMENT, TAG_LOGICAL_ID, TAG_PROJECT, type StackIdentity } from "./tags.js";
 
@@ -18,22 +18,15 @@ export interface Leftover extends TaggedResource {
 export async function findTaggedResources(clients: AwsClients, identity: StackIdentity): Promise<TaggedResource[]> {
   const client = clients.get(ResourceGroupsTaggingAPIClient);
   const found: TaggedResource[] = [];
-  let PaginationToken: string | undefined;
-  do {
-    const out = await client.send(
-      new GetResourcesCommand({
-        TagFilters: [
-          { Key: TAG_PROJECT, Values: [identity.project] },
-          { Key: TAG_ENVIRONMENT, Values: [identity.environment] },
-        ],
-        PaginationToken,
-      }),
-    );
+  const TagFilters = [
+    { Key: TAG_PROJECT, Values: [identity.project] },
+    { Key: TAG_ENVIRONMENT, Values: [identity.environment] },
+  ];
+  for await (const out of paginateGetResources({ client }, { TagFilters })) {
     for (const r of out.ResourceTagMappingList ?? []) {
       found.push({ arn: r.ResourceARN!, logicalId: r.Tags?.find((t) => t.Key === TAG_LOGICAL_ID)?.Value });
     }
-    PaginationToken = out.PaginationToken || undefined;
-  } while (PaginationToken);
+  }
   return found;
 }
 

@@ -149,7 +149,7 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
       { concurrency: cc.concurrency(), signal: cc.main.signal, events },
     );
     progress.stop();
-    cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy", { verbose: cc.opts.verbose }));
+    cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy", { verbose: cc.opts.verbose, interrupted: cc.main.signal?.aborted }));
     const ok = results.every((r) => r.status === "done");
     if (cc.opts.json) cc.json({ environment: name, ok, deleted: results.filter((r) => r.status === "done").map((r) => r.logicalId), resources: results });
     return ok ? 0 : 1;
@@ -205,7 +205,7 @@ async function rollOntoRestored(cc: CommandContext, env: Environment, identifier
   try {
     const result = await applyStack(stack, plan, env.store, registry, env.ctx, { concurrency: cc.concurrency(), allowReplace: false, signal: cc.main.signal, events: engineEvents(cc, progress) });
     progress.stop();
-    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
+    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose, interrupted: cc.main.signal?.aborted }));
     if (!result.ok) {
       cc.say(`the database is restored and in use; run platform up --env ${name} to finish rolling the services onto it`);
       return "failed";

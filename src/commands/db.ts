@@ -1,9 +1,10 @@
-import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, type DBSnapshot, waitUntilDBSnapshotAvailable } from "@aws-sdk/client-rds";
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, paginateDescribeDBSnapshots, type DBSnapshot, waitUntilDBSnapshotAvailable } from "@aws-sdk/client-rds";
 import { awsFailure, hasCode } from "../aws/errors.js";
 import { standardTags, tagList } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { waiterOptions } from "../resources/types.js";
+import { withHeartbeat } from "../run/wait-for.js";
 import { dbIds } from "../stack/database.js";
 import type { StateDocument } from "../state/document.js";
 import { openEnvironment, type CommandContext } from "./runtime.js";
@@ -52,15 +53,14 @@ export async function dbSnapshotCommand(cc: CommandContext, flags: DbSnapshotFla
       if (hasCode(err, "DBSnapshotAlreadyExistsFault", "DBSnapshotAlreadyExists")) throw new UserError(`snapshot ${snapshotId} already exists; pass another --name`);
       throw awsFailure(`creating RDS DB snapshot (${snapshotId}) of ${identifier}`, err);
     }
-    const started = Date.now();
-    const timer = setInterval(() => cc.say(`  still creating ${snapshotId} (${Math.round((Date.now() - started) / 1000)} s so far)`), Math.max(10, PROGRESS_EVERY_SECONDS * 1000 * env.ctx.waits.scale));
-    timer.unref();
     try {
-      await waitUntilDBSnapshotAvailable(waiterOptions(env.ctx, rds, SNAPSHOT_WAIT_SECONDS), { DBSnapshotIdentifier: snapshotId });
+      await withHeartbeat(
+        PROGRESS_EVERY_SECONDS * 1000 * env.ctx.waits.scale,
+        (ms) => cc.say(`  still creating ${snapshotId} (${Math.round(ms / 1000)} s so far)`),
+        () => waitUntilDBSnapshotAvailable(waiterOptions(env.ctx, rds, SNAPSHOT_WAIT_SECONDS), { DBSnapshotIdentifier: snapshotId }),
+      );
     } catch (err) {
       throw awsFailure(`waiting for RDS DB snapshot (${snapshotId}) to be available`, err);
-    } finally {
-      clearInterval(timer);
     }
     const snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }))).DBSnapshots?.[0];
     if (cc.opts.json) cc.json({ environment: env.config.environment, snapshot: snapshotRow(snapshot!, identifier) });
@@ -100,12 +100,7 @@ export async function dbSnapshotsCommand(cc: CommandContext): Promise<number> {
     const snapshots: DBSnapshot[] = [];
     try {
       // Without SnapshotType, DescribeDBSnapshots returns automated and manual snapshots (final ones are manual).
-      let Marker: string | undefined;
-      do {
-        const out = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, Marker }));
-        snapshots.push(...(out.DBSnapshots ?? []));
-        Marker = out.Marker;
-      } while (Marker);
+      for await (const out of paginateDescribeDBSnapshots({ client: rds }, { DBInstanceIdentifier: identifier })) snapshots.push(...(out.DBSnapshots ?? []));
     } catch (err) {
       throw awsFailure(`listing RDS DB snapshots of ${identifier}`, err);
     }

@@ -55,7 +55,7 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
         { concurrency: cc.concurrency(), signal: cc.main.signal, events },
       );
       progress.stop();
-      cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy", { verbose: cc.opts.verbose }));
+      cc.say(renderApplySummary({ resources: results }, cc.c, "Destroy", { verbose: cc.opts.verbose, interrupted: cc.main.signal?.aborted }));
       if (results.some((r) => r.status !== "done")) {
         if (cc.opts.json) cc.json({ environment: env.config.environment, ok: false, resources: results });
         return cc.main.signal?.aborted ? 130 : 1;

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import type { EngineEvent } from "../engine/events.js";
 import { UserError } from "../errors.js";
 import { forwardTo } from "../resources/listener.js";
@@ -159,7 +159,7 @@ async function rollbackDuringBake(cc: CommandContext, env: Environment, flags: R
     cc.say(`${cc.c.green("✔")} production is on ${to.serviceName} (${switchable.to}) again, ${Date.now() - started} ms`);
     const deadline = Date.now() + HANDOVER_SECONDS * 1000 * env.ctx.waits.scale;
     while (Date.now() < deadline) {
-      await sleep(Math.max(1, 1000 * env.ctx.waits.scale), undefined, { signal: cc.main.signal });
+      await sleep(Math.max(1, 1000 * env.ctx.waits.scale), cc.main.signal);
       const doc = await env.backend.read();
       if (doc?.releases?.[target.service]?.live === switchable.to) {
         cc.say(`the baking deploy stopped and recorded the rollback; it scales ${bg.slots[switchable.from].serviceName} (${switchable.from}) to 0`);

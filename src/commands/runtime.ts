@@ -148,7 +148,7 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
   const clients = awsClientsFor(cc, config);
   const accountId = await callerAccount(clients);
   const backend = await backendFor(config, clients, cc.root);
-  const lock = options.lock ? await backend.lock(newLockInfo(options.command), lockWait) : undefined;
+  const lock = options.lock ? await backend.lock(newLockInfo(options.command), lockWait, cc.main.signal) : undefined;
   try {
     const existing = await backend.read();
     const identity = { project: config.project, environment: config.environment, region: config.region, accountId };

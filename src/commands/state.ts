@@ -29,7 +29,7 @@ const envFlag = (config: Config) => `--env ${config.environment}`;
 
 /** Runs `work` holding the backend's lock; the lock is released however `work` ends. */
 async function withLock<T>(cc: CommandContext, backend: StateBackend, command: string, work: () => Promise<T>): Promise<T> {
-  const lock = await backend.lock(newLockInfo(command), cc.lockTimeoutSeconds());
+  const lock = await backend.lock(newLockInfo(command), cc.lockTimeoutSeconds(), cc.main.signal);
   try {
     return await work();
   } finally {

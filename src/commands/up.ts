@@ -55,7 +55,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       await forgetSupersededDeployments(env.store, env.config);
       await endBakes(env.store);
     }
-    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
+    cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose, interrupted: cc.main.signal?.aborted }));
     if (cc.opts.json) {
       cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });
     }

@@ -20,6 +20,7 @@ import {
 import { hasCode, isNotFound, orUndefined } from "../aws/errors.js";
 import { BUCKET_SETTLING } from "./bucket.js";
 import { retryWhile } from "./retry.js";
+import { waitFor } from "../run/wait-for.js";
 import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
@@ -54,12 +55,16 @@ async function keepSetting(): Promise<void> {
 function putThenRead<S extends BucketSetting, A>(put: (ctx: ResourceContext, spec: S) => Promise<void>, read: (ctx: ResourceContext, bucket: string) => Promise<A | undefined>, what: string) {
   return async (ctx: ResourceContext, spec: S): Promise<A> => {
     await put(ctx, spec);
-    const found = await retryWhile(ctx, ["SettingNotVisible"], 30, async () => {
-      const a = await read(ctx, spec.bucket);
-      if (!a) throw Object.assign(new Error(`${what} of S3 bucket ${spec.bucket} is not visible yet`), { name: "SettingNotVisible" });
-      return a;
+    const found = await waitFor({
+      what: `${what} of S3 bucket ${spec.bucket} to be visible`,
+      refresh: () => read(ctx, spec.bucket),
+      done: (a) => a !== undefined,
+      budgetSeconds: 30,
+      waits: ctx.waits,
+      signal: ctx.signal,
+      minReads: 3,
     });
-    return found;
+    return found!;
   };
 }
 

@@ -17,6 +17,7 @@ import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { retryWhile } from "./retry.js";
+import { waitFor } from "../run/wait-for.js";
 import { compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface BucketSpec {
@@ -91,11 +92,16 @@ async function putTags(ctx: ResourceContext, name: string, tags: Record<string, 
 
 /** Right after CreateBucket the bucket can be briefly invisible; read until it shows. */
 async function readBack(ctx: ResourceContext, name: string): Promise<BucketAttrs> {
-  return retryWhile(ctx, ["NoSuchBucket"], 60, async () => {
-    const found = await readTags(ctx, name);
-    if (!found) throw Object.assign(new Error(`${KIND} ${name} is not visible yet`), { name: "NoSuchBucket" });
-    return { name, arn: bucketArn(name, ctx.region), tags: found };
+  const found = await waitFor({
+    what: `${KIND} ${name} to be visible`,
+    refresh: () => readTags(ctx, name),
+    done: (tags) => tags !== undefined,
+    budgetSeconds: 60,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minReads: 3,
   });
+  return { name, arn: bucketArn(name, ctx.region), tags: found! };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   DeleteNotificationCommand,
   DeleteSubscriberCommand,
   DescribeBudgetCommand,
-  DescribeNotificationsForBudgetCommand,
+  paginateDescribeNotificationsForBudget,
   DescribeSubscribersForNotificationCommand,
   ListTagsForResourceCommand,
   type Notification,
@@ -100,16 +100,13 @@ export async function describeBudget(ctx: ResourceContext, name: string): Promis
 
 async function readAlerts(ctx: ResourceContext, name: string): Promise<BudgetAlert[]> {
   const alerts: BudgetAlert[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await client(ctx).send(new DescribeNotificationsForBudgetCommand({ AccountId: ctx.accountId, BudgetName: name, NextToken }));
+  for await (const out of paginateDescribeNotificationsForBudget({ client: client(ctx) }, { AccountId: ctx.accountId, BudgetName: name })) {
     for (const n of out.Notifications ?? []) {
       const subs = await client(ctx).send(new DescribeSubscribersForNotificationCommand({ AccountId: ctx.accountId, BudgetName: name, Notification: n }));
       const emails = (subs.Subscribers ?? []).filter((s) => s.SubscriptionType === "EMAIL").map((s) => s.Address!).sort();
       alerts.push({ type: n.NotificationType as BudgetAlert["type"], threshold: n.Threshold ?? 0, emails });
     }
-    NextToken = out.NextToken;
-  } while (NextToken);
+  }
   return alerts.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.threshold - b.threshold));
 }
 

@@ -1,7 +1,7 @@
 import {
   CloudWatchClient,
   DeleteAlarmsCommand,
-  DescribeAlarmsCommand,
+  paginateDescribeAlarms,
   ListTagsForResourceCommand,
   type MetricAlarm,
   type MetricDataQuery,
@@ -179,12 +179,9 @@ const describeAlarm = batchedRead<string, MetricAlarm>({
   size: ALARMS_PER_CALL,
   async read(ctx, names) {
     const found = new Map<string, MetricAlarm>();
-    let NextToken: string | undefined;
-    do {
-      const out = await cw(ctx).send(new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ["MetricAlarm"], MaxRecords: ALARMS_PER_CALL, NextToken }));
+    for await (const out of paginateDescribeAlarms({ client: cw(ctx), pageSize: ALARMS_PER_CALL }, { AlarmNames: names, AlarmTypes: ["MetricAlarm"] })) {
       for (const alarm of out.MetricAlarms ?? []) if (alarm.AlarmName && names.includes(alarm.AlarmName)) found.set(alarm.AlarmName, alarm);
-      NextToken = out.NextToken || undefined;
-    } while (NextToken);
+    }
     return found;
   },
 });

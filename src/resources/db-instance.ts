@@ -16,6 +16,7 @@ import { UserError } from "../errors.js";
 import { single } from "./find.js";
 import { applyRdsTags, assertAdoptable, rdsClient } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
+import { WaitFailed, WaitTimeout, waitFor, withHeartbeat } from "../run/wait-for.js";
 import { compareTags, sameValue, type Change, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
 
 /**
@@ -224,18 +225,6 @@ const logicalIdOf = (a: { tags: Record<string, string>; identifier: string }) =>
 // ---------------------------------------------------------------------------------------------------------------
 // Waits
 
-/** An instance that ended somewhere other than where we waited for it to go; `Code` is what error reports show. */
-export class DbInstanceWaitFailed extends Error {
-  override name = "DbInstanceWaitFailed";
-  constructor(
-    readonly identifier: string,
-    readonly Code: string,
-    message: string,
-  ) {
-    super(`${KIND} ${identifier}: ${message}`);
-  }
-}
-
 function waitOptions(ctx: ResourceContext) {
   const base = waiterOptions(ctx, rdsClient(ctx), WAIT_BUDGET_SECONDS);
   return { ...base, maxDelay: Math.max(base.minDelay, Math.min(MAX_POLL_SECONDS, MAX_POLL_SECONDS * ctx.waits.scale), ctx.waits.maxDelay) };
@@ -243,18 +232,8 @@ function waitOptions(ctx: ResourceContext) {
 
 /** Runs a long wait, noting what it waits for now and again so a CI log shows it is alive. */
 async function withProgress<T>(ctx: ResourceContext, logicalId: string, message: string, wait: () => Promise<T>): Promise<T> {
-  const started = Date.now();
   ctx.note(logicalId, message);
-  const timer = setInterval(() => {
-    const minutes = Math.floor((Date.now() - started) / 60_000);
-    ctx.note(logicalId, `${message} (${minutes} min so far)`);
-  }, Math.max(10, PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale));
-  timer.unref();
-  try {
-    return await wait();
-  } finally {
-    clearInterval(timer);
-  }
+  return withHeartbeat(PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale, (ms) => ctx.note(logicalId, `${message} (${Math.floor(ms / 60_000)} min so far)`), wait);
 }
 
 /** Why a wait failed, in words: the instance's status when it ended, or that the time budget ran out. */
@@ -262,10 +241,8 @@ async function waitFailure(ctx: ResourceContext, identifier: string, goal: strin
   if (ctx.signal?.aborted) return err;
   const db = await describeById(ctx, identifier).catch(() => undefined);
   const status = db?.DBInstanceStatus ?? "gone";
-  if ((err as Error)?.name === "TimeoutError") {
-    return new DbInstanceWaitFailed(identifier, "WaitTimeout", `still ${status} after ${Math.round(WAIT_BUDGET_SECONDS / 60)} minutes of waiting for ${goal}; run again to keep waiting`);
-  }
-  return new DbInstanceWaitFailed(identifier, "DBInstanceNotAvailable", `status ${status} while waiting for ${goal}`);
+  if ((err as Error)?.name === "TimeoutError") return new WaitTimeout(`${KIND} ${identifier} ${goal}`, WAIT_BUDGET_SECONDS, status, "run again to keep waiting");
+  return new WaitFailed(`${KIND} ${identifier}`, `status ${status} while waiting for it ${goal}`);
 }
 
 async function waitAvailable(ctx: ResourceContext, logicalId: string, identifier: string, doing: string): Promise<void> {
@@ -273,7 +250,7 @@ async function waitAvailable(ctx: ResourceContext, logicalId: string, identifier
     try {
       await waitUntilDBInstanceAvailable(waitOptions(ctx), { DBInstanceIdentifier: identifier });
     } catch (err) {
-      throw await waitFailure(ctx, identifier, "available", err);
+      throw await waitFailure(ctx, identifier, "to be available", err);
     }
   });
 }
@@ -283,13 +260,10 @@ async function waitDeleted(ctx: ResourceContext, logicalId: string, identifier: 
     try {
       await waitUntilDBInstanceDeleted(waitOptions(ctx), { DBInstanceIdentifier: identifier });
     } catch (err) {
-      throw await waitFailure(ctx, identifier, "deletion", err);
+      throw await waitFailure(ctx, identifier, "to be deleted", err);
     }
   });
 }
-
-const STILL_PENDING = "DBInstanceModificationPending";
-const PROTECTED = "DBInstanceStillProtected";
 
 /**
  * After a modification applied now, RDS can still report "available" for a moment before it starts: waiting for
@@ -297,13 +271,15 @@ const PROTECTED = "DBInstanceStillProtected";
  */
 async function waitApplied(ctx: ResourceContext, logicalId: string, identifier: string, fields: (keyof PendingValues)[]): Promise<void> {
   await withProgress(ctx, logicalId, `applying ${fields.join(", ")} now: waiting until the database is available again`, () =>
-    retryWhile(ctx, [STILL_PENDING], WAIT_BUDGET_SECONDS, async () => {
-      const db = await describeById(ctx, identifier);
-      if (!db) throw new DbInstanceWaitFailed(identifier, "DBInstanceNotFound", "disappeared while it was being modified");
-      const pending = pendingValues(db.PendingModifiedValues);
-      if (db.DBInstanceStatus !== "available" || fields.some((f) => pending[f] !== undefined)) {
-        throw new DbInstanceWaitFailed(identifier, STILL_PENDING, `still ${db.DBInstanceStatus} with ${fields.join(", ")} pending`);
-      }
+    waitFor({
+      what: `${KIND} ${identifier} to apply ${fields.join(", ")}`,
+      refresh: () => describeById(ctx, identifier),
+      done: (db) => db?.DBInstanceStatus === "available" && fields.every((f) => pendingValues(db.PendingModifiedValues)[f] === undefined),
+      failed: (db) => (db ? undefined : "it disappeared while it was being modified"),
+      describe: (db) => `${db?.DBInstanceStatus} with ${fields.join(", ")} pending`,
+      budgetSeconds: WAIT_BUDGET_SECONDS,
+      waits: ctx.waits,
+      signal: ctx.signal,
     }),
   );
 }
@@ -612,9 +588,14 @@ async function allowDeletion(ctx: ResourceContext, actual: DbInstanceAttrs): Pro
   ctx.note(logicalId, "turning deletion protection off (--disable-deletion-protection)");
   await rdsClient(ctx).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: actual.identifier, DeletionProtection: false, ApplyImmediately: true }));
   // DeleteDBInstance refuses a protected instance outright (InvalidParameterCombination), so it waits until RDS shows the change.
-  await retryWhile(ctx, [PROTECTED], 5 * 60, async () => {
-    const db = await describeById(ctx, actual.identifier);
-    if (db?.DeletionProtection) throw new DbInstanceWaitFailed(actual.identifier, PROTECTED, "deletion protection is still on");
+  await waitFor({
+    what: `${KIND} ${actual.identifier} to show deletion protection off`,
+    refresh: () => describeById(ctx, actual.identifier),
+    done: (db) => !db?.DeletionProtection,
+    describe: () => "deletion protection still on",
+    budgetSeconds: 5 * 60,
+    waits: ctx.waits,
+    signal: ctx.signal,
   });
 }
 

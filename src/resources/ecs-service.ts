@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
@@ -20,7 +19,7 @@ import { describeStoppedTasks, recentlyStoppedTasks } from "./ecs-task-failures.
 import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { single } from "./find.js";
 import { batchedRead } from "./read-batch.js";
-import { deadlineAfter, retryWhile } from "./retry.js";
+import { retryUntil, WaitTimeout, waitFor } from "../run/wait-for.js";
 import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface LoadBalancerBinding {
@@ -274,16 +273,14 @@ const FAILED_HINT = "fix the cause above (image tag, secrets, the app port and h
  */
 export async function waitForSteadyState(ctx: ResourceContext, target: SteadyStateTarget): Promise<void> {
   const client = ecs(ctx);
-  const deadline = deadlineAfter(ctx, STEADY_STATE_BUDGET_SECONDS);
-  let lastProblem = "";
-  for (;;) {
-    const remaining = (deadline - Date.now()) / 1000 / ctx.waits.scale;
-    if (remaining <= 0) {
-      throw await deploymentFailure(ctx, target, "ServiceNotStable", `not steady after ${STEADY_STATE_BUDGET_SECONDS / 60} minutes${lastProblem ? `: ${lastProblem}` : ""}`, FAILED_HINT);
-    }
+  const started = Date.now();
+  const what = `${KIND} (${target.service}) to reach a steady state`;
+  /** One round: the SDK waiter for up to a minute, then the rollout read; undefined when steady and healthy, else what is still wrong. */
+  const round = async (): Promise<string | undefined> => {
+    const remaining = STEADY_STATE_BUDGET_SECONDS - (Date.now() - started) / 1000 / ctx.waits.scale;
     let stable = false;
     try {
-      await waitUntilServicesStable(waiterOptions(ctx, client, Math.min(WAITER_ROUND_SECONDS, remaining)), { cluster: target.cluster, services: [target.service] });
+      await waitUntilServicesStable(waiterOptions(ctx, client, Math.max(0, Math.min(WAITER_ROUND_SECONDS, remaining))), { cluster: target.cluster, services: [target.service] });
       stable = true;
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
@@ -291,7 +288,7 @@ export async function waitForSteadyState(ctx: ResourceContext, target: SteadySta
     }
     const service = await describeService(ctx, target.cluster, target.service);
     if (!service || service.status !== "ACTIVE") {
-      throw new AwsFailure(`waiting for ${KIND} (${target.service}) to reach a steady state`, "ServiceNotActive", `the service is ${service?.status ?? "gone"}`, "something deleted it while platform waited; run up again");
+      throw new AwsFailure(`waiting for ${what}`, "ServiceNotActive", `the service is ${service?.status ?? "gone"}`, "something deleted it while platform waited; run up again");
     }
     const primary = service.deployments?.find((d) => d.status === "PRIMARY");
     if (primary?.rolloutState === "FAILED") {
@@ -306,16 +303,28 @@ export async function waitForSteadyState(ctx: ResourceContext, target: SteadySta
         `${FAILED_HINT}; the previous revision keeps serving meanwhile`,
       );
     }
-    if (stable) {
-      const problem = await unhealthyTargets(ctx, target);
-      if (!problem) return;
-      lastProblem = problem;
-      ctx.note(target.logicalId, `waiting for health checks: ${problem}`);
-      await sleep(ctx.waits.maxDelay * 1000);
-    } else {
-      lastProblem = `${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks running, ${service.deployments?.length ?? 0} deployments`;
-      ctx.note(target.logicalId, lastProblem);
-    }
+    if (!stable) return `${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks running, ${service.deployments?.length ?? 0} deployments`;
+    const problem = await unhealthyTargets(ctx, target);
+    return problem && `waiting for health checks: ${problem}`;
+  };
+  let lastProblem = "";
+  try {
+    await waitFor({
+      what,
+      refresh: round,
+      done: (problem) => problem === undefined,
+      budgetSeconds: STEADY_STATE_BUDGET_SECONDS,
+      waits: ctx.waits,
+      signal: ctx.signal,
+      describe: (problem) => problem ?? "",
+      onProgress: (problem) => {
+        lastProblem = (problem ?? "").replace(/^waiting for health checks: /, "");
+        ctx.note(target.logicalId, problem ?? "");
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeout)) throw err;
+    throw await deploymentFailure(ctx, target, "ServiceNotStable", `not steady after ${STEADY_STATE_BUDGET_SECONDS / 60} minutes${lastProblem ? `: ${lastProblem}` : ""}`, FAILED_HINT);
   }
 }
 
@@ -383,23 +392,17 @@ async function createService(ctx: ResourceContext, spec: EcsServiceSpec, logical
     enableExecuteCommand: spec.enableExecuteCommand,
     tags: ecsTagList(spec.tags),
   };
-  const OLD_ONE_DRAINING = "ServiceStillDraining";
-  await retryWhile(
-    ctx,
-    [OLD_ONE_DRAINING],
-    DRAINING_BUDGET_SECONDS,
-    async () => {
-      try {
-        await retryWhileIamPropagates(ctx, () => ecs(ctx).send(new CreateServiceCommand(input)));
-      } catch (err) {
-        if (hasCode(err, "InvalidParameterException") && (await describeService(ctx, spec.cluster, spec.name))?.status === "DRAINING") {
-          throw Object.assign(new Error(`a previous ${KIND} named ${spec.name} is still draining`), { name: OLD_ONE_DRAINING, cause: err });
-        }
-        throw err;
-      }
-    },
-    () => ctx.note(logicalId, "the previous service of this name is still draining; waiting"),
-  );
+  await retryUntil({
+    what: `a previous ${KIND} named ${spec.name} to finish draining`,
+    attempt: () => retryWhileIamPropagates(ctx, () => ecs(ctx).send(new CreateServiceCommand(input))),
+    pending: async (err) =>
+      hasCode(err, "InvalidParameterException") && (await describeService(ctx, spec.cluster, spec.name))?.status === "DRAINING" ? "the previous service of this name is still draining" : undefined,
+    budgetSeconds: DRAINING_BUDGET_SECONDS,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minAttempts: 3,
+    onRetry: () => ctx.note(logicalId, "the previous service of this name is still draining; waiting"),
+  });
 }
 
 async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: EcsServiceAttrs, changes: Change[], logicalId: string): Promise<EcsServiceAttrs> {

@@ -3,6 +3,7 @@ import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, tagList, tagRecord } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
 import { tagDelta, type ResourceContext } from "./types.js";
+import { batchedRead } from "./read-batch.js";
 
 /** Helpers shared by the ELBv2 resource modules (load balancer, target group, listener). */
 export const elbv2 = (ctx: ResourceContext) => ctx.aws.get(ElasticLoadBalancingV2Client);
@@ -22,42 +23,34 @@ export async function readElbv2Tags(ctx: ResourceContext, arn: string): Promise<
 
 /** DescribeTags takes up to 20 ARNs (API reference). */
 const TAGS_BATCH = 20;
-/** How long a tags read waits for others to share its call: the observe sweep asks for them within a few milliseconds. */
-const TAGS_WINDOW_MS = 10;
-type TagsWaiter = { arn: string; resolve: (tags: Record<string, string> | undefined) => void; reject: (err: unknown) => void };
-const tagQueues = new WeakMap<object, TagsWaiter[]>();
 
 /**
  * Like readElbv2Tags, but reads made within a few milliseconds of each other share one DescribeTags call (up to 20 ARNs),
  * so the observe sweep spends one call on the tags of every load balancer, target group, listener and rule.
  * A batch that fails because one of its resources is gone is read again one ARN at a time.
  */
-export function readElbv2TagsBatched(ctx: ResourceContext, arn: string): Promise<Record<string, string> | undefined> {
-  const client = elbv2(ctx);
-  let queue = tagQueues.get(client);
-  if (!queue) {
-    queue = [];
-    tagQueues.set(client, queue);
-    setTimeout(() => {
-      tagQueues.delete(client);
-      for (let i = 0; i < queue!.length; i += TAGS_BATCH) void describeTagsBatch(ctx, queue!.slice(i, i + TAGS_BATCH));
-    }, TAGS_WINDOW_MS);
-  }
-  return new Promise((resolve, reject) => queue!.push({ arn, resolve, reject }));
-}
-
-async function describeTagsBatch(ctx: ResourceContext, waiters: TagsWaiter[]): Promise<void> {
-  const arns = [...new Set(waiters.map((w) => w.arn))];
-  try {
+export const readElbv2TagsBatched = batchedRead<string, Record<string, string>>({
+  size: TAGS_BATCH,
+  async read(ctx, arns) {
+    const found = new Map<string, Record<string, string> | Error>();
     const out = arns.length === 1 ? undefined : await orUndefined(elbv2(ctx).send(new DescribeTagsCommand({ ResourceArns: arns })));
-    for (const w of waiters) {
-      if (out) w.resolve(tagRecord(out.TagDescriptions?.find((d) => d.ResourceArn === w.arn)?.Tags));
-      else readElbv2Tags(ctx, w.arn).then(w.resolve, w.reject);
+    if (out) {
+      for (const arn of arns) found.set(arn, tagRecord(out.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags));
+      return found;
     }
-  } catch (err) {
-    for (const w of waiters) w.reject(err);
-  }
-}
+    await Promise.all(
+      arns.map(async (arn) => {
+        try {
+          const tags = await readElbv2Tags(ctx, arn);
+          if (tags !== undefined) found.set(arn, tags);
+        } catch (err) {
+          found.set(arn, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+    return found;
+  },
+});
 
 /** Brings an ELBv2 resource's tags to `want`, touching only what differs. */
 export async function applyElbv2Tags(ctx: ResourceContext, arn: string, want: Record<string, string>, have: Record<string, string>): Promise<void> {

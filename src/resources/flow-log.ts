@@ -8,10 +8,11 @@ import {
   type UnsuccessfulItem,
 } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, orUndefined } from "../aws/errors.js";
+import { AwsFailure } from "../errors.js";
 import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
-import { retryWhile } from "./retry.js";
+import { retryUntil } from "../run/wait-for.js";
 import { createWithClientToken } from "./idempotent-create.js";
 import { compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
 
@@ -32,7 +33,7 @@ export interface FlowLogAttrs extends FlowLogSpec {
 
 /**
  * A per-resource failure that CreateFlowLogs / DeleteFlowLogs report in `Unsuccessful` instead of throwing.
- * It carries the item's AWS code as `Code`, so errorCode(), isNotFound() and retryWhile() treat it like a thrown one.
+ * It carries the code AWS reported for the item as `Code`, so errorCode(), isNotFound() and retryWhile() treat it like a thrown one.
  */
 export class UnsuccessfulItemError extends Error {
   override name = "UnsuccessfulItemError";
@@ -45,9 +46,6 @@ export class UnsuccessfulItemError extends Error {
   }
 }
 
-/** Synthetic code for "the role cannot be assumed yet": AWS has no code of its own for it (InvalidParameter covers much else). */
-const ROLE_NOT_READY = "FlowLogRoleNotAssumableYet";
-
 function unsuccessfulError(items: UnsuccessfulItem[] | undefined): UnsuccessfulItemError | undefined {
   const item = items?.find((i) => i.Error);
   if (!item) return undefined;
@@ -59,12 +57,9 @@ function unsuccessfulError(items: UnsuccessfulItem[] | undefined): UnsuccessfulI
  * IAM propagation: a role created seconds ago fails with InvalidParameter "Unable to assume given IAM role" (the message
  * terraform-provider-aws retries on). The code alone is too broad, so this is the one place that reads message text.
  */
-function asPropagationError(err: unknown): unknown {
+function roleNotAssumableYet(err: unknown): string | undefined {
   const message = (err as Error)?.message ?? "";
-  if (errorCode(err) === "InvalidParameter" && /unable to assume/i.test(message)) {
-    return new UnsuccessfulItemError(ROLE_NOT_READY, `${message} (the IAM role may still be propagating)`, { cause: err });
-  }
-  return err;
+  return errorCode(err) === "InvalidParameter" && /unable to assume/i.test(message) ? "the IAM role may still be propagating" : undefined;
 }
 
 async function findFlowLogs(ctx: ResourceContext, input: DescribeFlowLogsCommandInput): Promise<FlowLog[]> {
@@ -101,11 +96,9 @@ async function createFlowLog(ctx: ResourceContext, spec: FlowLogSpec, token: str
     ClientToken: token,
     TagSpecifications: ec2TagSpecification("vpc-flow-log", spec.tags),
   };
-  const out = await ec2.send(new CreateFlowLogsCommand(input)).catch((err: unknown) => {
-    throw asPropagationError(err);
-  });
+  const out = await ec2.send(new CreateFlowLogsCommand(input));
   const failed = unsuccessfulError(out.Unsuccessful);
-  if (failed) throw asPropagationError(failed);
+  if (failed) throw failed;
   const flowLogId = out.FlowLogIds?.[0];
   if (!flowLogId) throw new Error(`creating EC2 flow log for ${spec.resourceId}: AWS returned no flow log id`);
   return flowLogId;
@@ -138,7 +131,19 @@ export const flowLog: ResourceType<FlowLogSpec, FlowLogAttrs> = {
 
   async create(ctx, spec, { logicalId }) {
     // A role created moments ago cannot be assumed until IAM propagates it (usually seconds).
-    const create = (token: string) => retryWhile(ctx, [ROLE_NOT_READY], 60, () => createFlowLog(ctx, spec, token));
+    const create = (token: string) =>
+      retryUntil({
+        what: `the flow log's IAM role to be assumable`,
+        attempt: () => createFlowLog(ctx, spec, token),
+        pending: roleNotAssumableYet,
+        budgetSeconds: 60,
+        waits: ctx.waits,
+        signal: ctx.signal,
+        minAttempts: 3,
+      }).catch((err: unknown) => {
+        if (!roleNotAssumableYet(err)) throw err;
+        throw new AwsFailure(`creating EC2 flow log for ${spec.resourceId}`, errorCode(err) ?? "InvalidParameter", (err as Error).message, "the IAM role may still be propagating; run up again in a minute", { cause: err });
+      });
     return createWithClientToken(ctx, logicalId, spec, create, (id) => findFlowLogById(ctx, id));
   },
 

@@ -1,5 +1,5 @@
 import { errorCode } from "../aws/errors.js";
-import { retryWhile } from "./retry.js";
+import { retryUntil } from "../run/wait-for.js";
 import type { ResourceContext } from "./types.js";
 
 /** How long (real-world seconds, scaled like every wait) a just-created role may take to be usable by other services. */
@@ -33,20 +33,10 @@ const PROPAGATION_MESSAGES: { name: string; pattern: RegExp }[] = [
 
 /** True when `err` is another service failing because a just-created IAM role has not propagated to it yet. */
 export function isIamPropagationError(err: unknown): boolean {
-  const code = errorCode(err) ?? (err as Error | undefined)?.name;
+  const code = errorCode(err);
   if (!code || !PROPAGATION_CODES.has(code)) return false;
   const message = String((err as Error | undefined)?.message ?? "");
   return PROPAGATION_MESSAGES.some(({ pattern }) => pattern.test(message));
-}
-
-const STILL_PROPAGATING = "IamRoleStillPropagating";
-
-/** Carries a propagation error through retryWhile, which retries by code; unwrapped before it reaches the caller. */
-class StillPropagating extends Error {
-  override name = STILL_PROPAGATING;
-  constructor(readonly original: unknown) {
-    super((original as Error)?.message ?? String(original));
-  }
 }
 
 /**
@@ -55,16 +45,14 @@ class StillPropagating extends Error {
  * propagation error once the budget is spent, is thrown as AWS returned it.
  */
 export async function retryWhileIamPropagates<T>(ctx: ResourceContext, action: () => Promise<T>, onRetry?: (err: unknown, attempt: number) => void): Promise<T> {
-  const tagged = async () => {
-    try {
-      return await action();
-    } catch (err) {
-      throw isIamPropagationError(err) ? new StillPropagating(err) : err;
-    }
-  };
-  try {
-    return await retryWhile(ctx, [STILL_PROPAGATING], IAM_PROPAGATION_BUDGET_SECONDS, tagged, (err, attempt) => onRetry?.((err as StillPropagating).original, attempt));
-  } catch (err) {
-    throw err instanceof StillPropagating ? err.original : err;
-  }
+  return retryUntil({
+    what: "an IAM role to propagate",
+    attempt: action,
+    pending: (err) => (isIamPropagationError(err) ? "the IAM role is still propagating" : undefined),
+    budgetSeconds: IAM_PROPAGATION_BUDGET_SECONDS,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minAttempts: 3,
+    onRetry: onRetry && ((err, _reason, attempt) => onRetry(err, attempt)),
+  });
 }

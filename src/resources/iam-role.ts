@@ -4,7 +4,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
-  GetAccountAuthorizationDetailsCommand,
+  paginateGetAccountAuthorizationDetails,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -24,6 +24,7 @@ import {
 import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
 import { isOurs, tagList, tagRecord } from "../aws/tags.js";
 import { retryWhile } from "./retry.js";
+import { batchedRead } from "./read-batch.js";
 import { compareFields, compareTags, sameValue, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /** An IAM policy document as JSON ({ Version, Statement }). */
@@ -143,12 +144,8 @@ export async function findRoleByName(ctx: ResourceContext, name: string): Promis
  * the sweep costs one call per page of every role in the account (up to DETAILS_PAGE roles a page), so it pays from a few roles on.
  */
 export const ROLE_BATCH_MIN = 3;
-/** How long a role read waits for others to share its sweep: the observe sweep starts its finders within a few milliseconds. */
-const ROLE_WINDOW_MS = 10;
 /** GetAccountAuthorizationDetails' MaxItems ceiling (API reference); IAM may still truncate a page earlier. */
 const DETAILS_PAGE = 1000;
-type RoleWaiter = { name: string; resolve: (attrs: IamRoleAttrs | undefined) => void; reject: (err: unknown) => void };
-const roleQueues = new WeakMap<object, RoleWaiter[]>();
 
 /**
  * Like findRoleByName, but reads made within a few milliseconds of each other share their calls: with at least ROLE_BATCH_MIN
@@ -157,31 +154,45 @@ const roleQueues = new WeakMap<object, RoleWaiter[]>();
  * MaxSessionDuration, which diff compares, so each role still costs one GetRole (sent alongside the sweep). With fewer roles,
  * or when the sweep fails (e.g. iam:GetAccountAuthorizationDetails not granted), each role is read as findRoleByName reads it.
  */
-export function findRoleBatched(ctx: ResourceContext, name: string): Promise<IamRoleAttrs | undefined> {
-  const client = iamClient(ctx);
-  let queue = roleQueues.get(client);
-  if (!queue) {
-    const waiting: RoleWaiter[] = [];
-    queue = waiting;
-    roleQueues.set(client, waiting);
-    setTimeout(() => {
-      roleQueues.delete(client);
-      void readRoleBatch(ctx, waiting);
-    }, ROLE_WINDOW_MS);
-  }
-  const waiting = queue;
-  return new Promise((resolve, reject) => waiting.push({ name, resolve, reject }));
-}
+export const findRoleBatched = batchedRead<string, IamRoleAttrs>({
+  // One sweep serves every role, however many.
+  size: Number.MAX_SAFE_INTEGER,
+  // IAM role names are unique case-insensitively, and GetRole ignores case.
+  id: (name) => name.toLowerCase(),
+  async read(ctx, names) {
+    const found = new Map<string, IamRoleAttrs | Error>();
+    const settle = async (name: string, read: () => Promise<IamRoleAttrs | undefined>) => {
+      try {
+        const attrs = await read();
+        if (attrs) found.set(name.toLowerCase(), attrs);
+      } catch (err) {
+        found.set(name.toLowerCase(), err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    if (names.length < ROLE_BATCH_MIN) {
+      await Promise.all(names.map((name) => settle(name, () => findRoleByName(ctx, name))));
+      return found;
+    }
+    // undefined when the sweep failed: each role then falls back to its own listings.
+    const details = listRoleDetails(ctx).catch(() => undefined);
+    const read = async (name: string): Promise<IamRoleAttrs | undefined> => {
+      const [all, out] = await Promise.all([details, orUndefined(iamClient(ctx).send(new GetRoleCommand({ RoleName: name })))]);
+      if (!out?.Role) return undefined;
+      if (!all) return orUndefined(readAttrs(ctx, out.Role));
+      const detail = all.get(name.toLowerCase());
+      return detail ? attrsFromDetail(out.Role, detail) : undefined;
+    };
+    await Promise.all(names.map((name) => settle(name, () => read(name))));
+    return found;
+  },
+});
 
 /** Every role in the account by lower-cased name (IAM role names are unique case-insensitively, and GetRole ignores case). */
 async function listRoleDetails(ctx: ResourceContext): Promise<Map<string, RoleDetail>> {
   const roles = new Map<string, RoleDetail>();
-  let Marker: string | undefined;
-  do {
-    const page = await iamClient(ctx).send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Role"], MaxItems: DETAILS_PAGE, Marker }));
+  for await (const page of paginateGetAccountAuthorizationDetails({ client: iamClient(ctx), pageSize: DETAILS_PAGE }, { Filter: ["Role"] })) {
     for (const r of page.RoleDetailList ?? []) if (r.RoleName) roles.set(r.RoleName.toLowerCase(), r);
-    Marker = page.IsTruncated ? page.Marker : undefined;
-  } while (Marker);
+  }
   return roles;
 }
 
@@ -194,26 +205,6 @@ function attrsFromDetail(role: Role, detail: RoleDetail): IamRoleAttrs {
     (detail.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
     tagRecord(role.Tags ?? detail.Tags),
   );
-}
-
-async function readRoleBatch(ctx: ResourceContext, waiters: RoleWaiter[]): Promise<void> {
-  const names = [...new Set(waiters.map((w) => w.name.toLowerCase()))];
-  if (names.length < ROLE_BATCH_MIN) {
-    for (const w of waiters) findRoleByName(ctx, w.name).then(w.resolve, w.reject);
-    return;
-  }
-  // undefined when the sweep failed: each role then falls back to its own listings.
-  const details = listRoleDetails(ctx).catch(() => undefined);
-  const roles = new Map(names.map((n) => [n, orUndefined(iamClient(ctx).send(new GetRoleCommand({ RoleName: waiters.find((w) => w.name.toLowerCase() === n)!.name })))]));
-  const read = async (name: string): Promise<IamRoleAttrs | undefined> => {
-    const [all, out] = await Promise.all([details, roles.get(name)!]);
-    if (!out?.Role) return undefined;
-    if (!all) return orUndefined(readAttrs(ctx, out.Role));
-    const detail = all.get(name);
-    return detail ? attrsFromDetail(out.Role, detail) : undefined;
-  };
-  const results = new Map(names.map((n) => [n, read(n)]));
-  for (const w of waiters) results.get(w.name.toLowerCase())!.then(w.resolve, w.reject);
 }
 
 /** IAM is eventually consistent: a role just created can be briefly unknown to reads and to its own sub-resources. */

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { backoffMs, deadlineAfter } from "./retry.js";
+import { WaitTimeout, waitFor } from "../run/wait-for.js";
 import { clientToken, type ResourceContext } from "./types.js";
 
 /** How long a resource just created may stay invisible to Describe* (eventual consistency), in real-world seconds. */
@@ -36,10 +35,11 @@ export async function createWithClientToken<T>(
 
 /** Polls `read` until it finds something or the (scaled) visibility window has passed. */
 async function waitVisible<T>(ctx: ResourceContext, read: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = deadlineAfter(ctx, VISIBLE_WITHIN_SECONDS);
-  for (let attempt = 0; ; attempt++) {
-    const found = await read();
-    if (found !== undefined || Date.now() >= deadline || ctx.signal?.aborted) return found;
-    await sleep(Math.min(backoffMs(ctx, attempt), Math.max(0, deadline - Date.now())));
+  try {
+    return await waitFor({ what: "a created resource to be visible", refresh: read, done: (found) => found !== undefined, budgetSeconds: VISIBLE_WITHIN_SECONDS, waits: ctx.waits, signal: ctx.signal });
+  } catch (err) {
+    // Not visible within the window: the id is stale (see above), not a failure.
+    if (err instanceof WaitTimeout) return undefined;
+    throw err;
   }
 }

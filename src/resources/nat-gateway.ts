@@ -13,6 +13,7 @@ import { ec2TagFilters, TAG_LOGICAL_ID, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
+import { retryUntil } from "../run/wait-for.js";
 import { type Change, clientToken, compareFields, compareTags, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
 
 export interface NatGatewaySpec {
@@ -34,26 +35,30 @@ const LIVE_STATES = ["pending", "available"];
 /** Provisioning and deletion take 1–5 minutes, rarely more. */
 const WAIT_BUDGET_SECONDS = 15 * 60;
 
-/** A gateway that ended in state "failed": the error code is AWS's FailureCode, the message its FailureMessage. */
+/** A gateway that did not become available: AWS's FailureCode and FailureMessage when it failed, else what became of it. */
 export class NatGatewayFailed extends Error {
   override name = "NatGatewayFailed";
   constructor(
     readonly natGatewayId: string,
-    /** Read by errorCode(), so retries and error reports see AWS's FailureCode. */
-    readonly Code: string,
     message: string,
+    /** The gateway's FailureCode as DescribeNatGateways reports it, when it ended "failed". */
+    readonly failureCode?: string,
+    /** The client token replayed a gateway that an earlier attempt left failed or deleted. */
+    readonly stale = false,
   ) {
-    super(`NAT gateway ${natGatewayId}: ${message}`);
+    super(`NAT gateway ${natGatewayId}: ${failureCode ? `${failureCode}: ` : ""}${message}`);
   }
 }
 
-/** The client token replayed a gateway that an earlier attempt left failed or deleted. */
-const STALE_GATEWAY = "NatGatewayStale";
 /**
  * Failures a new gateway (under a new token) can cure: a stale replay, and Gateway.NotAttached, which a public NAT gateway
  * fails with when it is created before the VPC's internet gateway is attached.
  */
-const RECREATE_ON = [STALE_GATEWAY, "Gateway.NotAttached"];
+function curedByNewGateway(err: unknown): string | undefined {
+  if (!(err instanceof NatGatewayFailed)) return undefined;
+  if (err.stale) return "the client token replayed a gateway of an earlier attempt";
+  return err.failureCode === "Gateway.NotAttached" ? "the internet gateway was not attached yet" : undefined;
+}
 /** Each failed attempt leaves a failed gateway behind (harmless, listed for an hour); stop asking after this long. */
 const RECREATE_BUDGET_SECONDS = 5 * 60;
 
@@ -82,8 +87,8 @@ async function describeNatGateway(ctx: ResourceContext, natGatewayId: string): P
 /** What a gateway that did not become available ended as, if it ended. */
 async function failureOf(ctx: ResourceContext, natGatewayId: string): Promise<NatGatewayFailed | undefined> {
   const g = await describeNatGateway(ctx, natGatewayId);
-  if (g?.State === "failed") return new NatGatewayFailed(natGatewayId, g.FailureCode ?? "NatGatewayFailed", g.FailureMessage ?? "failed to become available");
-  if (g?.State === "deleting" || g?.State === "deleted") return new NatGatewayFailed(natGatewayId, "NatGatewayDeleted", `was ${g.State} before it became available`);
+  if (g?.State === "failed") return new NatGatewayFailed(natGatewayId, g.FailureMessage ?? "failed to become available", g.FailureCode);
+  if (g?.State === "deleting" || g?.State === "deleted") return new NatGatewayFailed(natGatewayId, `was ${g.State} before it became available`);
   return undefined;
 }
 
@@ -122,7 +127,7 @@ async function sendCreate(ctx: ResourceContext, spec: NatGatewaySpec, token: str
 async function assertFresh(ctx: ResourceContext, natGatewayId: string): Promise<void> {
   const g = await describeNatGateway(ctx, natGatewayId);
   if (g && !LIVE_STATES.includes(g.State ?? "")) {
-    throw new NatGatewayFailed(natGatewayId, STALE_GATEWAY, `the client token returned this ${g.State} gateway from an earlier attempt`);
+    throw new NatGatewayFailed(natGatewayId, `the client token returned this ${g.State} gateway from an earlier attempt`, undefined, true);
   }
 }
 
@@ -132,12 +137,20 @@ async function assertFresh(ctx: ResourceContext, natGatewayId: string): Promise<
  */
 async function createAvailable(ctx: ResourceContext, spec: NatGatewaySpec, logicalId: string): Promise<string> {
   let token = clientToken(ctx, logicalId, spec);
-  return retryWhile(ctx, RECREATE_ON, RECREATE_BUDGET_SECONDS, async () => {
-    const natGatewayId = await sendCreate(ctx, spec, token);
-    token = clientToken(ctx, logicalId, { ...spec, replacing: natGatewayId });
-    await assertFresh(ctx, natGatewayId);
-    await waitAvailable(ctx, logicalId, natGatewayId);
-    return natGatewayId;
+  return retryUntil({
+    what: `NAT gateway ${logicalId} to become available`,
+    attempt: async () => {
+      const natGatewayId = await sendCreate(ctx, spec, token);
+      token = clientToken(ctx, logicalId, { ...spec, replacing: natGatewayId });
+      await assertFresh(ctx, natGatewayId);
+      await waitAvailable(ctx, logicalId, natGatewayId);
+      return natGatewayId;
+    },
+    pending: curedByNewGateway,
+    budgetSeconds: RECREATE_BUDGET_SECONDS,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minAttempts: 3,
   });
 }
 

@@ -1,5 +1,6 @@
 import { DescribeNetworkInterfacesCommand, EC2Client, type NetworkInterface } from "@aws-sdk/client-ec2";
 import { errorCode } from "../aws/errors.js";
+import { AwsFailure } from "../errors.js";
 import { retryWhile } from "./retry.js";
 import type { ResourceContext } from "./types.js";
 
@@ -55,7 +56,8 @@ async function blockers(ctx: ResourceContext, scope: InterfaceScope): Promise<st
 /**
  * Runs a delete that fails with DependencyViolation while network interfaces drain: retried with backoff for up to
  * `budgetSeconds` (real-world, scaled), each retry noting the interfaces in the way. Once the budget is spent, the
- * DependencyViolation is thrown with its AWS code and request id, its message naming what still blocks and what to do.
+ * failure is an AwsFailure with the code DependencyViolation (the AWS error, with its request id, as its cause), naming
+ * what still blocks and what to do.
  */
 export async function retryWhileInterfacesDrain<T>(ctx: ResourceContext, logicalId: string, scope: InterfaceScope, action: () => Promise<T>, budgetSeconds = ENI_DRAIN_BUDGET_SECONDS): Promise<T> {
   try {
@@ -65,10 +67,11 @@ export async function retryWhileInterfacesDrain<T>(ctx: ResourceContext, logical
   } catch (err) {
     if (errorCode(err) !== "DependencyViolation" || ctx.signal?.aborted) throw err;
     const minutes = Math.round(budgetSeconds / 60);
-    const message =
-      `${(err as Error).message} Gave up after ${minutes} minutes: ${await blockers(ctx, scope)}. ` +
-      "Interfaces of ECS tasks, load balancers and databases go within about 20 minutes of their owner; run down again later, " +
+    const message = `${(err as Error).message} Gave up after ${minutes} minutes: ${await blockers(ctx, scope)}.`;
+    const hint =
+      "interfaces of ECS tasks, load balancers and databases go within about 20 minutes of their owner; run down again later, " +
       "or, if their owner is gone, delete them (aws ec2 delete-network-interface --network-interface-id ID) and run down again";
-    throw Object.assign(new Error(message, { cause: err }), { name: "DependencyViolation", $metadata: (err as { $metadata?: unknown }).$metadata ?? {} });
+    // AWS's own code and request id stay with the failure (the cause); nothing is dressed up as an AWS error.
+    throw new AwsFailure(`deleting ${logicalId} (${scope.id})`, "DependencyViolation", message, hint, { cause: err });
   }
 }

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { errorCode } from "../aws/errors.js";
+import { retryUntil } from "../run/wait-for.js";
 import type { ResourceContext } from "./types.js";
 
 /** Attempts made whatever the budget, so an eventual-consistency error is always retried a little. */
@@ -16,22 +16,24 @@ export function backoffMs(ctx: ResourceContext, n: number): number {
 }
 
 /**
- * Retries `action` while it fails with one of `codes` (errors the SDK does not retry: eventual consistency,
- * DependencyViolation while ENIs drain, IAM propagation), with backoff, for at most `budgetSeconds` of real-world time
- * (scaled like every wait). The last error propagates once the budget is spent.
+ * Retries `action` while it fails with one of `codes`, genuine AWS error codes the SDK does not retry (eventual
+ * consistency, DependencyViolation while ENIs drain), with backoff, for at most `budgetSeconds` of real-world time
+ * (scaled like every wait), stopping at once on the run's abort signal. The last error propagates once the budget is
+ * spent. A condition that is not an AWS error (a setting not visible yet, an old resource still draining) is awaited
+ * with `waitFor` or `retryUntil` (src/run/wait-for.ts), never by inventing an error for this function to catch.
  */
 export async function retryWhile<T>(ctx: ResourceContext, codes: string[], budgetSeconds: number, action: () => Promise<T>, onRetry?: (err: unknown, attempt: number) => void): Promise<T> {
-  const deadline = deadlineAfter(ctx, budgetSeconds);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await action();
-    } catch (err) {
-      const code = errorCode(err) ?? (err as Error)?.name;
-      // A slow first attempt (the SDK retrying throttling inside it) must not spend the budget before any retry.
-      const spent = Date.now() >= deadline && attempt >= MIN_ATTEMPTS;
-      if (!code || !codes.includes(code) || spent || ctx.signal?.aborted) throw err;
-      onRetry?.(err, attempt);
-      await sleep(Math.min(backoffMs(ctx, attempt - 1), Math.max(0, deadline - Date.now())));
-    }
-  }
+  return retryUntil({
+    what: "a call to succeed",
+    attempt: action,
+    pending: (err) => {
+      const code = errorCode(err);
+      return code !== undefined && codes.includes(code) ? code : undefined;
+    },
+    budgetSeconds,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minAttempts: MIN_ATTEMPTS,
+    onRetry: onRetry && ((err, _reason, attempt) => onRetry(err, attempt)),
+  });
 }

@@ -19,7 +19,7 @@ import { AwsFailure, UserError } from "../errors.js";
 import { isProductionEnvironment } from "../secrets/catalog.js";
 import { secretString, type CredentialsTemplate, type GeneratorName } from "../secrets/generate.js";
 import { single } from "./find.js";
-import { retryWhile } from "./retry.js";
+import { retryUntil, waitFor } from "../run/wait-for.js";
 import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface SecretSpec {
@@ -102,17 +102,18 @@ async function findSecretByTags(ctx: ResourceContext, logicalId: string, recover
   return ours && findSecretById(ctx, ours.ARN!, recoveryWindowDays);
 }
 
-/** Thrown (and retried) while AWS catches up: a new secret not yet visible, a force-deleted name not yet free. */
-class NotYetSettled extends Error {
-  override name = "NotYetSettled";
-}
-
+/** Right after CreateSecret, DescribeSecret may not find it yet: read until it does. */
 async function readBack(ctx: ResourceContext, arn: string, spec: SecretSpec): Promise<SecretAttrs> {
-  return retryWhile(ctx, ["NotYetSettled"], 30, async () => {
-    const found = await findSecretById(ctx, arn, spec.recoveryWindowDays);
-    if (!found) throw new NotYetSettled(`reading ${KIND} (${spec.name}) back: DescribeSecret does not find ${arn} yet; run again`);
-    return found;
+  const found = await waitFor({
+    what: `${KIND} (${spec.name}) to be visible to DescribeSecret`,
+    refresh: () => findSecretById(ctx, arn, spec.recoveryWindowDays),
+    done: (s) => s !== undefined,
+    budgetSeconds: 30,
+    waits: ctx.waits,
+    signal: ctx.signal,
+    minReads: 3,
   });
+  return found!;
 }
 
 /**
@@ -121,7 +122,10 @@ async function readBack(ctx: ResourceContext, arn: string, spec: SecretSpec): Pr
  * invalid requests by describing the name, not by the message).
  */
 export async function createSecretWithValue(ctx: ResourceContext, spec: SecretSpec, value: string | undefined): Promise<SecretAttrs | undefined> {
-  const arn = await retryWhile(ctx, ["NotYetSettled"], 60, async () => {
+  /** Set by the last attempt: its InvalidRequestException came from a force-deleted secret still holding the name. */
+  let nameBeingFreed = false;
+  const create = async () => {
+    nameBeingFreed = false;
     try {
       const out = await client(ctx).send(
         new CreateSecretCommand({ Name: spec.name, Description: spec.description, KmsKeyId: spec.kmsKeyId, SecretString: value, Tags: tagList(spec.tags) }),
@@ -133,12 +137,25 @@ export async function createSecretWithValue(ctx: ResourceContext, spec: SecretSp
       const existing = await findSecretById(ctx, spec.name);
       if (existing?.deletedDate) return undefined;
       // ForceDeleteWithoutRecovery deletes in the background: the name stays taken for a few seconds ("use back off and retry").
-      if (!existing) {
-        throw new NotYetSettled(`creating ${KIND} (${spec.name}): InvalidRequestException: ${(err as Error).message} (the name is still taken by a secret being deleted; run again in a minute)`, { cause: err });
-      }
+      nameBeingFreed = !existing;
       throw err;
     }
-  });
+  };
+  let arn: string | undefined;
+  try {
+    arn = await retryUntil({
+      what: `the name ${spec.name} to be freed by a secret being deleted`,
+      attempt: create,
+      pending: () => (nameBeingFreed ? "the name is still taken by a secret being deleted" : undefined),
+      budgetSeconds: 60,
+      waits: ctx.waits,
+      signal: ctx.signal,
+      minAttempts: 3,
+    });
+  } catch (err) {
+    if (!nameBeingFreed) throw err;
+    throw new AwsFailure(`creating ${KIND} (${spec.name})`, "InvalidRequestException", (err as Error).message, "the name is still taken by a secret being deleted; run again in a minute", { cause: err });
+  }
   return arn === undefined ? undefined : readBack(ctx, arn, spec);
 }
 

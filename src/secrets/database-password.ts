@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { awsFailure, isNotFound, orUndefined } from "../aws/errors.js";
 import { RunFailure } from "../errors.js";
-import { backoffMs, deadlineAfter } from "../resources/retry.js";
+import { WaitTimeout, waitFor } from "../run/wait-for.js";
 import { putSecretValue } from "../resources/secret.js";
 import type { ResourceContext } from "../resources/types.js";
 import { DATABASE_INSTANCE_ID } from "./catalog.js";
@@ -71,17 +70,24 @@ export async function rotateDatabasePassword(ctx: ResourceContext, r: DatabaseRo
 /** Until the instance is available and no longer lists MasterUserPassword among its pending modifications. */
 export async function waitForMasterPassword(ctx: ResourceContext, id: string): Promise<void> {
   const rds = ctx.aws.get(RDSClient);
-  const deadline = deadlineAfter(ctx, APPLY_BUDGET_SECONDS);
-  for (let attempt = 0; ; attempt++) {
-    const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    const db = out.DBInstances?.[0];
-    if (db?.DBInstanceStatus === "available" && !db.PendingModifiedValues?.MasterUserPassword) return;
-    if (Date.now() >= deadline || ctx.signal?.aborted) {
-      throw new RunFailure(
-        `waiting for RDS DB instance (${id}) to apply the new master password: still ${db?.DBInstanceStatus ?? "unknown"}; the secret holds the new password, which the database accepts once it is available again`,
-      );
-    }
-    ctx.note(DATABASE_INSTANCE_ID, `applying the new master password (${db?.DBInstanceStatus ?? "?"})`);
-    await sleep(backoffMs(ctx, attempt));
+  let status = "unknown";
+  try {
+    await waitFor({
+      what: `RDS DB instance (${id}) to apply the new master password`,
+      refresh: async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0],
+      done: (db) => db?.DBInstanceStatus === "available" && !db.PendingModifiedValues?.MasterUserPassword,
+      budgetSeconds: APPLY_BUDGET_SECONDS,
+      waits: ctx.waits,
+      signal: ctx.signal,
+      onProgress: (db) => {
+        status = db?.DBInstanceStatus ?? "unknown";
+        ctx.note(DATABASE_INSTANCE_ID, `applying the new master password (${db?.DBInstanceStatus ?? "?"})`);
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeout)) throw err;
+    throw new RunFailure(
+      `waiting for RDS DB instance (${id}) to apply the new master password: still ${status}; the secret holds the new password, which the database accepts once it is available again`,
+    );
   }
 }

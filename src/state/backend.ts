@@ -24,7 +24,8 @@ export interface StateBackend {
   read(): Promise<StateDocument | undefined>;
   write(doc: StateDocument): Promise<void>;
   /** Takes the lock or throws a LockHeldError naming the holder. */
-  lock(info: Omit<LockInfo, "id">, waitSeconds?: number): Promise<LockHandle>;
+  /** Takes the lock, waiting up to `waitSeconds` for a holder to release it; Ctrl-C (`signal`) ends the wait at once. */
+  lock(info: Omit<LockInfo, "id">, waitSeconds?: number, signal?: AbortSignal): Promise<LockHandle>;
   /** The current lock holder, if any. */
   readLock(): Promise<LockInfo | undefined>;
   /** Removes the lock, whoever holds it (`platform state unlock`). */

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, chmodSync, fsyncSync } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import type { LockHandle, LockInfo, StateBackend } from "./backend.js";
 import { parseState, type StateDocument } from "./document.js";
 import { LockHeldError, withLockId } from "./lock.js";
@@ -46,7 +46,7 @@ export class LocalBackend implements StateBackend {
     renameSync(tmp, this.file);
   }
 
-  async lock(info: Omit<LockInfo, "id">, waitSeconds = 0): Promise<LockHandle> {
+  async lock(info: Omit<LockInfo, "id">, waitSeconds = 0, signal?: AbortSignal): Promise<LockHandle> {
     mkdirSync(path.dirname(this.lockFile), { recursive: true });
     const full = withLockId(info);
     const deadline = Date.now() + waitSeconds * 1000;
@@ -61,7 +61,7 @@ export class LocalBackend implements StateBackend {
         const holder = await this.readLock();
         if (!holder) continue; // released between our attempt and the read
         if (Date.now() >= deadline) throw new LockHeldError(holder, this.location);
-        await sleep(Math.min(1000, Math.max(50, deadline - Date.now())));
+        await sleep(Math.min(1000, Math.max(50, deadline - Date.now())), signal);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { AwsClients } from "../aws/clients.js";
 import { errorCode, hasCode, hintFor } from "../aws/errors.js";
@@ -97,7 +97,7 @@ export class S3Backend implements StateBackend {
     this.known = { lineage: doc.lineage, serial: doc.serial };
   }
 
-  async lock(info: Omit<LockInfo, "id">, waitSeconds = 0): Promise<LockHandle> {
+  async lock(info: Omit<LockInfo, "id">, waitSeconds = 0, signal?: AbortSignal): Promise<LockHandle> {
     const full = withLockId(info);
     const body = JSON.stringify(full, null, 2) + "\n";
     const deadline = Date.now() + waitSeconds * 1000;
@@ -108,7 +108,7 @@ export class S3Backend implements StateBackend {
       if (!holder) continue; // released between our attempt and the read
       if (Date.now() >= deadline) throw new LockHeldError(holder, this.location);
       // Poll quickly at first (a run finishing now), then every second: each attempt is two S3 requests.
-      await sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000, Math.max(10, deadline - Date.now())));
+      await sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000, Math.max(10, deadline - Date.now())), signal);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Change } from "../resources/types.js";
 import type { Plan, PlannedAction } from "../engine/plan.js";
 import { countActions } from "../engine/plan.js";
-import type { ApplyResult } from "../engine/apply.js";
+import type { ApplyResult, ResourceResult } from "../engine/apply.js";
 import type { Colors } from "./io.js";
 import { renderTable } from "./table.js";
 
@@ -58,17 +58,30 @@ export function planJson(plan: Plan) {
   };
 }
 
-/** The closing summary of up or down: counts, and every failure with its AWS error code. */
-export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Colors, verb: "Apply" | "Destroy", options: { verbose?: boolean } = {}): string {
+/**
+ * The closing summary of up or down: counts, and every failure with its AWS error code. An interrupted run (Ctrl-C,
+ * SIGTERM) says so instead of "complete", and lists what it left in flight: the resources whose wait the signal ended,
+ * which AWS carries on with and the next run picks up.
+ */
+export function renderApplySummary(result: Pick<ApplyResult, "resources">, c: Colors, verb: "Apply" | "Destroy", options: { verbose?: boolean; interrupted?: boolean } = {}): string {
   const done = result.resources.filter((r) => r.status === "done");
   const count = (a: string) => done.filter((r) => r.action === a).length;
-  const failed = result.resources.filter((r) => r.status === "failed");
+  const stopped = (r: ResourceResult) => Boolean(options.interrupted) && r.error?.code === "AbortError";
+  const inFlight = result.resources.filter((r) => r.status === "failed" && stopped(r));
+  const failed = result.resources.filter((r) => r.status === "failed" && !stopped(r));
   const skipped = result.resources.filter((r) => r.status === "skipped");
+  const outcome = options.interrupted ? c.yellow(`${verb} interrupted`) : failed.length ? c.red(`${verb} failed`) : c.green(`${verb} complete`);
   const lines = [
     verb === "Apply"
-      ? `${failed.length ? c.red("Apply failed") : c.green("Apply complete")}: ${count("create")} created, ${count("update")} updated, ${count("replace")} replaced, ${count("delete")} deleted, ${count("adopt")} adopted, ${count("noop")} unchanged.`
-      : `${failed.length ? c.red("Destroy failed") : c.green("Destroy complete")}: ${count("delete")} deleted.`,
+      ? `${outcome}: ${count("create")} created, ${count("update")} updated, ${count("replace")} replaced, ${count("delete")} deleted, ${count("adopt")} adopted, ${count("noop")} unchanged.`
+      : `${outcome}: ${count("delete")} deleted.`,
   ];
+  if (inFlight.length) {
+    lines.push(
+      "",
+      `Left in flight (AWS carries on with them; state records what was done, and the next run picks them up): ${inFlight.map((r) => r.logicalId).join(", ")}`,
+    );
+  }
   if (failed.length) {
     lines.push("", "Failed:");
     lines.push(renderTable(["RESOURCE", "ERROR CODE", "MESSAGE"], failed.map((r) => [r.logicalId, r.error?.code ?? "-", r.error?.message ?? ""])));

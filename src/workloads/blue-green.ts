@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DeregisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -247,7 +247,7 @@ async function servingSlotPatiently(ctx: ResourceContext, target: BlueGreenTarge
     } catch (err) {
       if (ctx.signal?.aborted || attempt >= BAKE_READ_FAILURES) throw err;
       s.say(`could not read the production listener (${(err as Error).message}); ${attempt}/${BAKE_READ_FAILURES}`);
-      await sleep(BAKE_POLL_SECONDS * 1000 * ctx.waits.scale, undefined, { signal: ctx.signal });
+      await sleep(BAKE_POLL_SECONDS * 1000 * ctx.waits.scale, ctx.signal);
     }
   }
 }
@@ -412,7 +412,7 @@ async function bake(ctx: ResourceContext, target: BlueGreenTarget, slot: SlotTar
     }
     const left = until - Date.now();
     if (left <= 0) return undefined;
-    await sleep(Math.min(pause, left), undefined, { signal: ctx.signal });
+    await sleep(Math.min(pause, left), ctx.signal);
   }
 }
 

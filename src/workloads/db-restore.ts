@@ -16,13 +16,14 @@ import { isOurs, tagList, tagRecord } from "../aws/tags.js";
 import type { Config } from "../config/schema.js";
 import { resolveOutputs } from "../engine/apply.js";
 import { RunFailure, UserError } from "../errors.js";
-import { DbInstanceWaitFailed, dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
+import { dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
 import { postgresFamily } from "../resources/db-parameter-group.js";
 import { single } from "../resources/find.js";
 import { findLogGroupByName, logGroup, type LogGroupAttrs, type LogGroupSpec } from "../resources/log-group.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { secretFields, type SecretFieldsSpec } from "../resources/secret-fields.js";
 import { waiterOptions, type ResourceContext } from "../resources/types.js";
+import { WaitFailed, WaitTimeout, withHeartbeat } from "../run/wait-for.js";
 import { waitForMasterPassword } from "../secrets/database-password.js";
 import { secretIds } from "../secrets/catalog.js";
 import { dbIds, restoredDatabaseIdentifier, servingDatabaseIdentifier } from "../stack/database.js";
@@ -408,21 +409,22 @@ async function waitRestored(ctx: ResourceContext, plan: RestorePlan): Promise<vo
   const rds = rdsClient(ctx);
   const message = plan.existing ? `found ${target} from an earlier run of this restore: waiting until it is available` : `restoring ${target}: waiting until it is available (small databases take 10–30 minutes)`;
   ctx.note(dbIds.instance, message);
-  const started = Date.now();
-  const timer = setInterval(() => ctx.note(dbIds.instance, `still restoring ${target} (${Math.floor((Date.now() - started) / 60_000)} min so far)`), Math.max(10, PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale));
-  timer.unref();
   const options = waiterOptions(ctx, rds, RESTORE_WAIT_SECONDS);
   try {
-    await waitUntilDBInstanceAvailable({ ...options, maxDelay: Math.max(options.minDelay, Math.min(MAX_POLL_SECONDS, MAX_POLL_SECONDS * ctx.waits.scale), ctx.waits.maxDelay) }, { DBInstanceIdentifier: target });
+    await withHeartbeat(
+      PROGRESS_EVERY_SECONDS * 1000 * ctx.waits.scale,
+      (ms) => ctx.note(dbIds.instance, `still restoring ${target} (${Math.floor(ms / 60_000)} min so far)`),
+      () => waitUntilDBInstanceAvailable({ ...options, maxDelay: Math.max(options.minDelay, Math.min(MAX_POLL_SECONDS, MAX_POLL_SECONDS * ctx.waits.scale), ctx.waits.maxDelay) }, { DBInstanceIdentifier: target }),
+    );
   } catch (err) {
+    // Ctrl-C: the restore goes on in AWS; the command says so (a rerun adopts the instance).
+    if (ctx.signal?.aborted) throw err;
     const status = (await findInstance(ctx, target).catch(() => undefined))?.DBInstanceStatus ?? "gone";
     const timedOut = (err as Error)?.name === "TimeoutError";
     const cause = timedOut
-      ? new DbInstanceWaitFailed(target, "WaitTimeout", `still ${status} after ${RESTORE_WAIT_SECONDS / 60} minutes; run the same command again to keep waiting`)
-      : new DbInstanceWaitFailed(target, "DBInstanceNotAvailable", `status ${status}; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore again`);
+      ? new WaitTimeout(`RDS DB instance ${target} to be available`, RESTORE_WAIT_SECONDS, status, "run the same command again to keep waiting")
+      : new WaitFailed(`RDS DB instance ${target}`, `status ${status}; delete it (aws rds delete-db-instance --db-instance-identifier ${target} --skip-final-snapshot) and restore again`);
     throw awsFailure(`waiting for RDS DB instance (${target}) restored from ${describeSource(plan.source)} to be available; the stack still uses ${plan.current.identifier}`, cause);
-  } finally {
-    clearInterval(timer);
   }
 }
 

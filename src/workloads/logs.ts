@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import { CloudWatchLogsClient, type FilteredLogEvent, paginateFilterLogEvents } from "@aws-sdk/client-cloudwatch-logs";
 import { awsFailure, hasCode } from "../aws/errors.js";
 import { AwsFailure, UserError } from "../errors.js";
@@ -79,7 +79,7 @@ export async function streamLogs(ctx: ResourceContext, options: { group: string;
     if (newest !== undefined) from = Math.max(from, newest - LATE_EVENTS_MS);
     // Ids older than the next read's start cannot come back: forget them, so a long follow stays small.
     for (const [id, timestamp] of seen) if (timestamp < from) seen.delete(id);
-    await sleep(FOLLOW_INTERVAL_SECONDS * ctx.waits.scale * 1000, undefined, { signal: options.signal }).catch(() => undefined);
+    await sleep(FOLLOW_INTERVAL_SECONDS * ctx.waits.scale * 1000, options.signal).catch(() => undefined);
     if (options.signal?.aborted) return;
   }
 }

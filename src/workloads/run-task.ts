@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep, waitFor } from "../run/wait-for.js";
 import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { Task } from "@aws-sdk/client-ecs";
 import { awsFailure, hasCode } from "../aws/errors.js";
@@ -92,21 +92,30 @@ export async function followRun(ctx: ResourceContext, run: OneOffRun, task: Task
   const drain = async () => {
     if (stream) token = await printNewLines(ctx, stream.group, stream.name, token, print);
   };
-  const pause = () => sleep(POLL_SECONDS * ctx.waits.scale * 1000, undefined, { signal }).catch(() => undefined);
-  let current: Task | undefined = task;
-  for (;;) {
-    if (signal?.aborted) {
-      await stopOneOffTask(ctx, run.cluster, taskArn, "platform run: interrupted by the user");
-      await drain().catch(() => undefined);
-      return { taskArn, interrupted: true };
-    }
-    current = await step("reading the task (ecs:DescribeTasks)", () => describeTask(ctx, run.cluster, taskArn));
-    await drain();
-    if (!current || current.lastStatus === "STOPPED") break;
-    await pause();
+  const every = POLL_SECONDS * ctx.waits.scale;
+  let current: Task | undefined;
+  try {
+    current = await waitFor({
+      what: `task ${taskIdOf(taskArn)} to stop`,
+      refresh: async () => {
+        const t = await step("reading the task (ecs:DescribeTasks)", () => describeTask(ctx, run.cluster, taskArn));
+        await drain();
+        return t;
+      },
+      done: (t) => !t || t.lastStatus === "STOPPED",
+      // A one-off task runs as long as it runs: no budget, only Ctrl-C ends the wait early.
+      budgetSeconds: Number.POSITIVE_INFINITY,
+      waits: { minDelay: every, maxDelay: every, scale: ctx.waits.scale },
+      signal,
+    });
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+    await stopOneOffTask(ctx, run.cluster, taskArn, "platform run: interrupted by the user");
+    await drain().catch(() => undefined);
+    return { taskArn, interrupted: true };
   }
   // awslogs delivers in batches: the last lines may reach CloudWatch a moment after the task stopped.
-  await pause();
+  await sleep(every * 1000, signal).catch(() => undefined);
   await drain();
   const exitCode = current?.containers?.find((c) => c.name === run.container)?.exitCode;
   if (exitCode !== undefined) return { taskArn, exitCode, interrupted: false };

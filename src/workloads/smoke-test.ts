@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../run/wait-for.js";
 import { SMOKE_TEST_PATH } from "../config/schema.js";
 import { UserError } from "../errors.js";
 
@@ -89,7 +89,7 @@ async function checkPath(url: string, s: SmokeTestSettings): Promise<string | un
     }
     if (attempt < s.attempts) {
       s.say(`${last}; trying again (${attempt}/${s.attempts})`);
-      await sleep(s.pauseMs, undefined, { signal: s.signal });
+      await sleep(s.pauseMs, s.signal);
     }
   }
   return last;

@@ -303,7 +303,7 @@ describe("rds:db-instance create", () => {
     rds.on(CreateDBInstanceCommand).resolves({});
     rds.on(DescribeDBInstancesCommand).resolves(described(instance({ DBInstanceStatus: "incompatible-parameters" })));
     const err = await dbInstance.create(testContext(), spec, { logicalId }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ Code: "DBInstanceNotAvailable", message: expect.stringMatching(/status incompatible-parameters while waiting for available/) });
+    expect(err).toMatchObject({ name: "WaitFailed", message: expect.stringMatching(/status incompatible-parameters while waiting for it to be available/) });
   });
 });
 
@@ -315,7 +315,7 @@ describe("rds:db-instance waits", () => {
     // 40 minutes scaled to 24 ms; progress notes every scaled minute (10 ms at least).
     const ctx = testContext({ waits: { minDelay: 0.001, maxDelay: 0.002, scale: 0.00001 } });
     const err = await dbInstance.create(ctx, spec, { logicalId }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ Code: "WaitTimeout", message: expect.stringMatching(/still creating after 40 minutes of waiting for available; run again to keep waiting/) });
+    expect(err).toMatchObject({ name: "WaitTimeout", message: expect.stringMatching(/timed out after 40 minutes waiting for RDS DB instance \S+ to be available \(last seen: creating\); run again to keep waiting/) });
     expect(awsFailure("creating rds:db-instance (data.database.instance)", err).code).toBe("WaitTimeout");
     expect(ctx.notes.length).toBeGreaterThan(1);
     expect(ctx.notes.at(-1)).toMatch(/waiting until the database is available .*\(0 min so far\)/);

@@ -93,9 +93,9 @@ describe("ec2:nat-gateway", () => {
 
     const err = await natGateway.create(testContext(), spec, { logicalId }).catch((e: unknown) => e);
 
-    expect(err).toMatchObject({ name: "NatGatewayFailed", Code: "InsufficientFreeAddressesInSubnet" });
+    expect(err).toMatchObject({ name: "NatGatewayFailed", failureCode: "InsufficientFreeAddressesInSubnet" });
     expect(awsFailure("creating ec2:nat-gateway (network.nat-gateway)", err).message).toBe(
-      "creating ec2:nat-gateway (network.nat-gateway): InsufficientFreeAddressesInSubnet: NAT gateway nat-1: Subnet has insufficient free addresses to create this NAT gateway",
+      "creating ec2:nat-gateway (network.nat-gateway): NatGatewayFailed: NAT gateway nat-1: InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses to create this NAT gateway",
     );
     expect(ec2).toHaveReceivedCommandTimes(CreateNatGatewayCommand, 1);
   });

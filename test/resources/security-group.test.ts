@@ -144,7 +144,7 @@ describe("ec2:security-group", () => {
     ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
     const ctx = testContext();
     const err = await securityGroup.destroy(ctx, { ...spec, groupId: "sg-1" }).catch((e: Error) => e);
-    expect(err).toMatchObject({ name: "DependencyViolation" });
+    expect(err).toMatchObject({ name: "AwsFailure", code: "DependencyViolation" });
     expect(ctx.notes.at(-1)).toMatch(/sg-1 is still in use/);
     expect((err as Error).message).toMatch(/Gave up after 20 minutes: sg-1 is still in use, but by no network interface/);
   });
@@ -155,7 +155,8 @@ describe("ec2:security-group", () => {
       NetworkInterfaces: [{ NetworkInterfaceId: "eni-9", Status: "in-use", Description: "RDSNetworkInterface", RequesterId: "amazon-rds", RequesterManaged: true }],
     });
     const err = await securityGroup.destroy(testContext(), { ...spec, groupId: "sg-1" }).catch((e: Error) => e);
-    expect(errorCode(err)).toBe("DependencyViolation");
+    expect(err).toMatchObject({ code: "DependencyViolation" });
+    expect(errorCode((err as Error).cause)).toBe("DependencyViolation");
     expect((err as Error).message).toMatch(/Gave up after 20 minutes: 1 network interface still attached to sg-1: eni-9 \(RDS \(a database instance\), in-use\)\..*delete-network-interface/);
   });
 

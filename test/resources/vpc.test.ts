@@ -100,6 +100,6 @@ describe("ec2:vpc", () => {
 
   it("gives up on DependencyViolation once the time budget is spent", async () => {
     ec2.on(DeleteVpcCommand).rejects(ec2Error("DependencyViolation"));
-    await expect(vpc.destroy(testContext(), { ...spec, vpcId: "vpc-1" })).rejects.toMatchObject({ name: "DependencyViolation" });
+    await expect(vpc.destroy(testContext(), { ...spec, vpcId: "vpc-1" })).rejects.toMatchObject({ name: "AwsFailure", code: "DependencyViolation" });
   });
 });

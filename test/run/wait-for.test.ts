@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sleep, waitFor, WaitFailed, WaitTimeout } from "../../src/run/wait-for.js";
+import { retryUntil, sleep, waitFor, WaitFailed, WaitTimeout } from "../../src/run/wait-for.js";
 
 const fast = { minDelay: 0.001, maxDelay: 0.002, scale: 1 };
 
@@ -43,5 +43,55 @@ describe("waitFor", () => {
 
   it("sleep rejects at once on an aborted signal", async () => {
     await expect(sleep(60_000, AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+describe("retryUntil", () => {
+  const notYet = Object.assign(new Error("the role cannot be assumed yet"), { name: "InvalidParameterException", $metadata: {} });
+  const final = Object.assign(new Error("bad parameter"), { name: "InvalidParameterException", $metadata: {} });
+  const pending = (err: unknown) => (err === notYet ? "still propagating" : undefined);
+
+  it("makes the call again while its failure is only 'not yet', telling onRetry why, and returns its result", async () => {
+    let calls = 0;
+    const retries: string[] = [];
+    const value = await retryUntil({
+      what: "x",
+      attempt: async () => {
+        if (++calls < 3) throw notYet;
+        return "made";
+      },
+      pending,
+      budgetSeconds: 5,
+      waits: fast,
+      onRetry: (_err, reason, attempt) => retries.push(`${attempt}: ${reason}`),
+    });
+    expect(value).toBe("made");
+    expect(retries).toEqual(["1: still propagating", "2: still propagating"]);
+  });
+
+  it("lets a final failure through at once, and the call's own last error once the budget is spent (never an invented one)", async () => {
+    let calls = 0;
+    await expect(retryUntil({ what: "x", attempt: async () => { calls++; throw final; }, pending, budgetSeconds: 5, waits: fast })).rejects.toBe(final);
+    expect(calls).toBe(1);
+    await expect(retryUntil({ what: "x", attempt: async () => Promise.reject(notYet), pending, budgetSeconds: 0.01, waits: fast, minAttempts: 3 })).rejects.toBe(notYet);
+  });
+
+  it("stops at once when the signal aborts during its pause", async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const err = await retryUntil({
+      what: "x",
+      attempt: async () => {
+        calls++;
+        controller.abort();
+        throw notYet;
+      },
+      pending,
+      budgetSeconds: 600,
+      waits: { minDelay: 60, maxDelay: 60, scale: 1 },
+      signal: controller.signal,
+    }).catch((e) => e);
+    expect(err.name).toBe("AbortError");
+    expect(calls).toBe(1);
   });
 });

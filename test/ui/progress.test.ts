@@ -45,9 +45,23 @@ describe("progress", () => {
     p.onEvent({ kind: "start", logicalId: "data.database.instance", type: "rds:db-instance", action: "create" });
     p.onEvent({ kind: "note", logicalId: "data.database.instance", message: "creating PostgreSQL 16 on db.t3.micro: waiting until it is available (usually 5-20 minutes)" });
     p.stop();
-    const lines = plain(s.text()).split("\n").filter((l) => l.includes("data.database.instance"));
+    const lines = plain(s.text()).split("\n").filter((l) => l.startsWith("… data.database.instance"));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(59);
     expect(lines.at(-1)).toMatch(/^… data\.database\.instance creating \d\.\ds creating PostgreSQL.*…$/);
+  });
+
+  it("on a terminal, keeps each note and finished line in the scrollback and draws nothing while no resource is in progress", () => {
+    const s = stream(100, true);
+    const p = createProgress(io(s.out), colors(false), { live: true });
+    // Nothing in progress: no frame, so nothing that a later redraw could erase (a line the command printed meanwhile).
+    expect(s.text()).toBe("");
+    p.onEvent({ kind: "start", logicalId: "compute.service.api", type: "ecs:service", action: "create" });
+    p.onEvent({ kind: "note", logicalId: "compute.service.api", message: "no image pushed to api yet" });
+    p.onEvent({ kind: "note", logicalId: "compute.service.api", message: "no image pushed to api yet" });
+    p.onEvent({ kind: "done", logicalId: "compute.service.api", type: "ecs:service", action: "create", physicalId: "api", elapsedMs: 1000 });
+    p.stop();
+    const kept = plain(s.text()).split("\n").filter((l) => l && !l.startsWith("…"));
+    expect(kept).toEqual(["compute.service.api: no image pushed to api yet", "✔ compute.service.api created api 1.0s"]);
   });
 });
