@@ -7,6 +7,7 @@ import { endBakes } from "../state/releases.js";
 import { interactive } from "../ui/io.js";
 import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
+import { nextSteps, renderNextSteps } from "../workloads/next-steps.js";
 import { confirm } from "../ui/prompt.js";
 import { observe } from "./observe.js";
 import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
@@ -30,7 +31,9 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     if (adoptOrCleanOnly && plan.resources.every((r) => r.inState && r.actual)) {
       await forgetSupersededDeployments(env.store, env.config);
       await endBakes(env.store);
-      if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs });
+      const next = await nextSteps(env.ctx, env.store.document, env.config);
+      if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs, next });
+      else cc.say(renderNextSteps(next, cc.c, env.config.environment));
       return 0;
     }
     if (!adoptOrCleanOnly && !cc.opts.yes) {
@@ -56,8 +59,11 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       await endBakes(env.store);
     }
     cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose }));
+    // What to do next (the API's URL, the repositories, the push and deploy an empty repository waits for).
+    const next = result.ok && !cc.main.signal?.aborted ? await nextSteps(env.ctx, env.store.document, env.config) : undefined;
+    if (next && !cc.opts.json) cc.say(renderNextSteps(next, cc.c, env.config.environment));
     if (cc.opts.json) {
-      cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });
+      cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs, ...(next ? { next } : {}) });
     }
     if (cc.main.signal?.aborted) return 130;
     return result.ok ? 0 : 1;
