@@ -7,7 +7,7 @@ import { RunFailure, UserError } from "../errors.js";
 import type { StateBackend } from "../state/backend.js";
 import { assertStateMatches, parseState, type StateDocument } from "../state/document.js";
 import { backendFor, type BackendKind } from "../state/index.js";
-import { describeLock, isStale, newLockInfo } from "../state/lock.js";
+import { describeLock, describeTime, newLockInfo, staleReason } from "../state/lock.js";
 import { interactive } from "../ui/io.js";
 import { confirm } from "../ui/prompt.js";
 import { renderTable } from "../ui/table.js";
@@ -151,7 +151,8 @@ export async function stateUnlockCommand(cc: CommandContext, flags: { force?: bo
     cc.say(`${backend.location} is not locked.`);
     return 0;
   }
-  cc.say(`Locked by ${describeLock(holder)}${isStale(holder) ? `; expired at ${holder.expiresAt} (stale)` : `; valid until ${holder.expiresAt}`}.`);
+  const stale = staleReason(holder);
+  cc.say(`Locked by ${describeLock(holder)}; ${stale ?? `valid until ${describeTime(holder.expiresAt)}`}.`);
   if (!flags.force) {
     if (!interactive(cc.io)) throw new UserError("not unlocking: there is no terminal to confirm on; pass --force once you are sure that run is gone");
     if (!(await confirm(cc.io, "Break this lock? Only do this if that run is no longer running."))) return 1;

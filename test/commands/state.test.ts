@@ -291,7 +291,7 @@ describe("platform state rm, locking and unlock", () => {
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
     expect(winner.code).toBe(0);
     expect(loser.code).toBe(1);
-    expect(loser.stderr).toMatch(new RegExp(`^error: the state at s3://${BUCKET}/${KEY} is locked by .+ \\(pid ${process.pid}\\) running "state rm --env dev" since .+; wait for it to finish, or pass --lock-timeout SECONDS to wait\\n$`));
+    expect(loser.stderr).toMatch(new RegExp(`^error: the state at s3://${BUCKET}/${KEY} is locked by .+ \\(pid ${process.pid}\\) running "state rm --env dev" since .+; wait for it to finish, or pass --lock-timeout 600 to wait up to 10 minutes for it \\(the lock is valid until .+ UTC \\(in 2 h 0 min\\)\\)\\n$`));
     expect(Object.keys(stored()!.resources)).toHaveLength(1);
     expect(stored()!.serial).toBe(4);
     expect(stored(LOCK)).toBeUndefined();
@@ -313,7 +313,7 @@ describe("platform state rm, locking and unlock", () => {
 
     const blocked = await runCli(cwd, ["state", "rm", "network.vpc", "--env", "dev"]);
     expect(blocked.code).toBe(1);
-    expect(blocked.stderr).toMatch(/running "up --env dev" since .+; the lock expired at .+ and looks stale: if that run is gone, run 'platform state unlock --env ENV'/);
+    expect(blocked.stderr).toMatch(/running "up --env dev" since .+; the lock expired at .+ UTC \(1 h 0 min ago\) and looks stale: if that run is gone, run 'platform state unlock --env dev'/);
     expect(stored()).toEqual(doc);
 
     const noTty = await runCli(cwd, ["state", "unlock", "--env", "dev"]);
@@ -323,7 +323,7 @@ describe("platform state rm, locking and unlock", () => {
 
     const unlock = await runCli(cwd, ["state", "unlock", "--env", "dev", "--force"]);
     expect(unlock.code).toBe(0);
-    expect(unlock.stdout).toMatch(new RegExp(`^Locked by .+ \\(pid ${process.pid}\\) running "up --env dev" since .+; expired at .+ \\(stale\\)\\.\\nUnlocked s3://${BUCKET}/${KEY}\\.\\n$`));
+    expect(unlock.stdout).toMatch(new RegExp(`^Locked by .+ \\(pid ${process.pid}\\) running "up --env dev" since .+ UTC \\(3 h 0 min ago\\); the lock expired at .+ UTC \\(1 h 0 min ago\\) and looks stale\\.\\nUnlocked s3://${BUCKET}/${KEY}\\.\\n$`));
     expect(cloud.callsTo("DeleteObject").at(-1)!.input).toMatchObject({ Key: LOCK, IfMatch: expect.any(String) });
     expect(stored(LOCK)).toBeUndefined();
 

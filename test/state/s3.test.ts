@@ -177,7 +177,7 @@ describe("S3Backend against the conditional-write fake", () => {
     const b = backend();
     await b.lock(newLockInfo("up --env dev", new Date(Date.now() - 3 * 3600 * 1000))); // a run that died holding it
     const error = await backend().lock(newLockInfo("up")).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/the lock expired at .+ and looks stale: if that run is gone, run 'platform state unlock --env ENV'/);
+    expect((error as Error).message).toMatch(/the lock expired at .+ UTC \(1 h 0 min ago\) and looks stale: if that run is gone, run 'platform state unlock --env dev'/);
     const holder = (await b.readLock())!;
     await b.breakLock(holder);
     expect(calls("DeleteObject").at(-1)).toMatchObject({ Key: `${KEY}.lock`, IfMatch: expect.any(String) });
