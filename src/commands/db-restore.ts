@@ -1,5 +1,5 @@
 import { applyStack, destroyResources } from "../engine/apply.js";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import type { ResourceRecord } from "../state/document.js";
 import { interactive } from "../ui/io.js";
@@ -170,7 +170,7 @@ async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreF
   const ok = isProd
     ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);
-  if (!ok) throw new UserError("not confirmed; nothing was deleted");
+  if (!ok) throw new Declined("nothing was deleted");
 }
 
 /** What `up` would change right now (before the stack is pointed at the restored instance): logical ids, or unread. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { AwsClients } from "../aws/clients.js";
 import { bucketNameProblem, type Config } from "../config/schema.js";
-import { RunFailure, UserError } from "../errors.js";
+import { Declined, RunFailure, UserError } from "../errors.js";
 import type { StateBackend } from "../state/backend.js";
 import { assertStateMatches, parseState, type StateDocument } from "../state/document.js";
 import { backendFor, type BackendKind } from "../state/index.js";
@@ -155,7 +155,7 @@ export async function stateUnlockCommand(cc: CommandContext, flags: { force?: bo
   cc.say(`Locked by ${describeLock(holder)}; ${stale ?? `valid until ${describeTime(holder.expiresAt)}`}.`);
   if (!flags.force) {
     if (!interactive(cc.io)) throw new UserError("not unlocking: there is no terminal to confirm on; pass --force once you are sure that run is gone");
-    if (!(await confirm(cc.io, "Break this lock? Only do this if that run is no longer running."))) return 1;
+    if (!(await confirm(cc.io, "Break this lock? Only do this if that run is no longer running."))) throw new Declined(`the lock on ${backend.location} is left in place`);
   }
   await backend.breakLock(holder);
   cc.say(`Unlocked ${backend.location}.`);

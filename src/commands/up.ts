@@ -1,6 +1,6 @@
 import { applyStack } from "../engine/apply.js";
 import { countActions, hasChanges } from "../engine/plan.js";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { forgetSupersededDeployments } from "../state/deployments.js";
 import { endBakes } from "../state/releases.js";
@@ -40,10 +40,7 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       if (!interactive(cc.io)) {
         throw new UserError("not applying: there is no terminal to confirm on; review the plan and pass --yes to apply it");
       }
-      if (!(await confirm(cc.io, `Apply these changes to ${env.config.environment}?`))) {
-        cc.say("Nothing changed.");
-        return 1;
-      }
+      if (!(await confirm(cc.io, `Apply these changes to ${env.config.environment}?`))) throw new Declined("nothing was changed");
     }
     const counts = countActions(plan);
     const result = await applyStack(stack, plan, env.store, registry, env.ctx, {

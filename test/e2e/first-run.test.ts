@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, tempProject } from "../cli-harness.js";
+import path from "node:path";
+import { runCli, runOnTerminal, tempProject } from "../cli-harness.js";
+import { LocalBackend } from "../../src/state/local.js";
+import { newLockInfo } from "../../src/state/lock.js";
 import { pushImage } from "../fakes/ecr.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 
@@ -60,5 +63,29 @@ describe("first run: up ends with what to do next", () => {
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).not.toContain("docker push");
     expect(after.stdout).toMatch(/The API answers at http:\/\/\S+/);
+  });
+});
+
+describe("declining a confirmation", () => {
+  it("exits 1 with one line saying what was not done, for up, down and state unlock alike, and changes nothing", async () => {
+    aws = installFakeAws();
+    const cwd = tempProject({ dev: DEV });
+    const up = await runOnTerminal(cwd, ["up", "--env", "dev"], "n");
+    expect(up.stdout).toMatch(/Apply these changes to dev\?/);
+    expect([up.code, up.stderr]).toEqual([1, "error: not confirmed: nothing was changed\n"]);
+    expect(aws.cloud.mutatingCalls()).toEqual([]);
+
+    expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
+    aws.cloud.calls.length = 0;
+    const down = await runOnTerminal(cwd, ["down", "--env", "dev"], "n");
+    expect(down.stdout).toMatch(/Delete \d+ resources of dev\?/);
+    expect([down.code, down.stderr]).toEqual([1, "error: not confirmed: nothing was deleted\n"]);
+    expect(aws.cloud.mutatingCalls()).toEqual([]);
+
+    const backend = new LocalBackend(path.join(cwd, "state/dev.json"), cwd);
+    await backend.lock(newLockInfo("up --env dev"));
+    const unlock = await runOnTerminal(cwd, ["state", "unlock", "--env", "dev"], "n");
+    expect([unlock.code, unlock.stderr]).toEqual([1, "error: not confirmed: the lock on state/dev.json is left in place\n"]);
+    expect(await backend.readLock()).toBeDefined();
   });
 });

@@ -121,8 +121,8 @@ describe("protections", () => {
       return { code: await running, stdout: io.out(), stderr: io.err() };
     };
     const wrong = await typed("production");
-    expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/not confirmed; nothing was deleted/);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: not confirmed: nothing was deleted\n$/);
     expect(aws.cloud.mutatingCalls()).toEqual([]);
 
     const right = await typed("prod");
