@@ -56,7 +56,10 @@ export function restoreRequest(cc: CommandContext, flags: DbRestoreFlags): Resto
     if (at.getTime() > Date.now()) throw new UserError(`--to-time ${flags.toTime} is in the future; pick a time the database has already been through`);
     return { kind: "time", at };
   }
-  throw new UserError("db restore needs --snapshot ID or --to-time ISO8601 (or --retire-old to delete instances earlier restores replaced)");
+  const env = cc.opts.env ? `--env ${cc.opts.env}` : `--config ${cc.opts.config}`;
+  throw new UserError(
+    `db restore needs --snapshot with a snapshot 'platform db snapshots ${env}' lists, or --to-time with a time such as ${new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, "Z")} (or --retire-old to delete instances earlier restores replaced)`,
+  );
 }
 
 /**

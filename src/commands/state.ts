@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { AwsClients } from "../aws/clients.js";
+import { listEnvironments } from "../config/load.js";
 import { bucketNameProblem, type Config } from "../config/schema.js";
 import { Declined, RunFailure, UserError } from "../errors.js";
 import type { StateBackend } from "../state/backend.js";
@@ -211,18 +212,19 @@ async function copyState(source: StateBackend, target: StateBackend, force?: boo
 export async function stateBootstrapCommand(cc: CommandContext, flags: { bucket?: string }): Promise<number> {
   const config = cc.opts.env || cc.opts.config ? cc.loadConfig().config : undefined;
   const bucket = flags.bucket ?? config?.state.bucket;
-  if (!bucket) throw new UserError("no bucket given: pass --bucket NAME (a globally unique S3 bucket name)");
+  if (!bucket) throw new UserError(`no bucket given: pass --bucket with a globally unique S3 bucket name${config ? `, e.g. --bucket ${config.project}-platform-state` : ""}`);
   const problem = bucketNameProblem(bucket);
   if (problem) throw new UserError(`--bucket ${bucket}: ${problem}`);
   const region = cc.opts.region ?? config?.state.region ?? config?.region ?? cc.io.env.AWS_REGION ?? cc.io.env.AWS_DEFAULT_REGION;
-  if (!region) throw new UserError("no region given: pass --region REGION for the state bucket");
+  if (!region) throw new UserError("no region given: pass --region with the state bucket's region (e.g. --region us-east-1), or --env to use the environment's");
   const { bootstrapStateBucket } = await import("../state/bootstrap.js");
   const clients = new AwsClients({ region, profile: cc.opts.profile, endpoint: config?.endpoint });
   const result = await bootstrapStateBucket(clients, { bucket, region }, (line) => cc.say(line));
-  const env = config?.environment ?? "ENV";
-  cc.say(`State bucket s3://${bucket} is ready. To keep an environment's state there, add to config/${env}.json:`);
+  // With --env the lines name that environment; without, each environment of the project (never a placeholder).
+  const envs = config ? [config.environment] : listEnvironments(cc.cwd);
+  cc.say(`State bucket s3://${bucket} is ready. To keep an environment's state there, add to ${envs.length ? envs.map((e) => `config/${e}.json`).join(" or ") : "its config file"}:`);
   cc.say(`  "state": { "backend": "s3", "bucket": "${bucket}", "region": "${region}" }`);
-  cc.say(`then move its current state there: platform state migrate --env ${env} --to s3`);
+  cc.say(`then move its current state there: ${envs.length ? envs.map((e) => `platform state migrate --env ${e} --to s3`).join(", or ") : "platform state migrate --to s3 with the environment's --env"}`);
   if (cc.opts.json) cc.json(result);
   return 0;
 }

@@ -31,7 +31,14 @@ export function assertEnvironmentName(env: string): void {
 /** Reads, overrides and validates an environment's config. Every failure is a UserError naming the file and field. */
 export function loadConfig(source: ConfigSource): LoadedConfig {
   const cwd = source.cwd ?? process.cwd();
-  if (!source.env && !source.file) throw new UserError("no environment given: pass --env NAME (for config/NAME.json) or --config FILE");
+  if (!source.env && !source.file) {
+    const known = listEnvironments(cwd);
+    throw new UserError(
+      known.length
+        ? `no environment given: pass --env with one of ${known.join(", ")} (the files in config/), or --config with a config file's path`
+        : "no environment given, and there is no config/ folder here: run platform in the project folder, or pass --config with a config file's path",
+    );
+  }
   if (source.env) assertEnvironmentName(source.env);
   const file = source.file ? path.resolve(cwd, source.file) : path.join(cwd, "config", `${source.env}.json`);
   const shown = path.relative(cwd, file) || file;
@@ -40,7 +47,7 @@ export function loadConfig(source: ConfigSource): LoadedConfig {
     const known = listEnvironments(cwd);
     throw new UserError(
       `unknown environment "${source.env}": ${shown} does not exist` +
-        (known.length ? ` (available: ${known.join(", ")})` : " (create it, or pass --config FILE)"),
+        (known.length ? ` (available: ${known.join(", ")})` : " (create it, or pass --config with a config file's path)"),
     );
   }
   let raw: unknown;

@@ -367,7 +367,7 @@ describe("staging", () => {
   describe("platform db restore: bad input changes nothing", () => {
     const cases: [string, string[], RegExp][] = [
       ["both sources", ["--snapshot", SNAPSHOT, "--to-time", "2026-01-01T00:00:00Z"], /^error: --snapshot and --to-time: pass one of them/],
-      ["no source", [], /^error: db restore needs --snapshot ID or --to-time ISO8601/],
+      ["no source", [], /^error: db restore needs --snapshot with a snapshot 'platform db snapshots --env staging' lists, or --to-time with a time such as \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /],
       ["a time without a zone", ["--to-time", "2026-01-01T00:00:00"], /^error: --to-time 2026-01-01T00:00:00: expected an ISO 8601 time with its zone/],
       ["a day that does not exist", ["--to-time", "2026-02-31T10:00:00Z"], /^error: --to-time 2026-02-31T10:00:00Z: expected an ISO 8601 time/],
       ["an hour that does not exist", ["--to-time", "2026-02-01T24:00:00+01:00"], /^error: --to-time 2026-02-01T24:00:00\+01:00: expected an ISO 8601 time/],

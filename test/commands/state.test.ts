@@ -123,8 +123,8 @@ describe("platform state bootstrap", () => {
   it.each([
     [["--bucket", "Bad_Name", "--region", "us-east-1"], /--bucket Bad_Name: 3-63 lowercase letters/],
     [["--bucket", "xn--state", "--region", "us-east-1"], /must not start with "xn--"/],
-    [["--region", "us-east-1"], /no bucket given: pass --bucket NAME/],
-    [["--bucket", BUCKET], /no region given: pass --region REGION/],
+    [["--region", "us-east-1"], /no bucket given: pass --bucket with a globally unique S3 bucket name\n/m],
+    [["--bucket", BUCKET], /no region given: pass --region with the state bucket's region \(e.g. --region us-east-1\), or --env to use the environment's\n/m],
   ])("refuses bad input before any AWS call: %j", async (args, message) => {
     const run = await runCli(cwd, ["state", "bootstrap", ...args]);
     expect(run.code).toBe(2);
@@ -188,7 +188,7 @@ describe("platform state list | show | pull with S3 state", () => {
     s3.buckets.clear();
     const run = await runCli(cwd, ["state", "list", "--env", "dev"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: reading state s3:\/\/acme-platform-state\/clinical-platform\/dev.json: NoSuchBucket: .+platform state bootstrap --bucket NAME/);
+    expect(run.stderr).toMatch(/^error: reading state s3:\/\/acme-platform-state\/clinical-platform\/dev.json: NoSuchBucket: .+platform state bootstrap --bucket acme-platform-state --region [a-z0-9-]+'/);
   });
 });
 

@@ -207,7 +207,7 @@ describe("S3Backend against the conditional-write fake", () => {
     s3.buckets.clear();
     const error = await backend().read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsFailure);
-    expect((error as Error).message).toMatch(new RegExp(`^reading state s3://${BUCKET}/${KEY}: NoSuchBucket: .+platform state bootstrap --bucket NAME`));
+    expect((error as Error).message).toMatch(new RegExp(`^reading state s3://${BUCKET}/${KEY}: NoSuchBucket: .+platform state bootstrap --bucket ${BUCKET} --region [a-z0-9-]+'`));
   });
 
   it("passes on AWS errors other than not-found, naming the lock object", async () => {
@@ -268,6 +268,6 @@ describe("backendFor", () => {
   });
 
   it("asks for a bucket when the s3 backend is wanted without one", async () => {
-    await expect(backendFor(config({}), new AwsClients({ region: "us-east-1" }), "/p", "s3")).rejects.toThrow(/the config names no state bucket: set "state": \{ "backend": "s3", "bucket": "NAME" \}/);
+    await expect(backendFor(config({}), new AwsClients({ region: "us-east-1" }), "/p", "s3")).rejects.toThrow(/the config names no state bucket: set "state": \{ "backend": "s3", "bucket": "clinical-platform-platform-state" \} \(any globally unique name; create the bucket with 'platform state bootstrap --env dev --bucket clinical-platform-platform-state'\)/);
   });
 });
