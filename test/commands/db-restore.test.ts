@@ -222,6 +222,11 @@ describe("staging", () => {
       expect(run.stdout).toContain(`${DB} is retired (state: data.database.retired.${DB}) and its log group (data.log-group.rds.retired.${DB}) and kept`);
       expect(run.stdout).toContain(`delete it once you are sure with: platform db restore --env staging --retire-old`.replace("delete", "Delete"));
       expectNoSecretValues(run);
+
+      // The plan after it changes nothing, so its cost does not change; the retired instance is named as part of the cost.
+      const plan = await runCli(cwd, ["plan", ...ENV]);
+      expect(plan.stdout).toMatch(/No changes/);
+      expect(plan.stdout).toMatch(new RegExp(`Estimated monthly cost: \\$[\\d.,]+, no change; \\$[\\d.,]+ of it is the retired database instance ${DB}, kept until 'platform db restore --env staging --retire-old' deletes it`));
     });
 
     it("rolls what follows the database onto the new instance (DB_HOST of the task definitions, their services, alarms), then a following up has nothing to do", async () => {
