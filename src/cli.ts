@@ -63,7 +63,8 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
 
   program
     .command("status")
-    .description("every resource with its id and whether it is in sync, drifted or missing")
+    .description("every resource with its id and whether it is in sync, drifted or missing (fits the terminal's width; --wide for whole ids and types)")
+    .option("--wide", "every column, ids in full, however wide the lines get")
     .action(run(async () => (await import("./commands/status.js")).statusCommand));
 
   program

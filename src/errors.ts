@@ -38,6 +38,17 @@ export class RunFailure extends Error {
   }
 }
 
+/**
+ * The user answered no to a confirmation. Every command ends the same way then: exit 1 (nothing failed, but what was
+ * asked for did not happen: a script must not go on as if it had), one line saying what was left undone.
+ */
+export class Declined extends RunFailure {
+  override name = "Declined";
+  constructor(whatWasNotDone: string) {
+    super(`not confirmed: ${whatWasNotDone}`, 1);
+  }
+}
+
 export function isVisibleError(err: unknown): err is UserError | AwsFailure | RunFailure {
   return err instanceof UserError || err instanceof AwsFailure || err instanceof RunFailure;
 }

@@ -46,3 +46,16 @@ export function tempProject(configs?: Record<string, unknown>): string {
   }
   return dir;
 }
+
+/** The CLI on a pretend terminal (isTTY), answering the first question it asks with `answer`. */
+export async function runOnTerminal(cwd: string, args: string[], answer: string): Promise<CliRun> {
+  const io = memoryIo();
+  // Like process.stdout, not ended when the prompt's output stream ends.
+  for (const s of [io.stdin, io.stdout] as { isTTY?: boolean; _isStdio?: boolean }[]) Object.assign(s, { isTTY: true, _isStdio: true });
+  const running = main(args, io, { cwd, waits: TEST_WAITS });
+  for (let i = 0; i < 5000 && !/\(y\/N\)|to confirm:/.test(io.out()); i++) await new Promise((r) => setTimeout(r, 2));
+  (io.stdin as unknown as NodeJS.WritableStream).write(`${answer}\n`);
+  const code = await running;
+  await new Promise((r) => setImmediate(r));
+  return { code, stdout: io.out(), stderr: io.err() };
+}

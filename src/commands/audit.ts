@@ -1,3 +1,4 @@
+import { RunFailure } from "../errors.js";
 import { auditChecks, type AuditContext } from "../audit/checks.js";
 import { report, runChecks } from "../troubleshoot/checks.js";
 import { renderCheck } from "../ui/checklist.js";
@@ -12,8 +13,11 @@ export async function auditCommand(cc: CommandContext): Promise<number> {
   const env = await openEnvironment(cc, { command: "audit", lock: false });
   try {
     const a: AuditContext = { ctx: env.ctx, state: env.store.document, config: env.config };
+    // Nothing to look at is not a pass: an audit that checked nothing must not read as compliant.
+    if (!Object.keys(a.state.resources).length) {
+      throw new RunFailure(`nothing deployed: ${env.config.environment} has no resources in state, so there is nothing to audit; run 'platform up --env ${env.config.environment}' first`);
+    }
     cc.say(`Security audit of ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId})`);
-    if (!Object.keys(a.state.resources).length) cc.say(`${env.config.environment} has nothing deployed yet: every check is skipped (run 'platform up' first)`);
     const checks = auditChecks();
     const controls = new Map(checks.map((c) => [c.id, c.controls]));
     let index = 0;

@@ -57,7 +57,7 @@ function validate(cc: CommandContext, catalog: CatalogEntry[], flags: BootstrapS
   const rotate = rotationSet(catalog, flags, new Set([...supplied.keys(), ...seen]), environment);
   checkSuppliedValues(catalog, supplied);
   if (prompted.length && !interactive(cc.io)) {
-    throw new UserError("--set-secret asks for the value with hidden input, but there is no terminal to ask on; use --from-file FILE in scripts");
+    throw new UserError("--set-secret asks for the value with hidden input, but there is no terminal to ask on; in scripts, use --from-file naming a JSON file that maps each secret's name to its value");
   }
   return { request: { rotate, supplied }, prompted };
 }

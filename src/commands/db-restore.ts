@@ -1,5 +1,5 @@
 import { applyStack, destroyResources } from "../engine/apply.js";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import type { ResourceRecord } from "../state/document.js";
 import { interactive } from "../ui/io.js";
@@ -56,7 +56,10 @@ export function restoreRequest(cc: CommandContext, flags: DbRestoreFlags): Resto
     if (at.getTime() > Date.now()) throw new UserError(`--to-time ${flags.toTime} is in the future; pick a time the database has already been through`);
     return { kind: "time", at };
   }
-  throw new UserError("db restore needs --snapshot ID or --to-time ISO8601 (or --retire-old to delete instances earlier restores replaced)");
+  const env = cc.opts.env ? `--env ${cc.opts.env}` : `--config ${cc.opts.config}`;
+  throw new UserError(
+    `db restore needs --snapshot with a snapshot 'platform db snapshots ${env}' lists, or --to-time with a time such as ${new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, "Z")} (or --retire-old to delete instances earlier restores replaced)`,
+  );
 }
 
 /**
@@ -170,7 +173,7 @@ async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreF
   const ok = isProd
     ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);
-  if (!ok) throw new UserError("not confirmed; nothing was deleted");
+  if (!ok) throw new Declined("nothing was deleted");
 }
 
 /** What `up` would change right now (before the stack is pointed at the restored instance): logical ids, or unread. */

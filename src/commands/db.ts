@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { waiterOptions } from "../resources/types.js";
 import { withHeartbeat } from "../run/wait-for.js";
-import { dbIds } from "../stack/database.js";
+import { configuredDatabaseIdentifier, dbIds } from "../stack/database.js";
 import type { StateDocument } from "../state/document.js";
 import { openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -71,6 +71,11 @@ export async function dbSnapshotCommand(cc: CommandContext, flags: DbSnapshotFla
   }
 }
 
+/** The configured instance or one `db restore` made of it (`<configured>-r<yyyymmddhhmmss>`). */
+function isEnvironmentDatabase(configured: string, identifier: string | undefined): boolean {
+  return identifier === configured || Boolean(identifier?.startsWith(`${configured}-r`) && /^-r\d{14}$/.test(identifier.slice(configured.length)));
+}
+
 export interface SnapshotRow {
   id: string;
   /** manual, automated, or final (taken when the database was deleted). */
@@ -95,18 +100,28 @@ function snapshotRow(s: DBSnapshot, identifier: string): SnapshotRow {
 export async function dbSnapshotsCommand(cc: CommandContext): Promise<number> {
   const env = await openEnvironment(cc, { command: "db snapshots", lock: false });
   try {
-    const identifier = databaseIdentifier(env.store.document, env.config.environment);
+    const name = env.config.environment;
+    const recorded = env.store.document.resources[dbIds.instance]?.attributes.identifier as string | undefined;
+    // After `down` state records no database: its snapshots (the final one above all) are found by the identifiers the
+    // environment's instances have, the configured one and those `db restore` made (<configured>-r<time>).
+    const identifier = recorded ?? configuredDatabaseIdentifier(env.config);
     const rds = rdsClient(env.ctx);
     const snapshots: DBSnapshot[] = [];
     try {
       // Without SnapshotType, DescribeDBSnapshots returns automated and manual snapshots (final ones are manual).
-      for await (const out of paginateDescribeDBSnapshots({ client: rds }, { DBInstanceIdentifier: identifier })) snapshots.push(...(out.DBSnapshots ?? []));
+      for await (const out of paginateDescribeDBSnapshots({ client: rds }, recorded ? { DBInstanceIdentifier: recorded } : {})) {
+        snapshots.push(...(out.DBSnapshots ?? []).filter((s) => recorded || isEnvironmentDatabase(identifier, s.DBInstanceIdentifier)));
+      }
     } catch (err) {
-      throw awsFailure(`listing RDS DB snapshots of ${identifier}`, err);
+      throw awsFailure(`listing RDS DB snapshots of ${recorded ?? `${identifier} (and its restores)`}`, err);
     }
-    const rows = snapshots.map((s) => snapshotRow(s, identifier)).sort((a, b) => (b.created ?? "").localeCompare(a.created ?? ""));
+    const rows = snapshots.map((s) => snapshotRow(s, s.DBInstanceIdentifier ?? identifier)).sort((a, b) => (b.created ?? "").localeCompare(a.created ?? ""));
+    const usable = rows.find((r) => r.status === "available" && r.kind === "final") ?? rows.find((r) => r.status === "available");
+    const restoreHint = recorded
+      ? undefined
+      : usable && `${name} has no database now (it was taken down). To restore ${usable.id}: platform up --env ${name}, then platform db restore --env ${name} --snapshot ${usable.id}`;
     if (cc.opts.json) {
-      cc.json({ environment: env.config.environment, database: identifier, snapshots: rows });
+      cc.json({ environment: name, database: identifier, deployed: Boolean(recorded), snapshots: rows, ...(restoreHint ? { restore: [`platform up --env ${name}`, `platform db restore --env ${name} --snapshot ${usable!.id}`] } : {}) });
       return 0;
     }
     if (!rows.length) {
@@ -118,6 +133,7 @@ export async function dbSnapshotsCommand(cc: CommandContext): Promise<number> {
     for (const r of rows) {
       cc.say(`${r.id.padEnd(width)}  ${r.kind.padEnd(9)}  ${(r.created?.slice(0, 19).replace("T", " ") ?? "-").padEnd(20)}  ${`${r.sizeGiB ?? "?"} GiB`.padEnd(7)}  ${r.status}`);
     }
+    if (restoreHint) cc.say(restoreHint);
     return 0;
   } finally {
     await env.close();

@@ -2,7 +2,7 @@ import { destroyResources } from "../engine/apply.js";
 import { finderChecks } from "../engine/leftovers.js";
 import { awsFailure } from "../aws/errors.js";
 import { findTaggedResources, sweepEnvironment } from "../aws/sweep.js";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { interactive } from "../ui/io.js";
 import { renderApplySummary } from "../ui/plan.js";
@@ -109,7 +109,7 @@ async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownF
   const ok = isProd
     ? await confirmByTyping(cc.io, `This deletes ${count} resources of production environment ${name}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${count} resources of ${name}?`);
-  if (!ok) throw new UserError("not confirmed; nothing was deleted");
+  if (!ok) throw new Declined("nothing was deleted");
 }
 
 async function listTagged(env: Environment) {

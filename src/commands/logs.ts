@@ -1,3 +1,4 @@
+import { redactDeep } from "../ui/redact.js";
 import { namePrefix } from "../config/naming.js";
 import { UserError } from "../errors.js";
 import { enabledWorkloads } from "../stack/compute.js";
@@ -30,7 +31,8 @@ export async function logsCommand(cc: CommandContext, flags: LogsFlags): Promise
     const emit = (line: LogLine) =>
       cc.io.stdout.write(
         cc.opts.json
-          ? JSON.stringify({ timestamp: new Date(line.timestamp).toISOString(), taskId: line.taskId, container: line.container, stream: line.stream, message: line.message }) + "\n"
+          ? // Redacted before encoding, as the text line is (src/ui/redact.ts: escaped quotes would hide secrets).
+            JSON.stringify(redactDeep({ timestamp: new Date(line.timestamp).toISOString(), taskId: line.taskId, container: line.container, stream: line.stream, message: line.message })) + "\n"
           : `${cc.c.dim(new Date(line.timestamp).toISOString())} ${cc.c.cyan(line.container === service ? line.taskId : `${line.taskId} ${line.container}`)} ${line.message}\n`,
       );
     let count = 0;

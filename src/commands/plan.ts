@@ -1,5 +1,4 @@
-import { estimateConfig } from "../cost/estimate.js";
-import { costDeltaLine, estimateState } from "../cost/from-state.js";
+import { costDeltaLine, estimatePlanned, estimateState, retiredCost } from "../cost/from-state.js";
 import { hasChanges } from "../engine/plan.js";
 import { RunFailure } from "../errors.js";
 import { planJson, renderPlan } from "../ui/plan.js";
@@ -14,16 +13,25 @@ export interface PlanFlags {
 export async function planCommand(cc: CommandContext, flags: PlanFlags): Promise<number> {
   const env = await openEnvironment(cc, { command: "plan", lock: false });
   try {
-    const { plan } = await observe(cc, env);
-    const cost = { before: estimateState(env.store.document), after: estimateConfig(env.config) };
+    const { stack, plan } = await observe(cc, env);
+    // Both sides from what runs: state now, and state as this plan leaves it (src/cost/from-state.ts).
+    const cost = { before: estimateState(env.store.document), after: estimatePlanned(stack, plan, env.store.document, env.config.region) };
+    const retired = retiredCost(env.store.document);
     if (cc.opts.json) {
-      const estimatedMonthlyCost = { estimate: true, currency: "USD", current: cost.before.total, planned: cost.after.total, delta: Math.round((cost.after.total - cost.before.total) * 100) / 100 };
+      const estimatedMonthlyCost = {
+        estimate: true,
+        currency: "USD",
+        current: cost.before.total,
+        planned: cost.after.total,
+        delta: Math.round((cost.after.total - cost.before.total) * 100) / 100,
+        ...(retired ? { retiredDatabases: retired } : {}),
+      };
       cc.json({ environment: env.config.environment, region: env.config.region, accountId: env.ctx.accountId, ...planJson(plan), estimatedMonthlyCost });
     }
     else {
       cc.say(`Plan for ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}):`);
       cc.say(renderPlan(plan, cc.c));
-      cc.say(costDeltaLine(cost.before, cost.after));
+      cc.say(costDeltaLine(cost.before, cost.after, retired, env.config.environment));
     }
     if (plan.errors.length) throw new RunFailure(`${plan.errors.length} resources could not be read; the plan is incomplete`);
     return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;

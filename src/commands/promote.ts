@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { readConfigFlag } from "../config/project.js";
 import { isDeployable } from "../state/deployments.js";
 import { interactive } from "../ui/io.js";
@@ -112,7 +112,7 @@ async function confirmPromotion(cc: CommandContext, flags: PromoteFlags, release
   if (!PROTECTED_ENVIRONMENTS.has(flags.to) || cc.opts.yes) return;
   const what = `${release.digest} (what ${flags.from}'s ${flags.service} runs) to production environment ${flags.to}`;
   if (!interactive(cc.io)) throw new UserError(`not promoting ${what}: there is no terminal to confirm on; pass --yes to promote it`);
-  if (!(await confirm(cc.io, `Deploy ${what}?`))) throw new UserError("not confirmed; nothing was copied or deployed");
+  if (!(await confirm(cc.io, `Deploy ${what}?`))) throw new Declined("nothing was copied or deployed");
 }
 
 function evidence(release: RunningRelease): string {

@@ -12,6 +12,7 @@ import { assertStateMatches, emptyState, type StateDocument } from "../state/doc
 import { backendFor } from "../state/index.js";
 import { newLockInfo } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
+import { redactDeep } from "../ui/redact.js";
 import { colorEnabled, colors, type Colors, type Io } from "../ui/io.js";
 import type { HttpGet } from "../workloads/smoke-test.js";
 
@@ -88,7 +89,8 @@ export class CommandContext {
 
   /** The machine-readable document of a --json run. */
   json(doc: unknown): void {
-    this.io.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+    // Strings are redacted before encoding (src/ui/redact.ts: escaped quotes hide secrets from the stream's redaction).
+    this.io.stdout.write(JSON.stringify(redactDeep(doc), null, 2) + "\n");
   }
 
   verbose(text: string): void {

@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { AwsClients } from "../aws/clients.js";
+import { listEnvironments } from "../config/load.js";
 import { bucketNameProblem, type Config } from "../config/schema.js";
-import { RunFailure, UserError } from "../errors.js";
+import { Declined, RunFailure, UserError } from "../errors.js";
 import type { StateBackend } from "../state/backend.js";
 import { assertStateMatches, parseState, type StateDocument } from "../state/document.js";
 import { backendFor, type BackendKind } from "../state/index.js";
 import { readConfigFlag } from "../config/project.js";
-import { describeLock, isStale, newLockInfo } from "../state/lock.js";
+import { describeLock, describeTime, newLockInfo, staleReason } from "../state/lock.js";
 import { interactive } from "../ui/io.js";
 import { confirm } from "../ui/prompt.js";
 import { renderTable } from "../ui/table.js";
@@ -152,10 +153,11 @@ export async function stateUnlockCommand(cc: CommandContext, flags: { force?: bo
     cc.say(`${backend.location} is not locked.`);
     return 0;
   }
-  cc.say(`Locked by ${describeLock(holder)}${isStale(holder) ? `; expired at ${holder.expiresAt} (stale)` : `; valid until ${holder.expiresAt}`}.`);
+  const stale = staleReason(holder);
+  cc.say(`Locked by ${describeLock(holder)}; ${stale ?? `valid until ${describeTime(holder.expiresAt)}`}.`);
   if (!flags.force) {
     if (!interactive(cc.io)) throw new UserError("not unlocking: there is no terminal to confirm on; pass --force once you are sure that run is gone");
-    if (!(await confirm(cc.io, "Break this lock? Only do this if that run is no longer running."))) return 1;
+    if (!(await confirm(cc.io, "Break this lock? Only do this if that run is no longer running."))) throw new Declined(`the lock on ${backend.location} is left in place`);
   }
   await backend.breakLock(holder);
   cc.say(`Unlocked ${backend.location}.`);
@@ -212,18 +214,19 @@ export async function stateBootstrapCommand(cc: CommandContext, flags: { bucket?
   const namesConfigFile = cc.opts.config !== undefined && readConfigFlag(cc.opts.config, cc.cwd).kind === "file";
   const config = cc.opts.env || namesConfigFile ? cc.loadConfig().config : undefined;
   const bucket = flags.bucket ?? config?.state.bucket;
-  if (!bucket) throw new UserError("no bucket given: pass --bucket NAME (a globally unique S3 bucket name)");
+  if (!bucket) throw new UserError(`no bucket given: pass --bucket with a globally unique S3 bucket name${config ? `, e.g. --bucket ${config.project}-platform-state` : ""}`);
   const problem = bucketNameProblem(bucket);
   if (problem) throw new UserError(`--bucket ${bucket}: ${problem}`);
   const region = cc.opts.region ?? config?.state.region ?? config?.region ?? cc.io.env.AWS_REGION ?? cc.io.env.AWS_DEFAULT_REGION;
-  if (!region) throw new UserError("no region given: pass --region REGION for the state bucket");
+  if (!region) throw new UserError("no region given: pass --region with the state bucket's region (e.g. --region us-east-1), or --env to use the environment's");
   const { bootstrapStateBucket } = await import("../state/bootstrap.js");
   const clients = new AwsClients({ region, profile: cc.opts.profile, endpoint: config?.endpoint });
   const result = await bootstrapStateBucket(clients, { bucket, region }, (line) => cc.say(line));
-  const env = config?.environment ?? "ENV";
-  cc.say(`State bucket s3://${bucket} is ready. To keep an environment's state there, add to config/${env}.json:`);
+  // With --env the lines name that environment; without, each environment of the project (never a placeholder).
+  const envs = config ? [config.environment] : listEnvironments(cc.cwd);
+  cc.say(`State bucket s3://${bucket} is ready. To keep an environment's state there, add to ${envs.length ? envs.map((e) => `config/${e}.json`).join(" or ") : "its config file"}:`);
   cc.say(`  "state": { "backend": "s3", "bucket": "${bucket}", "region": "${region}" }`);
-  cc.say(`then move its current state there: platform state migrate --env ${env} --to s3`);
+  cc.say(`then move its current state there: ${envs.length ? envs.map((e) => `platform state migrate --env ${e} --to s3`).join(", or ") : "platform state migrate --to s3 with the environment's --env"}`);
   if (cc.opts.json) cc.json(result);
   return 0;
 }

@@ -3,7 +3,7 @@ import type { PlannedResource } from "../engine/plan.js";
 import { registry } from "../resources/index.js";
 import type { Stack } from "../stack/model.js";
 import { RunFailure } from "../errors.js";
-import { renderTable } from "../ui/table.js";
+import { renderTable, shortenId, visibleLength } from "../ui/table.js";
 import type { Colors } from "../ui/io.js";
 import { retiredDatabases, retiredLogGroupOf } from "../workloads/db-restore.js";
 import { observe } from "./observe.js";
@@ -29,8 +29,35 @@ const LABEL: Record<ResourceStatus, (c: Colors) => string> = {
   unreadable: (c) => c.red("could not be read"),
 };
 
+/** Columns on a terminal (its width), else 120; never below 80. */
+function terminalWidth(cc: CommandContext): number {
+  const columns = cc.io.stdout.isTTY ? (cc.io.stdout as { columns?: number }).columns : undefined;
+  return Math.max(80, columns ?? 120);
+}
+
+/** Columns of the narrow table: ids and statuses capped, the details wrapped into what is left. */
+const ID_WIDTH = 30;
+const STATUS_WIDTH = 26;
+
+/**
+ * The table within `width` columns: without the type (--wide shows it), ids shortened in the middle, statuses and
+ * details wrapped. Every line fits; nothing but the ids' middles is dropped.
+ */
+function narrowTable(cells: { resource: string; id: string; status: string; details: string }[], width: number): string {
+  const natural = (values: string[], head: string) => Math.max(head.length, ...values.map(visibleLength)) + 2;
+  const resource = natural(cells.map((c) => c.resource), "RESOURCE");
+  const id = Math.min(ID_WIDTH, natural(cells.map((c) => c.id), "ID"));
+  const status = Math.min(STATUS_WIDTH, natural(cells.map((c) => c.status), "STATUS"));
+  const details = Math.max(20, Math.min(natural(cells.map((c) => c.details), "DETAILS"), width - resource - id - status));
+  return renderTable(
+    ["RESOURCE", "ID", "STATUS", "DETAILS"],
+    cells.map((c) => [c.resource, shortenId(c.id, id - 2), c.status, c.details]),
+    { colWidths: [resource, id, status, details] },
+  );
+}
+
 /** `platform status`: every resource with its physical id and whether it matches the config. Read-only. */
-export async function statusCommand(cc: CommandContext): Promise<number> {
+export async function statusCommand(cc: CommandContext, flags: { wide?: boolean } = {}): Promise<number> {
   const env = await openEnvironment(cc, { command: "status", lock: false });
   try {
     const { stack, plan } = await observe(cc, env);
@@ -58,18 +85,18 @@ export async function statusCommand(cc: CommandContext): Promise<number> {
       });
     } else {
       cc.say(`${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}), state ${env.backend.location}`);
-      cc.say(
-        renderTable(
-          ["RESOURCE", "TYPE", "ID", "STATUS", "DETAILS"],
-          statuses.map(({ r, status }) => [
-            r.logicalId,
-            r.type,
-            r.physicalId ?? "-",
-            LABEL[status](cc.c) + (status === "drifted" ? ` (${r.changes.map((ch) => ch.field).join(", ")})` : ""),
-            details.get(r.logicalId) ?? "",
-          ]),
-        ),
-      );
+      const cells = statuses.map(({ r, status }) => ({
+        resource: r.logicalId,
+        type: r.type,
+        id: r.physicalId ?? "-",
+        status: LABEL[status](cc.c) + (status === "drifted" ? ` (${r.changes.map((ch) => ch.field).join(", ")})` : ""),
+        details: details.get(r.logicalId) ?? "",
+      }));
+      if (flags.wide) {
+        cc.say(renderTable(["RESOURCE", "TYPE", "ID", "STATUS", "DETAILS"], cells.map((x) => [x.resource, x.type, x.id, x.status, x.details])));
+      } else {
+        cc.say(narrowTable(cells, terminalWidth(cc)));
+      }
       const counts = new Map<ResourceStatus, number>();
       for (const { status } of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
       cc.say([...counts].map(([s, n]) => `${n} ${s}`).join(", "));

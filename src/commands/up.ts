@@ -1,12 +1,13 @@
 import { applyStack } from "../engine/apply.js";
 import { countActions, hasChanges } from "../engine/plan.js";
-import { UserError } from "../errors.js";
+import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { forgetSupersededDeployments } from "../state/deployments.js";
 import { endBakes } from "../state/releases.js";
 import { interactive } from "../ui/io.js";
 import { planJson, renderApplySummary, renderPlan } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
+import { nextSteps, renderNextSteps } from "../workloads/next-steps.js";
 import { confirm } from "../ui/prompt.js";
 import { observe } from "./observe.js";
 import { engineEvents, openEnvironment, type CommandContext } from "./runtime.js";
@@ -30,17 +31,16 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     if (adoptOrCleanOnly && plan.resources.every((r) => r.inState && r.actual)) {
       await forgetSupersededDeployments(env.store, env.config);
       await endBakes(env.store);
-      if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs });
+      const next = await nextSteps(env.ctx, env.store.document, env.config);
+      if (cc.opts.json) cc.json({ environment: env.config.environment, changed: false, ...planJson(plan), outputs: env.store.document.outputs, next });
+      else cc.say(renderNextSteps(next, cc.c, env.config.environment));
       return 0;
     }
     if (!adoptOrCleanOnly && !cc.opts.yes) {
       if (!interactive(cc.io)) {
         throw new UserError("not applying: there is no terminal to confirm on; review the plan and pass --yes to apply it");
       }
-      if (!(await confirm(cc.io, `Apply these changes to ${env.config.environment}?`))) {
-        cc.say("Nothing changed.");
-        return 1;
-      }
+      if (!(await confirm(cc.io, `Apply these changes to ${env.config.environment}?`))) throw new Declined("nothing was changed");
     }
     const counts = countActions(plan);
     const result = await applyStack(stack, plan, env.store, registry, env.ctx, {
@@ -56,8 +56,11 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
       await endBakes(env.store);
     }
     cc.say(renderApplySummary(result, cc.c, "Apply", { verbose: cc.opts.verbose, interrupted: cc.main.signal?.aborted }));
+    // What to do next (the API's URL, the repositories, the push and deploy an empty repository waits for).
+    const next = result.ok && !cc.main.signal?.aborted ? await nextSteps(env.ctx, env.store.document, env.config) : undefined;
+    if (next && !cc.opts.json) cc.say(renderNextSteps(next, cc.c, env.config.environment));
     if (cc.opts.json) {
-      cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs });
+      cc.json({ environment: env.config.environment, changed: counts.create + counts.update + counts.replace + counts.delete > 0, ok: result.ok, resources: result.resources, outputs: result.outputs, ...(next ? { next } : {}) });
     }
     if (cc.main.signal?.aborted) return 130;
     return result.ok ? 0 : 1;

@@ -40,7 +40,15 @@ export function assertEnvironmentGiven(source: Pick<ConfigSource, "env" | "file"
 export function loadConfig(source: ConfigSource): LoadedConfig {
   const cwd = source.cwd ?? process.cwd();
   const root = source.root ?? cwd;
-  assertEnvironmentGiven(source);
+  if (!source.env && !source.file) {
+    const known = listEnvironments(root);
+    throw new UserError(
+      known.length
+        ? `no environment given: pass --env with one of ${known.join(", ")} (the files in config/), or --config with a config file's path`
+        : "no environment given, and there is no config/ folder here: run platform in the project folder, or pass --config with a config file's path",
+    );
+  }
+  if (source.env) assertEnvironmentName(source.env);
   const file = source.file ? path.resolve(cwd, source.file) : path.join(root, "config", `${source.env}.json`);
   const shown = path.relative(cwd, file) || file;
   if (!existsSync(file)) {
@@ -58,11 +66,16 @@ export function loadConfig(source: ConfigSource): LoadedConfig {
     throw new UserError(`${shown}: malformed JSON: ${(err as Error).message}`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UserError(`${shown}: expected a JSON object at the top level`);
-  for (const set of source.sets ?? []) applySet(raw as Record<string, unknown>, set);
-  if (source.region) (raw as Record<string, unknown>).region = source.region;
+  // Which fields the flags gave, so an invalid value is blamed on the flag that gave it, not on the file.
+  const fromFlags = new Map<string, string>();
+  for (const set of source.sets ?? []) fromFlags.set(applySet(raw as Record<string, unknown>, set), `--set ${set}`);
+  if (source.region) {
+    (raw as Record<string, unknown>).region = source.region;
+    fromFlags.set("region", `--region ${source.region}`);
+  }
 
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(formatIssues(shown, parsed.error));
+  if (!parsed.success) throw new UserError(formatIssues(shown, parsed.error, fromFlags));
   const fileEnv = source.file ? undefined : source.env;
   const environment = parsed.data.environment ?? fileEnv ?? path.basename(file, ".json");
   if (fileEnv && parsed.data.environment && parsed.data.environment !== fileEnv) {
@@ -98,8 +111,8 @@ export function listEnvironments(root: string): string[] {
     .sort();
 }
 
-/** Applies `key.path=value`; the value is JSON when it parses as JSON (true, 3, ["a"]), a string otherwise. */
-export function applySet(target: Record<string, unknown>, set: string): void {
+/** Applies `key.path=value` and returns the key path; the value is JSON when it parses as JSON (true, 3, ["a"]), a string otherwise. */
+export function applySet(target: Record<string, unknown>, set: string): string {
   const eq = set.indexOf("=");
   const key = eq > 0 ? set.slice(0, eq) : "";
   if (!key || !/^[A-Za-z$][\w$-]*(\.[\w$:-]+)*$/.test(key)) {
@@ -123,19 +136,31 @@ export function applySet(target: Record<string, unknown>, set: string): void {
     node = node[part] as Record<string, unknown>;
   }
   node[parts.at(-1)!] = value;
+  return key;
 }
 
-function formatIssues(file: string, error: z.ZodError): string {
+/** The flag that gave a field (or an object holding it, or a key inside it); undefined when the file did. */
+function flagFor(fromFlags: Map<string, string>, paths: string[]): string | undefined {
+  for (const [key, flag] of fromFlags) {
+    if (paths.some((p) => p === key || p.startsWith(`${key}.`))) return flag;
+  }
+  return undefined;
+}
+
+function formatIssues(file: string, error: z.ZodError, fromFlags = new Map<string, string>()): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.join(".") || "(top level)";
+      const keys = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k].join(".")) : [issue.path.join(".")];
+      // "--set network.cidr=10.0.0.0/33: network.cidr: ..." rather than "config/dev.json: network.cidr: ..."
+      const source = flagFor(fromFlags, keys) ?? file;
       if (issue.code === "unrecognized_keys") {
         const allowed = allowedKeys(issue.path);
-        return `${file}: ${issue.path.length ? `${field}: ` : ""}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys
+        return `${source}: ${issue.path.length ? `${field}: ` : ""}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys
           .map((k) => `"${k}"`)
           .join(", ")}${allowed.length ? `; allowed: ${allowed.join(", ")}` : ""}`;
       }
-      return `${file}: ${field}: ${issue.message}`;
+      return `${source}: ${field}: ${issue.message}`;
     })
     .join("\n");
 }

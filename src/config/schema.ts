@@ -500,7 +500,7 @@ export const ConfigSchema = z
       if ((BUILT_IN_SECRETS as readonly string[]).includes(name)) ctx.addIssue({ code: "custom", path: ["secrets", "extra", name], message: `${BUILT_IN_SECRETS.join(", ")} are platform's own secrets; choose another name` });
     }
     if (cfg.state.backend === "s3" && !cfg.state.bucket) {
-      ctx.addIssue({ code: "custom", path: ["state", "bucket"], message: 'required when state.backend is "s3" (create one with: platform state bootstrap --bucket NAME)' });
+      ctx.addIssue({ code: "custom", path: ["state", "bucket"], message: `required when state.backend is "s3": a globally unique name such as "${cfg.project}-platform-state" (create it with: platform state bootstrap --bucket ${cfg.project}-platform-state --region ${cfg.state.region ?? cfg.region})` });
     }
     if (cfg.state.bucket && STATE_BUCKET_PATTERN.test(cfg.state.bucket)) {
       const problem = bucketNameProblem(cfg.state.bucket);

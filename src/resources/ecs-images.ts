@@ -24,7 +24,8 @@ export function parseEcrImage(image: string): { registryId: string; repository: 
   return { registryId: m[1]!, repository: m[2]!, ...(m[4] ? { digest: m[4] } : { tag: m[3] ?? "latest" }) };
 }
 
-async function imageState(ctx: ResourceContext, image: string): Promise<UnpushedImage | undefined> {
+/** Whether one image is in ECR: undefined when it is (or is not an ECR image), else why not. */
+export async function imageState(ctx: ResourceContext, image: string): Promise<UnpushedImage | undefined> {
   const ref = parseEcrImage(image);
   if (!ref) return undefined;
   let count = 0;

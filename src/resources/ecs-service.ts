@@ -342,22 +342,24 @@ async function waitForInactive(ctx: ResourceContext, cluster: string, name: stri
 
 /**
  * How many tasks the service can run now: the desired count, or 0 while its repositories are still empty (a new
- * environment: `up` made them, CI has not pushed yet). A tag missing from a repository that has images is an error.
+ * environment: `up` made them, CI has not pushed yet). ECS is never asked to run tasks of an image that is not in ECR:
+ * a tag missing from a repository that has images is an error, and so is an update of a service that runs tasks while
+ * its repository is empty (its new tasks could not pull; the running ones are left alone).
  */
-async function runnableCount(ctx: ResourceContext, spec: EcsServiceSpec, logicalId: string, action: string): Promise<number> {
+async function runnableCount(ctx: ResourceContext, spec: EcsServiceSpec, logicalId: string, action: string, running = 0): Promise<number> {
   if (spec.desiredCount === 0) return 0;
   const unpushed = await unpushedImages(ctx, spec.taskDefinitionArn);
-  const missing = unpushed.filter((u) => u.state === "missing");
+  const missing = unpushed.filter((u) => u.state === "missing" || running > 0);
   if (missing.length) {
     throw new AwsFailure(
       `${action} ${KIND} (${spec.name})`,
       "ImageNotFound",
-      `${missing.map((m) => m.image).join(", ")} ${missing.length > 1 ? "are" : "is"} not in ECR`,
-      "push the image (docker push <image>) or pass --image with a tag that exists, then run up again",
+      `${missing.map((m) => m.image).join(", ")} ${missing.length > 1 ? "are" : "is"} not in ECR${running > 0 ? `; the service's ${running} running task(s) are left as they are` : ""}`,
+      `push it (docker push ${missing[0]!.image}) or pass --image with a tag that exists, then run up again`,
     );
   }
   if (!unpushed.length) return spec.desiredCount;
-  ctx.note(logicalId, `no image pushed to ${unpushed.map((u) => u.repository).join(", ")} yet: the service runs 0 tasks; push ${unpushed.map((u) => u.image).join(", ")} and run up again`);
+  ctx.note(logicalId, `no image pushed to ${unpushed.map((u) => u.repository).join(", ")} yet: the service runs 0 tasks until ${unpushed.map((u) => u.image).join(", ")} is pushed and deployed (the commands follow at the end)`);
   return 0;
 }
 
@@ -410,11 +412,9 @@ async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: 
   const input: UpdateServiceCommandInput = { cluster: actual.cluster, service: actual.name };
   // An idle slot keeps the revision it names: the wait is for that revision at 0 tasks.
   let target = spec.idle ? { ...spec, taskDefinitionArn: actual.taskDefinitionArn } : spec;
-  if (fields.has("taskDefinitionArn") || fields.has("desiredCount")) {
-    target = { ...target, desiredCount: await runnableCount(ctx, spec, logicalId, "updating") };
-    // Still nothing pushed: the service keeps its count (0) until there is something to run (find then reports waitingForImages).
-    if (target.desiredCount === 0 && spec.desiredCount > 0) target = { ...target, desiredCount: actual.desiredCount };
-  }
+  // Every UpdateService may start tasks (a new revision, a count, or a new deployment for network, load balancer or
+  // exec settings): the count is what the images allow, 0 while nothing is pushed (find then reports waitingForImages).
+  if ([...fields].some((f) => f !== "tags")) target = { ...target, desiredCount: await runnableCount(ctx, spec, logicalId, "updating", actual.desiredCount) };
   if (fields.has("taskDefinitionArn")) input.taskDefinition = spec.taskDefinitionArn;
   if (target.desiredCount !== actual.desiredCount) input.desiredCount = target.desiredCount;
   if (["subnetIds", "securityGroupIds", "assignPublicIp"].some((f) => fields.has(f))) input.networkConfiguration = networkConfiguration(spec);

@@ -43,9 +43,10 @@ export function describeInterfaces(enis: NetworkInterface[]): string {
 }
 
 /** One line on what keeps `scope` busy; never throws (it is said in a note or appended to an error). */
-async function blockers(ctx: ResourceContext, scope: InterfaceScope): Promise<string> {
+async function blockers(ctx: ResourceContext, scope: InterfaceScope, found?: (ids: string[]) => void): Promise<string> {
   try {
     const enis = await findInterfaces(ctx, scope);
+    found?.(enis.map((n) => n.NetworkInterfaceId!).filter(Boolean));
     if (!enis.length) return `${scope.id} is still in use, but by no network interface: something else depends on it (a rule in another group that references it, a route, an endpoint)`;
     return `${enis.length} network interface${enis.length === 1 ? "" : "s"} still attached to ${scope.id}: ${describeInterfaces(enis)}`;
   } catch (err) {
@@ -67,10 +68,15 @@ export async function retryWhileInterfacesDrain<T>(ctx: ResourceContext, logical
   } catch (err) {
     if (errorCode(err) !== "DependencyViolation" || ctx.signal?.aborted) throw err;
     const minutes = Math.round(budgetSeconds / 60);
-    const message = `${(err as Error).message} Gave up after ${minutes} minutes: ${await blockers(ctx, scope)}.`;
+    let ids: string[] = [];
+    const what = await blockers(ctx, scope, (found) => (ids = found));
+    const deleteThem = ids.length
+      ? ids.map((id) => `aws ec2 delete-network-interface --network-interface-id ${id}`).join("; ")
+      : `aws ec2 describe-network-interfaces --filters Name=${scope.filter},Values=${scope.id} lists them`;
+    const message = `${(err as Error).message} Gave up after ${minutes} minutes: ${what}.`;
     const hint =
       "interfaces of ECS tasks, load balancers and databases go within about 20 minutes of their owner; run down again later, " +
-      "or, if their owner is gone, delete them (aws ec2 delete-network-interface --network-interface-id ID) and run down again";
+      `or, if their owner is gone, delete them (${deleteThem}) and run down again`;
     // AWS's own code and request id stay with the failure (the cause); nothing is dressed up as an AWS error.
     throw new AwsFailure(`deleting ${logicalId} (${scope.id})`, "DependencyViolation", message, hint, { cause: err });
   }

@@ -142,7 +142,7 @@ async function bootstrapOne(ctx: ResourceContext, store: StateStore, { entry, sp
   return record(ctx, store, entry, spec, actual, status, note);
 }
 
-const emptyNote = (entry: CatalogEntry) => `no value yet: supply it with --set-secret ${entry.key} or --from-file FILE`;
+const emptyNote = (entry: CatalogEntry) => `no value yet: supply it with --set-secret ${entry.key} (asked with hidden input), or in scripts with --from-file naming a JSON file that maps ${entry.key} to its value`;
 
 async function rotate(ctx: ResourceContext, store: StateStore, entry: CatalogEntry, actual: SecretAttrs, supplied: string | undefined): Promise<string> {
   if (entry.rule === "database-credentials") {

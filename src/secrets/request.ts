@@ -74,7 +74,7 @@ export function rotationSet(catalog: CatalogEntry[], flags: RequestFlags, suppli
   const chosen = flags.rotateAll ? catalog.filter((e) => e.rule !== "external" || supplied.has(e.key)) : named;
   for (const entry of chosen) {
     if (entry.rule === "external" && !supplied.has(entry.key)) {
-      throw new UserError(`--rotate ${entry.key}: its value is supplied by you, not generated; give the new one with --set-secret ${entry.key} or --from-file FILE`);
+      throw new UserError(`--rotate ${entry.key}: its value is supplied by you, not generated; give the new one with --set-secret ${entry.key}, or --from-file naming a JSON file that maps ${entry.key} to it`);
     }
   }
   return new Set(chosen.map((e) => e.key));

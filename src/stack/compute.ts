@@ -110,7 +110,7 @@ export function addCompute(b: StackBuilder, config: Config): void {
   }
 
   for (const [w, image] of Object.entries(b.facts.deployedImages ?? {}).sort()) {
-    b.note(`${w} keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "${config.services.imageTag}"; set another tag, or up --image TAG, to replace it.`);
+    b.note(`${w} keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "${config.services.imageTag}"; set another tag, or run 'platform up --env ${config.environment} --image ${config.services.imageTag}', to replace it.`);
   }
 
   b.add(computeIds.cluster, ecsCluster, {

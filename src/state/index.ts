@@ -35,7 +35,10 @@ export async function backendFor(config: Config, clients: AwsClients, cwd = proc
   const location = s3StateLocation(config);
   if (!location) {
     const { UserError } = await import("../errors.js");
-    throw new UserError(`the config names no state bucket: set "state": { "backend": "s3", "bucket": "NAME" } (create the bucket with 'platform state bootstrap --bucket NAME')`);
+    const suggested = `${config.project}-platform-state`;
+    throw new UserError(
+      `the config names no state bucket: set "state": { "backend": "s3", "bucket": "${suggested}" } (any globally unique name; create the bucket with 'platform state bootstrap --env ${config.environment} --bucket ${suggested}')`,
+    );
   }
   const s3Clients = location.region === clients.settings.region ? clients : new AwsClients({ ...clients.settings, region: location.region });
   const { S3Backend } = await import("./s3.js");

@@ -45,8 +45,31 @@ export function holderIsGone(info: LockInfo): boolean {
   }
 }
 
-export function describeLock(info: LockInfo): string {
-  return `${info.owner}@${info.host} (pid ${info.pid}) running "${info.command}" since ${info.startedAt}`;
+/** "2026-12-08 04:09:14 UTC (12 min ago)": UTC said as UTC, with how far from now, so no time zone is misread. */
+export function describeTime(iso: string, now = new Date()): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return iso;
+  const shown = new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const minutes = Math.round((t - now.getTime()) / 60_000);
+  const span = (m: number) => (m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`);
+  return `${shown} (${minutes === 0 ? "now" : minutes < 0 ? `${span(-minutes)} ago` : `in ${span(minutes)}`})`;
+}
+
+export function describeLock(info: LockInfo, now = new Date()): string {
+  return `${info.owner}@${info.host} (pid ${info.pid}) running "${info.command}" since ${describeTime(info.startedAt, now)}`;
+}
+
+/** Why a lock looks stale (its process is gone from this host, or it expired), with real times; undefined while valid. */
+export function staleReason(info: LockInfo, now = new Date()): string | undefined {
+  if (holderIsGone(info)) return `that process is no longer running on this host, so the lock is stale`;
+  if (Date.parse(info.expiresAt) < now.getTime()) return `the lock expired at ${describeTime(info.expiresAt, now)} and looks stale`;
+  return undefined;
+}
+
+/** The unlock command for the environment the holder locked, with its own --env (or --config) value. */
+export function unlockCommand(info: LockInfo): string {
+  const m = /--(env|config)[ =](\S+)/.exec(info.command);
+  return m ? `platform state unlock --${m[1]} ${m[2]}` : "platform state unlock";
 }
 
 /** Thrown when another run holds the environment's lock. Exit 1: the input was fine, the environment is busy. */
@@ -57,13 +80,14 @@ export class LockHeldError extends RunFailure {
     location: string,
     advice?: string,
   ) {
+    const stale = staleReason(holder);
     super(
       `the state at ${location} is locked by ${describeLock(holder)}` +
-        (holderIsGone(holder)
-          ? `; that process is no longer running on this host, so the lock is stale: run 'platform state unlock --env ENV', then run again (it resumes where that run stopped)`
-          : isStale(holder)
-            ? `; the lock expired at ${holder.expiresAt} and looks stale: if that run is gone, run 'platform state unlock --env ENV'`
-            : `; ${advice ?? "wait for it to finish, or pass --lock-timeout SECONDS to wait"}`),
+        (stale
+          ? holderIsGone(holder)
+            ? `; ${stale}: run '${unlockCommand(holder)}', then run again (it resumes where that run stopped)`
+            : `; ${stale}: if that run is gone, run '${unlockCommand(holder)}'`
+          : `; ${advice ?? `wait for it to finish, or pass --lock-timeout 600 to wait up to 10 minutes for it (the lock is valid until ${describeTime(holder.expiresAt)})`}`),
     );
   }
 }

@@ -17,21 +17,26 @@ export interface S3BackendOptions {
   conflictAttempts?: number;
   /** First delay between those attempts, doubled each time. */
   conflictDelayMs?: number;
+  /** The bucket's region, for hints. */
+  region?: string;
 }
 
 /** What to do about the S3 errors a state backend meets, beyond the general hints. */
 const S3_HINTS: Record<string, string> = {
-  NoSuchBucket: "the state bucket does not exist: create it with 'platform state bootstrap --bucket NAME --region REGION', or fix state.bucket in the config",
   PermanentRedirect: "the state bucket is in another region: set state.region in the config to the bucket's region",
   AuthorizationHeaderMalformed: "the state bucket is in another region: set state.region in the config to the bucket's region",
   AccessDenied:
     "the credentials in use need s3:GetObject, s3:PutObject and s3:DeleteObject on the state and <key>.lock objects, and s3:ListBucket on the bucket (without it a missing object reads as AccessDenied)",
 };
 
-function s3Failure(action: string, err: unknown): AwsFailure {
+function s3Failure(action: string, err: unknown, bucket: { name: string; region?: string }): AwsFailure {
   if (err instanceof AwsFailure) return err;
   const code = errorCode(err) ?? (err as Error)?.name ?? "Error";
-  return new AwsFailure(action, code, (err as Error)?.message ?? String(err), S3_HINTS[code] ?? hintFor(code), { cause: err });
+  const hint =
+    code === "NoSuchBucket"
+      ? `the state bucket does not exist: create it with 'platform state bootstrap --bucket ${bucket.name}${bucket.region ? ` --region ${bucket.region}` : ""}', or fix state.bucket in the config`
+      : (S3_HINTS[code] ?? hintFor(code));
+  return new AwsFailure(action, code, (err as Error)?.message ?? String(err), hint, { cause: err });
 }
 
 /**
@@ -64,7 +69,7 @@ export class S3Backend implements StateBackend {
   }
 
   static of(clients: AwsClients, location: S3StateLocation, options?: S3BackendOptions): S3Backend {
-    return new S3Backend(clients.get(S3Client), location.bucket, location.key, options);
+    return new S3Backend(clients.get(S3Client), location.bucket, location.key, { region: location.region, ...options });
   }
 
   async read(): Promise<StateDocument | undefined> {
@@ -173,7 +178,7 @@ export class S3Backend implements StateBackend {
       return { body, etag: out.ETag ?? (await this.headEtag(key, action)) };
     } catch (err) {
       if (hasCode(err, "NoSuchKey")) return undefined;
-      throw s3Failure(action, err);
+      throw s3Failure(action, err, { name: this.bucket, region: this.options.region });
     }
   }
 
@@ -205,7 +210,7 @@ export class S3Backend implements StateBackend {
         return await call();
       } catch (err) {
         if (hasCode(err, "PreconditionFailed", "NoSuchKey")) return { refused: errorCode(err) as Refused["refused"] };
-        if (!hasCode(err, "ConditionalRequestConflict") || attempt >= attempts) throw s3Failure(action, err);
+        if (!hasCode(err, "ConditionalRequestConflict") || attempt >= attempts) throw s3Failure(action, err, { name: this.bucket, region: this.options.region });
         await sleep((this.options.conflictDelayMs ?? 100) * 2 ** (attempt - 1));
       }
     }

@@ -13,8 +13,49 @@ export function formatValue(value: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
-function changeLine(change: Change): string {
-  return `${change.field}: ${formatValue(change.from)} → ${formatValue(change.to)}${change.action === "replace" ? " (forces replacement)" : ""}${change.note ? ` [${change.note}]` : ""}`;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The fields that differ inside a nested value, each with its path: `deploymentConfiguration.maximumPercent: 200 → 150`
+ * rather than the two objects cut at 80 characters, which look the same. Objects are compared key by key, arrays of
+ * the same length item by item; anything else (or arrays that grew or shrank) is one leaf.
+ */
+export function leafChanges(field: string, from: unknown, to: unknown): { field: string; from: unknown; to: unknown }[] {
+  if (same(from, to)) return [];
+  if (isPlainObject(from) && isPlainObject(to)) {
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
+    return keys.flatMap((k) => leafChanges(`${field}.${k}`, from[k], to[k]));
+  }
+  if (Array.isArray(from) && Array.isArray(to) && from.length === to.length && from.some((x, i) => isPlainObject(x) && isPlainObject(to[i]))) {
+    return from.flatMap((x, i) => leafChanges(`${field}[${i}]`, x, to[i]));
+  }
+  return [{ field, from, to }];
+}
+
+/** Two long values cut where they differ, so the difference shows: "...abc-1 → ...abc-2". */
+function formatPair(from: unknown, to: unknown): [string, string] {
+  const a = from === undefined ? undefined : typeof from === "string" ? from : JSON.stringify(from);
+  const b = to === undefined ? undefined : typeof to === "string" ? to : JSON.stringify(to);
+  if (a === undefined || b === undefined || (a.length <= 80 && b.length <= 80)) return [formatValue(from), formatValue(to)];
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  const cut = (t: string) => {
+    const from = Math.max(0, start - 20);
+    const piece = t.slice(from, from + 77);
+    return `${from > 0 ? "..." : ""}${piece}${from + 77 < t.length ? "..." : ""}`;
+  };
+  return [cut(a), cut(b)];
+}
+
+function changeLines(change: Change): string[] {
+  const suffix = `${change.action === "replace" ? " (forces replacement)" : ""}${change.note ? ` [${change.note}]` : ""}`;
+  const leaves = leafChanges(change.field, change.from, change.to);
+  if (!leaves.length) leaves.push({ field: change.field, from: change.from, to: change.to });
+  return leaves.map((l) => {
+    const [from, to] = formatPair(l.from, l.to);
+    return `${l.field}: ${from} → ${to}${suffix}`;
+  });
 }
 
 function colorFor(c: Colors, action: PlannedAction): (s: string) => string {
@@ -28,7 +69,7 @@ export function renderPlan(plan: Plan, c: Colors): string {
     if (r.action === "noop") continue;
     const color = colorFor(c, r.action);
     lines.push(`${color(SYMBOL[r.action].padStart(3))} ${r.logicalId} ${c.dim(`(${r.type})`)} ${color(r.action)}${r.physicalId ? ` ${c.dim(r.physicalId)}` : ""}${r.reason ? ` ${c.dim(`- ${r.reason}`)}` : ""}`);
-    for (const change of r.changes) lines.push(`      ${changeLine(change)}`);
+    for (const change of r.changes) for (const line of changeLines(change)) lines.push(`      ${line}`);
   }
   const adopted = plan.resources.filter((r) => r.action === "noop" && !r.inState && r.actual);
   for (const r of adopted) lines.push(`  ${c.cyan("←")} ${r.logicalId} ${c.dim(`(${r.type})`)} found by its tags: recorded in state ${c.dim(r.physicalId ?? "")}`);

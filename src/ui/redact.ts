@@ -61,6 +61,20 @@ export function redact(text: string): string {
     .replace(SECRET_ACCESS_KEY, MASK);
 }
 
+/**
+ * Every string inside a value redacted as text is, before it becomes JSON: once JSON-encoded, a string's own quotes
+ * are escaped (`{\"password\": \"…\"}`) and the patterns above no longer see them, so a --json document would show
+ * what the text output masks. Keys stay as they are.
+ */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === "string") return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
+}
+
 type Writable = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
 /** A stream that redacts every chunk written to it, otherwise the stream itself (isTTY, columns, events). */

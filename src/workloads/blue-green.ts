@@ -113,7 +113,7 @@ export function blueGreenTarget(store: StateStore, config: Config, base: DeployT
 /** Which slot the production listener forwards to, as AWS says; a failure naming the listener when it is neither. */
 export async function servingSlot(ctx: ResourceContext, target: BlueGreenTarget): Promise<{ slot: Slot; production: ListenerAttrs }> {
   const production = await step(`reading ELBv2 listener (${target.production.arn})`, () => findListener(ctx, target.production.arn));
-  if (!production) throw new UserError(`the production listener ${target.production.arn} is gone; run 'platform up' to restore it`);
+  if (!production) throw new UserError(`the production listener ${target.production.arn} is gone; run 'platform up --env ${ctx.identity.environment}' to restore it`);
   const forward = forwardTarget(production);
   const slot = SLOTS.find((s) => target.slots[s].targetGroupArn === forward);
   if (!slot) {
@@ -121,7 +121,7 @@ export async function servingSlot(ctx: ResourceContext, target: BlueGreenTarget)
       `reading ELBv2 listener (${target.production.arn})`,
       "UnexpectedDefaultAction",
       `the production listener forwards to ${forward ?? production.defaultAction.type}, neither the blue nor the green target group`,
-      "someone changed it outside platform; run 'platform up' to put it back, then deploy again",
+      `someone changed it outside platform; run 'platform up --env ${ctx.identity.environment}' to put it back, then deploy again`,
     );
   }
   return { slot, production };

@@ -207,13 +207,13 @@ export async function nextRevision(ctx: ResourceContext, target: DeployTarget, i
     try {
       return await ecs(ctx).send(new DescribeTaskDefinitionCommand({ taskDefinition: target.family, include: ["TAGS"] }));
     } catch (err) {
-      if (isTaskDefinitionMissing(err)) throw new UserError(`task definition family ${target.family} has no ACTIVE revision: run 'platform up' first`);
+      if (isTaskDefinitionMissing(err)) throw new UserError(`task definition family ${target.family} has no ACTIVE revision: run 'platform up --env ${ctx.identity.environment}' first`);
       throw err;
     }
   });
   const td = current.taskDefinition!;
   if (!td.containerDefinitions?.some((c) => c.name === target.container)) {
-    throw new AwsFailure(action, "ContainerNotFound", `${revisionName(td.taskDefinitionArn)} has no container named ${target.container}`, "run 'platform up' to restore the task definition, then deploy again");
+    throw new AwsFailure(action, "ContainerNotFound", `${revisionName(td.taskDefinitionArn)} has no container named ${target.container}`, `run 'platform up --env ${ctx.identity.environment}' to restore the task definition, then deploy again`);
   }
   if (td.taskDefinitionArn === running && td.containerDefinitions.find((c) => c.name === target.container)?.image === image) {
     const same = await step(`reading ECS task definition (${running})`, () => findTaskDefinition(ctx, running));

@@ -4,6 +4,7 @@ import type { Task } from "@aws-sdk/client-ecs";
 import { awsFailure, hasCode } from "../aws/errors.js";
 import type { Config } from "../config/schema.js";
 import { AwsFailure, RunFailure, UserError } from "../errors.js";
+import { unpushedImages } from "../resources/ecs-images.js";
 import { describeTask, MAX_OVERRIDES_CHARS, startOneOffTask, stopOneOffTask, TaskNotStarted } from "../resources/ecs-one-off-task.js";
 import type { EcsTaskDefinitionAttrs } from "../resources/ecs-task-definition.js";
 import { describeStoppedTasks, explainTask, taskIdOf } from "../resources/ecs-task-failures.js";
@@ -76,6 +77,11 @@ const overridesOf = (run: OneOffRun) => (run.command ? { containerOverrides: [{ 
 /** Starts the task; a RunTask that starts nothing is a RunFailure with ECS's reason. */
 export async function startRun(ctx: ResourceContext, run: OneOffRun): Promise<Task> {
   const overrides = overridesOf(run);
+  // ECS is never asked to run an image that is not in ECR (it would retry the pull and stop the task minutes later).
+  const unpushed = await unpushedImages(ctx, run.taskDefinitionArn);
+  if (unpushed.length) {
+    throw new RunFailure(`not starting ${run.taskDefinitionArn.split("/").at(-1)}: ${unpushed.map((u) => u.image).join(", ")} is not in ECR; push it first (docker push ${unpushed[0]!.image})`);
+  }
   try {
     return await startOneOffTask(ctx, { cluster: run.cluster, taskDefinition: run.taskDefinitionArn, ...run.network, startedBy: RUN_STARTED_BY, ...(overrides ? { overrides } : {}) });
   } catch (err) {

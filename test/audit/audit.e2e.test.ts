@@ -185,12 +185,13 @@ describe("platform audit with configured keys, in production, and before anythin
     expect(r.stdout).toContain("fix: set database.deletionProtection to true in config/prod.json and run 'platform up --env prod'");
   });
 
-  it("skips every check, exit 0, when nothing is deployed yet", async () => {
+  it("fails (exit 1, nothing deployed) on an environment that was never deployed, instead of passing 0 checks", async () => {
     const cwd = tempProject({ dev: COMPLIANT_DEV });
-    const r = await runCli(cwd, ["audit", "--env", "dev", "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.ok).toBe(true);
-    expect(doc.checks.map((c: { status: string }) => c.status)).toEqual(Array(14).fill("skipped"));
+    for (const args of [["audit", "--env", "dev"], ["audit", "--env", "dev", "--json"]]) {
+      const r = await runCli(cwd, args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: nothing deployed: dev has no resources in state, so there is nothing to audit; run 'platform up --env dev' first\n$/);
+      expect(r.stdout).not.toMatch(/PASS|0 checks|"ok": true/);
+    }
   });
 });

@@ -104,7 +104,7 @@ describe("bootstrap-secrets", () => {
     }
     expect(statusOf(run, "database-credentials")).toBe("created");
     expect(statusOf(run, "openai-api-key")).toBe("empty");
-    expect(run.stdout).toMatch(/^openai-api-key: no value yet: supply it with --set-secret openai-api-key or --from-file FILE$/m);
+    expect(run.stdout).toMatch(/^openai-api-key: no value yet: supply it with --set-secret openai-api-key \(asked with hidden input\), or in scripts with --from-file naming a JSON file that maps openai-api-key to its value$/m);
 
     const doc = state();
     expect(doc.resources["secrets.database-credentials"]).toMatchObject({ type: "secretsmanager:secret", physicalId: NAMES["database-credentials"], attributes: { hasValue: true, recoveryWindowDays: 7 } });
@@ -209,8 +209,8 @@ describe("bootstrap-secrets", () => {
   const bad: [string, string[] | ((file: (doc: unknown) => string) => string[]), RegExp][] = [
     ["an unknown --rotate name", ["--rotate", "stripe-key"], /^error: --rotate stripe-key: dev has no such secret \(its secrets: database-credentials, app-secret-key, jwt-signing-key, openai-api-key, webhook-token\)$/],
     ["an unknown --set-secret name", ["--set-secret", "nope"], /^error: --set-secret nope: dev has no such secret/],
-    ["--rotate of a secret only the user can supply", ["--rotate", "openai-api-key"], /^error: --rotate openai-api-key: its value is supplied by you, not generated; give the new one with --set-secret openai-api-key or --from-file FILE$/],
-    ["--set-secret without a terminal", ["--set-secret", "openai-api-key"], /^error: --set-secret asks for the value with hidden input, but there is no terminal to ask on; use --from-file FILE in scripts$/],
+    ["--rotate of a secret only the user can supply", ["--rotate", "openai-api-key"], /^error: --rotate openai-api-key: its value is supplied by you, not generated; give the new one with --set-secret openai-api-key, or --from-file naming a JSON file that maps openai-api-key to it$/],
+    ["--set-secret without a terminal", ["--set-secret", "openai-api-key"], /^error: --set-secret asks for the value with hidden input, but there is no terminal to ask on; in scripts, use --from-file naming a JSON file that maps each secret's name to its value$/],
     ["a missing --from-file", ["--from-file", "/nonexistent/values.json"], /^error: --from-file \/nonexistent\/values.json: no such file$/],
     ["a --from-file that is not JSON", (f) => ["--from-file", f('{"openai-api-key": "sk-live-leak')], /^error: --from-file \S+: not valid JSON \(at character \d+\); expected an object/],
     ["a --from-file that is not an object", (f) => ["--from-file", f(["sk-live-leak"])], /^error: --from-file \S+: expected a JSON object of secret name → value$/],

@@ -222,6 +222,11 @@ describe("staging", () => {
       expect(run.stdout).toContain(`${DB} is retired (state: data.database.retired.${DB}) and its log group (data.log-group.rds.retired.${DB}) and kept`);
       expect(run.stdout).toContain(`delete it once you are sure with: platform db restore --env staging --retire-old`.replace("delete", "Delete"));
       expectNoSecretValues(run);
+
+      // The plan after it changes nothing, so its cost does not change; the retired instance is named as part of the cost.
+      const plan = await runCli(cwd, ["plan", ...ENV]);
+      expect(plan.stdout).toMatch(/No changes/);
+      expect(plan.stdout).toMatch(new RegExp(`Estimated monthly cost: \\$[\\d.,]+, no change; \\$[\\d.,]+ of it is the retired database instance ${DB}, kept until 'platform db restore --env staging --retire-old' deletes it`));
     });
 
     it("rolls what follows the database onto the new instance (DB_HOST of the task definitions, their services, alarms), then a following up has nothing to do", async () => {
@@ -367,7 +372,7 @@ describe("staging", () => {
   describe("platform db restore: bad input changes nothing", () => {
     const cases: [string, string[], RegExp][] = [
       ["both sources", ["--snapshot", SNAPSHOT, "--to-time", "2026-01-01T00:00:00Z"], /^error: --snapshot and --to-time: pass one of them/],
-      ["no source", [], /^error: db restore needs --snapshot ID or --to-time ISO8601/],
+      ["no source", [], /^error: db restore needs --snapshot with a snapshot 'platform db snapshots --env staging' lists, or --to-time with a time such as \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /],
       ["a time without a zone", ["--to-time", "2026-01-01T00:00:00"], /^error: --to-time 2026-01-01T00:00:00: expected an ISO 8601 time with its zone/],
       ["a day that does not exist", ["--to-time", "2026-02-31T10:00:00Z"], /^error: --to-time 2026-02-31T10:00:00Z: expected an ISO 8601 time/],
       ["an hour that does not exist", ["--to-time", "2026-02-01T24:00:00+01:00"], /^error: --to-time 2026-02-01T24:00:00\+01:00: expected an ISO 8601 time/],

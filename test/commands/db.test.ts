@@ -89,3 +89,31 @@ describe("platform db snapshots", () => {
     expect(table.stdout).toMatch(new RegExp(`${DB}-final-20260102000000 +final +2026-01-02 00:00:00 +30 GiB`));
   });
 });
+
+describe("platform db snapshots after down", () => {
+  it("finds the final snapshot by the database's identifier though state records nothing, and says how to restore it", async () => {
+    const down = await runCli(cwd, ["down", "--env", "dev", "--yes", "--delete-data"]);
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+    const [final] = [...aws.rds.snapshots.keys()].filter((id) => id.startsWith(`${DB}-final-`));
+    expect(final).toBeDefined();
+    const base = aws.rds.snapshots.get(final!)!;
+    aws.rds.snapshots.set("someone-elses", { ...base, DBSnapshotIdentifier: "someone-elses", DBInstanceIdentifier: "clinical-platform-dev-dbx" });
+
+    const table = await runCli(cwd, ["db", "snapshots", "--env", "dev"]);
+    expect(table.stderr).toBe("");
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`${final} +final +\\S+ \\S+ +20 GiB +available`));
+    expect(table.stdout).not.toContain("someone-elses");
+    expect(table.stdout).toContain(`dev has no database now (it was taken down). To restore ${final}: platform up --env dev, then platform db restore --env dev --snapshot ${final}`);
+
+    const json = JSON.parse((await runCli(cwd, ["db", "snapshots", "--env", "dev", "--json"])).stdout);
+    expect(json).toMatchObject({ database: DB, deployed: false, restore: ["platform up --env dev", `platform db restore --env dev --snapshot ${final}`] });
+    expect(json.snapshots.map((s: { id: string; kind: string }) => [s.id, s.kind])).toEqual([[final, "final"]]);
+
+    // The two commands it names work.
+    expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
+    const restore = await runCli(cwd, ["db", "restore", "--env", "dev", "--snapshot", final!, "--yes"]);
+    expect(restore.code, restore.stdout + restore.stderr).toBe(0);
+    expect(aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot").at(-1)!.input).toMatchObject({ DBSnapshotIdentifier: final });
+  });
+});

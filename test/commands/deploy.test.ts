@@ -175,7 +175,7 @@ describe("deploy waits, or not", () => {
     expect(api().deployments.map((d) => d.rolloutState)).toEqual(["IN_PROGRESS", "COMPLETED"]);
     expect(state().deployments.api.taskDefinitionArn).toMatch(/clinical-platform-dev-api:2$/);
 
-    const status = await runCli(cwd, ["status", "--env", "dev"]);
+    const status = await runCli(cwd, ["status", "--env", "dev", "--wide"]);
     expect(status.stdout).toMatch(/compute\.service\.api\s+ecs:service\s+api\s+.*1 desired, 0 running, 0 pending; deployment IN_PROGRESS \(clinical-platform-dev-api:2, 0 running\): .*replacing clinical-platform-dev-api:1 \(0 running\); targets 0\/0 healthy/);
   });
 

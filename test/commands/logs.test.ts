@@ -82,6 +82,30 @@ describe("logs", () => {
     ]);
   });
 
+  it("--json masks exactly what the text output masks (secrets inside JSON strings too)", async () => {
+    const now = Date.now();
+    const messages = [
+      `{"level":"error","password": "hunter2-very-secret","db":"postgres://app:s3cr3t-pw@db.internal:5432/app"}`,
+      "connecting to postgres://app:s3cr3t-pw@db.internal:5432/app",
+      "DB_PASSWORD=hunter2-very-secret token: 'abc.def.ghi-jkl'",
+      "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+      "key AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      "GET /health 200",
+    ];
+    put("api/api/t1", ...messages.map((m, i): [number, string] => [now - MINUTE + i, m]));
+    const text = await logs("--service", "api");
+    const json = await logs("--service", "api", "--json");
+    expect(json.code).toBe(0);
+    const textMessages = text.stdout.trimEnd().split("\n").map((l) => l.replace(/^\S+ t1 /, ""));
+    const jsonMessages = json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).message);
+    expect(jsonMessages).toEqual(textMessages);
+    for (const secret of ["hunter2-very-secret", "s3cr3t-pw", "abc.def.ghi-jkl", "eyJhbGciOiJIUzI1NiJ9", "IOSFODNN7EXAMPLE", "wJalrXUtnFEMI"]) {
+      expect(text.stdout).not.toContain(secret);
+      expect(json.stdout).not.toContain(secret);
+    }
+    expect(jsonMessages.at(-1)).toBe("GET /health 200");
+  });
+
   it("--follow prints new events as they arrive, each once (late ones too), until Ctrl-C (exit 130)", async () => {
     const now = Date.now();
     put("api/api/t1", [now - MINUTE, "before"]);

@@ -97,8 +97,21 @@ describe("run dbt", () => {
     });
   });
 
-  it("a task whose container never ran: exit 1 with ECS's stop reason", async () => {
+  it("an image that is not in ECR: exit 1 naming it and the push, without asking ECS to run it", async () => {
     await upEnvironment({ push: false });
+    const run = await dbt("--", "run");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: not starting clinical-platform-dev-dbt-runner:1: \S+\/clinical-platform-dev\/dbt-runner:latest is not in ECR; push it first \(docker push \S+dbt-runner:latest\)/);
+    expect(runTask()).toEqual([]);
+  });
+
+  it("a task whose container never ran: exit 1 with ECS's stop reason", async () => {
+    await upEnvironment();
+    // The image goes between platform's check and RunTask (deleted by a lifecycle policy, say): ECS cannot pull it.
+    aws.cloud.fault = (call) => {
+      if (call.command === "RunTask") aws.ecr.repositories.get("clinical-platform-dev/dbt-runner")!.images.length = 0;
+      return undefined;
+    };
     const run = await dbt("--", "run");
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: task \w+ stopped before dbt-runner ran: task \w+ stopped: CannotPullContainerError: .*dbt-runner:latest: not found/);

@@ -123,8 +123,8 @@ describe("platform state bootstrap", () => {
   it.each([
     [["--bucket", "Bad_Name", "--region", "us-east-1"], /--bucket Bad_Name: 3-63 lowercase letters/],
     [["--bucket", "xn--state", "--region", "us-east-1"], /must not start with "xn--"/],
-    [["--region", "us-east-1"], /no bucket given: pass --bucket NAME/],
-    [["--bucket", BUCKET], /no region given: pass --region REGION/],
+    [["--region", "us-east-1"], /no bucket given: pass --bucket with a globally unique S3 bucket name\n/m],
+    [["--bucket", BUCKET], /no region given: pass --region with the state bucket's region \(e.g. --region us-east-1\), or --env to use the environment's\n/m],
   ])("refuses bad input before any AWS call: %j", async (args, message) => {
     const run = await runCli(cwd, ["state", "bootstrap", ...args]);
     expect(run.code).toBe(2);
@@ -188,7 +188,7 @@ describe("platform state list | show | pull with S3 state", () => {
     s3.buckets.clear();
     const run = await runCli(cwd, ["state", "list", "--env", "dev"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: reading state s3:\/\/acme-platform-state\/clinical-platform\/dev.json: NoSuchBucket: .+platform state bootstrap --bucket NAME/);
+    expect(run.stderr).toMatch(/^error: reading state s3:\/\/acme-platform-state\/clinical-platform\/dev.json: NoSuchBucket: .+platform state bootstrap --bucket acme-platform-state --region [a-z0-9-]+'/);
   });
 });
 
@@ -291,7 +291,7 @@ describe("platform state rm, locking and unlock", () => {
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
     expect(winner.code).toBe(0);
     expect(loser.code).toBe(1);
-    expect(loser.stderr).toMatch(new RegExp(`^error: the state at s3://${BUCKET}/${KEY} is locked by .+ \\(pid ${process.pid}\\) running "state rm --env dev" since .+; wait for it to finish, or pass --lock-timeout SECONDS to wait\\n$`));
+    expect(loser.stderr).toMatch(new RegExp(`^error: the state at s3://${BUCKET}/${KEY} is locked by .+ \\(pid ${process.pid}\\) running "state rm --env dev" since .+; wait for it to finish, or pass --lock-timeout 600 to wait up to 10 minutes for it \\(the lock is valid until .+ UTC \\(in 2 h 0 min\\)\\)\\n$`));
     expect(Object.keys(stored()!.resources)).toHaveLength(1);
     expect(stored()!.serial).toBe(4);
     expect(stored(LOCK)).toBeUndefined();
@@ -313,7 +313,7 @@ describe("platform state rm, locking and unlock", () => {
 
     const blocked = await runCli(cwd, ["state", "rm", "network.vpc", "--env", "dev"]);
     expect(blocked.code).toBe(1);
-    expect(blocked.stderr).toMatch(/running "up --env dev" since .+; the lock expired at .+ and looks stale: if that run is gone, run 'platform state unlock --env ENV'/);
+    expect(blocked.stderr).toMatch(/running "up --env dev" since .+; the lock expired at .+ UTC \(1 h 0 min ago\) and looks stale: if that run is gone, run 'platform state unlock --env dev'/);
     expect(stored()).toEqual(doc);
 
     const noTty = await runCli(cwd, ["state", "unlock", "--env", "dev"]);
@@ -323,7 +323,7 @@ describe("platform state rm, locking and unlock", () => {
 
     const unlock = await runCli(cwd, ["state", "unlock", "--env", "dev", "--force"]);
     expect(unlock.code).toBe(0);
-    expect(unlock.stdout).toMatch(new RegExp(`^Locked by .+ \\(pid ${process.pid}\\) running "up --env dev" since .+; expired at .+ \\(stale\\)\\.\\nUnlocked s3://${BUCKET}/${KEY}\\.\\n$`));
+    expect(unlock.stdout).toMatch(new RegExp(`^Locked by .+ \\(pid ${process.pid}\\) running "up --env dev" since .+ UTC \\(3 h 0 min ago\\); the lock expired at .+ UTC \\(1 h 0 min ago\\) and looks stale\\.\\nUnlocked s3://${BUCKET}/${KEY}\\.\\n$`));
     expect(cloud.callsTo("DeleteObject").at(-1)!.input).toMatchObject({ Key: LOCK, IfMatch: expect.any(String) });
     expect(stored(LOCK)).toBeUndefined();
 

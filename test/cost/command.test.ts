@@ -1,3 +1,4 @@
+import { pushImage } from "../fakes/ecr.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli, tempProject } from "../cli-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
@@ -43,18 +44,22 @@ describe("platform plan cost delta", () => {
   let aws: FakeAws | undefined;
   afterEach(() => aws?.restore());
 
-  it("shows $0 → the config's estimate before the first up, and no change after it", async () => {
+  it("shows $0 → the config's estimate before the first up, and no cost change when the plan has no changes", async () => {
     aws = installFakeAws();
     const cwd = tempProject();
     const planned = JSON.parse((await runCli(cwd, ["cost", "--env", "dev", "--json"])).stdout).total.toFixed(2);
     const before = await runCli(cwd, ["plan", "--env", "dev"]);
     expect(before.stdout).toContain(`Estimated monthly cost: $0.00 → $${planned} (+$${planned})`);
     expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
-    // The fake's repositories hold no images, so up leaves the API service at 0 tasks: state costs less than the config.
+    // The fake's repositories hold no images, so up leaves the API service at 0 tasks: "No changes", and the cost of
+    // what runs (no API task, no task address: $12.66 under the config's estimate) stays as it is.
     const after = await runCli(cwd, ["plan", "--env", "dev"]);
-    const [, current, next] = /Estimated monthly cost: \$([\d.]+) → \$([\d.]+) \(\+\$12\.66\)/.exec(after.stdout) ?? [];
-    expect(next).toBe(planned);
+    expect(after.stdout).toMatch(/No changes/);
+    const [, current] = /Estimated monthly cost: \$([\d.]+), no change;/.exec(after.stdout) ?? [];
     expect(Number(current)).toBe(Math.round((Number(planned) - 12.66) * 100) / 100);
+    expect(JSON.parse((await runCli(cwd, ["plan", "--env", "dev", "--json"])).stdout).estimatedMonthlyCost).toMatchObject({ current: Number(current), planned: Number(current), delta: 0 });
+    // Pushed, the API scales to its count: the plan's cost rises by its tasks.
+    pushImage(aws.ecr, "clinical-platform-dev/api", "latest");
     const bigger = await runCli(cwd, ["plan", "--env", "dev", "--json", "--set", "services.api.desiredCount=3"]);
     const doc = JSON.parse(bigger.stdout).estimatedMonthlyCost;
     expect(doc.planned).toBeGreaterThan(Number(planned));

@@ -5,7 +5,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { estimateConfig, footprint, priceFootprint, type Footprint } from "../../src/cost/estimate.js";
-import { costDeltaLine, estimateState } from "../../src/cost/from-state.js";
+import { costDeltaLine, estimateState, retiredCost, usd } from "../../src/cost/from-state.js";
 import { priceKey, type PriceTable, US_EAST_1_PRICES } from "../../src/cost/prices.js";
 import { emptyState, type StateDocument } from "../../src/state/document.js";
 
@@ -233,6 +233,18 @@ describe("estimateState", () => {
     const after = { ...before, total: before.total + 12.5 };
     expect(costDeltaLine(before, after)).toBe("Estimated monthly cost: $121.00 → $133.50 (+$12.50); an estimate at list prices, see 'platform cost'");
     expect(costDeltaLine(after, before)).toContain("(-$12.50)");
-    expect(costDeltaLine(before, before)).toContain("(±$0.00)");
+    expect(costDeltaLine(before, before)).toBe("Estimated monthly cost: $121.00, no change; an estimate at list prices, see 'platform cost'");
+  });
+
+  it("names the part of the cost that retired database instances make (up keeps them until --retire-old)", () => {
+    const s = state();
+    s.resources["data.database.instance.retired-20260101"] = { ...record("rds:db-instance", { instanceClass: "db.t3.micro", multiAz: false, allocatedStorage: 30 }), physicalId: "clinical-platform-dev-db", retired: { from: "data.database.instance", replacedBy: "clinical-platform-dev-db-r20260101000000", at: "2026-01-02T00:00:00Z" } };
+    const retired = retiredCost(s, PRICES, ASSUME)!;
+    const withRetired = estimateState(s, PRICES, ASSUME);
+    expect(retired.identifiers).toEqual(["clinical-platform-dev-db"]);
+    expect(retired.total).toBeCloseTo(withRetired.total - estimateState(state(), PRICES, ASSUME).total, 2);
+    expect(costDeltaLine(withRetired, withRetired, retired, "dev")).toBe(
+      `Estimated monthly cost: ${usd(withRetired.total)}, no change; ${usd(retired.total)} of it is the retired database instance clinical-platform-dev-db, kept until 'platform db restore --env dev --retire-old' deletes it; an estimate at list prices, see 'platform cost'`,
+    );
   });
 });

@@ -78,11 +78,11 @@ const MORE_ARGS: [string, string[], RegExp][] = [
   ["a negative --lock-timeout", ["down", "--env", "dev", "--yes", "--lock-timeout", "-5"], /^error: --lock-timeout -5: expected a number of seconds, 0 or more/],
   ["an environment name with a slash", ["down", "--env", "dev/../prod", "--yes"], /^error: invalid environment name "dev\/..\/prod"/],
   ["an empty environment name", ["up", "--env", "", "--yes"], /^error: (invalid environment name ""|no environment given)/],
-  ["a --region that is not one", ["up", "--env", "dev", "--yes", "--region", "moon-1"], /^error: config\/dev.json: region: an AWS region/],
+  ["a --region that is not one", ["up", "--env", "dev", "--yes", "--region", "moon-1"], /^error: --region moon-1: region: an AWS region/],
   ["a --set with an empty key", ["up", "--env", "dev", "--yes", "--set", "=true"], /^error: --set "=true"/],
-  ["a --set of a bad CIDR", ["up", "--env", "dev", "--yes", "--set", "network.cidr=10.0.0.0/33"], /^error: config\/dev.json: network.cidr: must be an IPv4 CIDR block/],
-  ["a --set of a reserved tag", ["up", "--env", "dev", "--yes", "--set", "tags.Environment=prod"], /^error: config\/dev.json: tags.Environment: .*set by platform itself/],
-  ["a --set of a string where a number belongs", ["up", "--env", "dev", "--yes", "--set", "logs.retentionDays=forever"], /^error: config\/dev.json: logs.retentionDays/],
+  ["a --set of a bad CIDR", ["up", "--env", "dev", "--yes", "--set", "network.cidr=10.0.0.0/33"], /^error: --set network.cidr=10.0.0.0\/33: network.cidr: must be an IPv4 CIDR block/],
+  ["a --set of a reserved tag", ["up", "--env", "dev", "--yes", "--set", "tags.Environment=prod"], /^error: --set tags.Environment=prod: tags.Environment: .*set by platform itself/],
+  ["a --set of a string where a number belongs", ["up", "--env", "dev", "--yes", "--set", "logs.retentionDays=forever"], /^error: --set logs.retentionDays=forever: logs.retentionDays/],
   ["a --probe choice that does not exist", ["troubleshoot", "db-connectivity", "--env", "dev", "--probe", "ssh"], /^error: option '--probe <kind>' argument 'ssh' is invalid/],
 ];
 

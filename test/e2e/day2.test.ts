@@ -48,7 +48,7 @@ it("up, up again, deploy, status, up again, logs, run, down: nothing left", asyn
   expect(state().deployments.api).toMatchObject({ image: `${URI}/api:2025.06.01-abc123`, digest });
 
   // 4. Status: per-service counts, the rollout and target health; the load balancer's state and DNS name.
-  const status = await runCli(cwd, ["status", "--env", "dev"]);
+  const status = await runCli(cwd, ["status", "--env", "dev", "--wide"]);
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/compute\.service\.api\s+ecs:service\s+api\s+in sync\s+1 desired, 1 running, 0 pending; deployment COMPLETED \(clinical-platform-dev-api:2\); targets 1\/1 healthy/);
   expect(status.stdout).toMatch(/compute\.load-balancer\s+elbv2:load-balancer\s+\S+\s+in sync\s+active, \S+\.elb\.amazonaws\.com/);

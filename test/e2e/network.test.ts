@@ -141,7 +141,7 @@ describe("drift", () => {
     const ruleId = doc.resources["network.security-group-rule.db-api-in"].physicalId;
     aws.ec2.securityGroupRules.delete(ruleId);
 
-    const status = await runCli(cwd, ["status", "--env", "dev"]);
+    const status = await runCli(cwd, ["status", "--env", "dev", "--wide"]);
     expect(status.stdout).toMatch(/network.subnet.public-a\s+ec2:subnet\s+subnet-\S+\s+drifted \(mapPublicIpOnLaunch\)/);
     expect(status.stdout).toMatch(/network.security-group-rule.db-api-in\s+ec2:security-group-rule\s+-\s+missing/);
 

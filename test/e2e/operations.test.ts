@@ -47,7 +47,7 @@ it("up creates alarms, topic, dashboard, trail and CI/BI roles; status shows ala
   expect(aws.cloud.mutatingCalls().slice(mutating).map((c) => c.command)).toEqual([]);
 
   aws.cloudwatch.alarms.get("clinical-platform-dev-db-cpu")!.StateValue = "ALARM";
-  const status = await runCli(cwd, ["status", "--env", "dev"]);
+  const status = await runCli(cwd, ["status", "--env", "dev", "--wide"]);
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/ops\.alarm\.db-cpu\s+cloudwatch:metric-alarm\s+\S+\s+in sync\s+state ALARM/);
   expect(status.stdout).toMatch(/ops\.alarm\.api-p95-latency\s+cloudwatch:metric-alarm\s+\S+\s+in sync\s+state INSUFFICIENT_DATA/);

@@ -104,6 +104,24 @@ describe("protections", () => {
     await expectGone(aws, cwd);
   });
 
+  it("a second down judges every ARN the tagging API still lists by reading it: INACTIVE ECS clusters and services are gone", async () => {
+    expect((await runCli(cwd, UP)).code).toBe(0);
+    aws.ecs.indexLagsDeletes = true;
+    const first = await runCli(cwd, [...DOWN, "--delete-data"]);
+    expect(first.code, first.stdout).toBe(0);
+    // State no longer records the cluster and service; the tagging API still lists them, INACTIVE.
+    const listed = [...aws.ecs.clusters.values(), ...aws.ecs.services.values()].filter((x) => x.status === "INACTIVE");
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    aws.cloud.calls.length = 0;
+    const second = await runCli(cwd, DOWN);
+    expect(second.stdout).not.toMatch(/Still there/);
+    expect(second.stdout).toMatch(/Nothing tagged with clinical-platform\/dev remains\./);
+    expect(second.code).toBe(0);
+    expect(aws.cloud.callsTo("DescribeClusters").length).toBeGreaterThan(0);
+    expect(aws.cloud.callsTo("DescribeServices").length).toBeGreaterThan(0);
+    expect(aws.cloud.mutatingCalls()).toEqual([]);
+  });
+
   it("prod: refuses --yes alone and a mistyped name; typing the name destroys it", async () => {
     const prod = ["--env", "prod", "--disable-deletion-protection"];
     expect((await runCli(cwd, ["up", "--env", "prod", "--yes"])).code).toBe(0);
@@ -121,8 +139,8 @@ describe("protections", () => {
       return { code: await running, stdout: io.out(), stderr: io.err() };
     };
     const wrong = await typed("production");
-    expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/not confirmed; nothing was deleted/);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: not confirmed: nothing was deleted\n$/);
     expect(aws.cloud.mutatingCalls()).toEqual([]);
 
     const right = await typed("prod");

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { finderChecks } from "../../src/engine/leftovers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { mockClient } from "aws-sdk-client-mock";
+import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
+import { DescribeClustersCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
+import { finderChecks, liveByArn } from "../../src/engine/leftovers.js";
 import { registryOf } from "../../src/engine/registry.js";
 import type { ResourceType } from "../../src/resources/types.js";
 import type { ResourceRecord } from "../../src/state/document.js";
@@ -40,5 +43,31 @@ describe("finderChecks: the sweep after down, with the resources' finders", () =
   it("reports recorded resources the tagging API did not list that still exist and are tagged as this environment's", async () => {
     expect(await checks.unlisted!([])).toEqual([{ arn: "test:thing raw-bucket", logicalId: "data.bucket.raw", type: "test:thing", physicalId: "raw-bucket" }]);
     expect(await checks.unlisted!([{ arn: "arn:aws:s3:::raw-bucket", logicalId: "data.bucket.raw" }])).toEqual([]);
+  });
+});
+
+describe("liveByArn: a listed ARN state does not record, read from its service", () => {
+  const rds = mockClient(RDSClient);
+  const ecsMock = mockClient(ECSClient);
+  beforeEach(() => {
+    rds.reset();
+    ecsMock.reset();
+  });
+
+  it("a DB instance being deleted, or no longer known, is gone", async () => {
+    const arn = "arn:aws:rds:us-east-1:123456789012:db:clinical-platform-dev-db";
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: "clinical-platform-dev-db", DBInstanceStatus: "deleting" }] });
+    await expect(liveByArn(testContext(), arn)).resolves.toBe(false);
+    rds.on(DescribeDBInstancesCommand).rejects(new DBInstanceNotFoundFault({ message: "DBInstance clinical-platform-dev-db not found.", $metadata: {} }));
+    await expect(liveByArn(testContext(), arn)).resolves.toBe(false);
+    expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: "clinical-platform-dev-db" });
+  });
+
+  it("an INACTIVE cluster and a task definition being deleted are gone; kinds it cannot read stay undecided", async () => {
+    ecsMock.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: "c", clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/c", status: "INACTIVE" }] });
+    await expect(liveByArn(testContext(), "arn:aws:ecs:us-east-1:123456789012:cluster/c")).resolves.toBe(false);
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { family: "f", revision: 1, status: "DELETE_IN_PROGRESS" } });
+    await expect(liveByArn(testContext(), "arn:aws:ecs:us-east-1:123456789012:task-definition/f:1")).resolves.toBe(false);
+    await expect(liveByArn(testContext(), "arn:aws:sns:us-east-1:123456789012:topic")).resolves.toBeUndefined();
   });
 });

@@ -121,6 +121,11 @@ export interface EcsState {
   oneOffExitCode: number;
   /** Lines each RunTask task writes to its awslogs stream as it exits (none unless a test sets them). */
   oneOffLogLines: string[];
+  /**
+   * The tagging API's index lags deletions: with this set, GetResources still lists INACTIVE clusters and services
+   * (as it does for a while after DeleteCluster and DeleteService).
+   */
+  indexLagsDeletes?: boolean;
 }
 
 export function newEcsState(): EcsState {
@@ -1019,8 +1024,8 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
 
   const model: ServiceModel = { service: "ecs", client: ECSClient, handlers };
   const taggingSources: TagSource[] = [
-    () => [...state.clusters.values()].filter((c) => c.status === "ACTIVE").map((c) => ({ arn: c.clusterArn, tags: { ...c.tags } })),
-    () => [...state.services.values()].filter((s) => s.status !== "INACTIVE").map((s) => ({ arn: s.serviceArn, tags: { ...s.tags } })),
+    () => [...state.clusters.values()].filter((c) => c.status === "ACTIVE" || state.indexLagsDeletes).map((c) => ({ arn: c.clusterArn, tags: { ...c.tags } })),
+    () => [...state.services.values()].filter((s) => s.status !== "INACTIVE" || state.indexLagsDeletes).map((s) => ({ arn: s.serviceArn, tags: { ...s.tags } })),
     () => [...state.taskDefinitions.values()].map((t) => ({ arn: t.arn, tags: { ...t.tags } })),
   ];
   return { ...model, model, state, taggingSources };

@@ -284,7 +284,7 @@ describe("ecs:service", () => {
     const created = await ecsService.create(ctx, spec, { logicalId: ID });
     expect(ecs).toHaveReceivedCommandWith(CreateServiceCommand, { desiredCount: 0 });
     expect(elbv2).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
-    expect(ctx.notes.join(" ")).toMatch(/no image pushed to clinical-platform-dev\/api yet: the service runs 0 tasks; push .*:latest and run up again/);
+    expect(ctx.notes.join(" ")).toMatch(/no image pushed to clinical-platform-dev\/api yet: the service runs 0 tasks until .*:latest is pushed and deployed/);
     // Read back at 0 while nothing is pushed: plan does not propose scaling up on every run.
     expect(created.waitingForImages).toEqual([`${REPO}:latest`]);
     expect(ecsService.diff(spec, { ...created, taskDefinitionArn: spec.taskDefinitionArn })).toEqual([]);
@@ -296,8 +296,36 @@ describe("ecs:service", () => {
     ecr.on(ListImagesCommand).resolves({ imageIds: [{ imageTag: "v1", imageDigest: "sha256:1" }] });
     ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: "MISSING" }] });
     const err = (await ecsService.create(testContext(), spec, { logicalId: ID }).catch((e) => e)) as AwsFailure;
-    expect(err.message).toMatch(/^creating ECS service \(api\): ImageNotFound: 123456789012.dkr.ecr.us-east-1.amazonaws.com\/clinical-platform-dev\/api:v3 is not in ECR \(push the image/);
+    expect(err.message).toMatch(/^creating ECS service \(api\): ImageNotFound: 123456789012.dkr.ecr.us-east-1.amazonaws.com\/clinical-platform-dev\/api:v3 is not in ECR \(push it \(docker push 123456789012.dkr.ecr.us-east-1.amazonaws.com\/clinical-platform-dev\/api:v3\)/);
     expect(ecs).not.toHaveReceivedCommand(CreateServiceCommand);
+  });
+
+  it("an update of a service waiting for its first image (only the network changes) keeps it at 0 tasks and waits for none", async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [{ name: "api", image: `${REPO}:latest` }] } });
+    ecr.on(ListImagesCommand).resolves({ imageIds: [] });
+    ecs.on(UpdateServiceCommand).resolves({});
+    ecs.on(DescribeServicesCommand).resolves({ services: [service({ desiredCount: 0, runningCount: 0, taskDefinition: TD(2), networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-c"], securityGroups: ["sg-api"], assignPublicIp: "DISABLED" } } })] });
+    const waiting = { ...actual, taskDefinitionArn: TD(2), desiredCount: 0, waitingForImages: [`${REPO}:latest`] };
+    const moved = { ...spec, subnetIds: ["subnet-c"], assignPublicIp: false };
+    const changes = ecsService.diff(moved, waiting);
+    expect(changes.map((c) => c.field)).toEqual(["subnetIds", "assignPublicIp"]);
+    const ctx = testContext();
+    await ecsService.update!(ctx, moved, waiting, changes);
+    const update = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
+    expect(update).toMatchObject({ networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-c"], assignPublicIp: "DISABLED" } } });
+    expect(update.desiredCount).toBeUndefined();
+    expect(elbv2).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
+    expect(ctx.notes.join(" ")).toMatch(/no image pushed to clinical-platform-dev\/api yet/);
+  });
+
+  it("refuses an update that would start new tasks of a running service whose repository is now empty", async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [{ name: "api", image: `${REPO}:latest` }] } });
+    ecr.on(ListImagesCommand).resolves({ imageIds: [] });
+    const running = { ...actual, taskDefinitionArn: TD(2) };
+    const moved = { ...spec, securityGroupIds: ["sg-other"] };
+    const err = (await ecsService.update!(testContext(), moved, running, ecsService.diff(moved, running)).catch((e) => e)) as AwsFailure;
+    expect(err.message).toMatch(/^updating ECS service \(api\): ImageNotFound: .*api:latest is not in ECR; the service's 2 running task\(s\) are left as they are/);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
   it("finds only an ACTIVE service", async () => {

@@ -43,6 +43,6 @@ describe("the stack takes the kept images as a fact", () => {
     const container = (w: "api" | "dbt-runner") => (stack.nodes.find((n) => n.logicalId === computeIds.taskDefinition(w))!.spec as any).containerDefinitions[0].image;
     expect(container("api")).toBe(image);
     expect(container("dbt-runner")).toEqual({ repositoryUri: expect.any(Ref), tag: "latest" });
-    expect(stack.notes).toContain(`api keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "latest"; set another tag, or up --image TAG, to replace it.`);
+    expect(stack.notes).toContain(`api keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "latest"; set another tag, or run 'platform up --env dev --image latest', to replace it.`);
   });
 });

@@ -66,10 +66,10 @@ describe("LocalBackend", () => {
 
   it("reports an expired lock as stale, and breaks it only on request", async () => {
     const { backend: b } = backend();
-    const old = newLockInfo("up", new Date(Date.now() - 3 * 3600 * 1000));
+    const old = newLockInfo("up --env dev", new Date(Date.now() - 3 * 3600 * 1000));
     await b.lock(old);
     const error = await b.lock(newLockInfo("up")).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/looks stale: if that run is gone, run 'platform state unlock --env ENV'/);
+    expect((error as Error).message).toMatch(/the lock expired at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(1 h 0 min ago\) and looks stale: if that run is gone, run 'platform state unlock --env dev'/);
     await b.breakLock((await b.readLock())!);
     expect(await b.readLock()).toBeUndefined();
   });

@@ -177,7 +177,7 @@ describe("S3Backend against the conditional-write fake", () => {
     const b = backend();
     await b.lock(newLockInfo("up --env dev", new Date(Date.now() - 3 * 3600 * 1000))); // a run that died holding it
     const error = await backend().lock(newLockInfo("up")).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/the lock expired at .+ and looks stale: if that run is gone, run 'platform state unlock --env ENV'/);
+    expect((error as Error).message).toMatch(/the lock expired at .+ UTC \(1 h 0 min ago\) and looks stale: if that run is gone, run 'platform state unlock --env dev'/);
     const holder = (await b.readLock())!;
     await b.breakLock(holder);
     expect(calls("DeleteObject").at(-1)).toMatchObject({ Key: `${KEY}.lock`, IfMatch: expect.any(String) });
@@ -207,7 +207,7 @@ describe("S3Backend against the conditional-write fake", () => {
     s3.buckets.clear();
     const error = await backend().read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsFailure);
-    expect((error as Error).message).toMatch(new RegExp(`^reading state s3://${BUCKET}/${KEY}: NoSuchBucket: .+platform state bootstrap --bucket NAME`));
+    expect((error as Error).message).toMatch(new RegExp(`^reading state s3://${BUCKET}/${KEY}: NoSuchBucket: .+platform state bootstrap --bucket ${BUCKET} --region [a-z0-9-]+'`));
   });
 
   it("passes on AWS errors other than not-found, naming the lock object", async () => {
@@ -268,6 +268,6 @@ describe("backendFor", () => {
   });
 
   it("asks for a bucket when the s3 backend is wanted without one", async () => {
-    await expect(backendFor(config({}), new AwsClients({ region: "us-east-1" }), "/p", "s3")).rejects.toThrow(/the config names no state bucket: set "state": \{ "backend": "s3", "bucket": "NAME" \}/);
+    await expect(backendFor(config({}), new AwsClients({ region: "us-east-1" }), "/p", "s3")).rejects.toThrow(/the config names no state bucket: set "state": \{ "backend": "s3", "bucket": "clinical-platform-platform-state" \} \(any globally unique name; create the bucket with 'platform state bootstrap --env dev --bucket clinical-platform-platform-state'\)/);
   });
 });

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { MASK, redact, redactingIo } from "../../src/ui/redact.js";
+import { MASK, redact, redactDeep, redactingIo } from "../../src/ui/redact.js";
 
 describe("redact", () => {
   const masked: [string, string, string][] = [
@@ -57,5 +57,13 @@ describe("redact", () => {
     expect(io.stdout.columns).toBe(120);
     expect(out).toBe(`password=${MASK}\n`);
     expect(err).toBe(`key AKIA${MASK}\n`);
+  });
+});
+
+describe("redactDeep", () => {
+  it("masks secrets in every string of a document, which JSON encoding would otherwise hide behind escaped quotes", () => {
+    const doc = { message: `{"password": "hunter2-very-secret"}`, nested: [{ url: "postgres://u:pw-123456@h/db" }], count: 3, ok: true };
+    expect(redact(JSON.stringify(doc))).toContain("hunter2-very-secret"); // the stream's redaction alone misses it
+    expect(redactDeep(doc)).toEqual({ message: `{"password": "****"}`, nested: [{ url: "postgres://u:****@h/db" }], count: 3, ok: true });
   });
 });
