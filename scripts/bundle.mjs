@@ -5,10 +5,13 @@
 import { build } from "esbuild";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { bundleSize, kib } from "./bundle-size.mjs";
 import { sdkSchemaShaking } from "./esbuild-sdk-schemas.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
-const outdir = path.join(root, "dist", "bundle");
+// --outdir DIR: build elsewhere (the bundle tests build a fresh copy from the current source).
+const at = process.argv.indexOf("--outdir");
+const outdir = at > 0 ? path.resolve(process.argv[at + 1]) : path.join(root, "dist", "bundle");
 rmSync(outdir, { recursive: true, force: true });
 
 const result = await build({
@@ -32,10 +35,13 @@ const result = await build({
   logLevel: "warning",
   // CommonJS dependencies bundled into ES modules (commander, pg, ...) still call require() for Node's own modules.
   banner: { js: 'import{createRequire as __platformRequire}from"node:module";const require=__platformRequire(import.meta.url);' },
-  plugins: [sdkSchemaShaking()],
+  // --no-schema-shaking: without the plugin, to see what it saves (the size check's own test builds this way).
+  plugins: process.argv.includes("--no-schema-shaking") ? [] : [sdkSchemaShaking()],
 });
 
 writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".mjs"));
-const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-console.log(`dist/bundle: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB (entry dist/bundle/platform.mjs)`);
+const size = bundleSize(result.metafile);
+console.log(
+  `${path.relative(root, outdir)}: ${size.files} files, ${kib(size.totalBytes)} KiB; status of the full stack loads ${kib(size.statusBytes)} KiB; ` +
+    `AWS SDK schemas ${kib(size.sdkSchemaBytes)} KiB (entry ${path.relative(root, path.join(outdir, "platform.mjs"))})`,
+);
