@@ -5,7 +5,7 @@ import * as catalog from "../../src/resources/catalog.js";
 import { loadResourceTypes, type LazyResourceType } from "../../src/resources/catalog.js";
 import { registry } from "../../src/resources/index.js";
 
-const lazyTypes = Object.values(catalog).filter((v): v is LazyResourceType<unknown, unknown> => typeof v === "object" && v !== null && "load" in v);
+const lazyTypes = (Object.values(catalog) as unknown[]).filter((v): v is LazyResourceType<any, any> => typeof v === "object" && v !== null && "load" in v);
 
 describe("the resource catalog", () => {
   it("names every resource type a module in src/resources declares, once, and the registry holds each", () => {
@@ -29,14 +29,14 @@ describe("the resource catalog", () => {
   });
 
   it("refuses synchronous use before its module is loaded, naming the type", async () => {
-    const unloaded = catalog.lazyType<typeof catalog.vpc>("ec2:vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
+    const unloaded = catalog.lazyType<typeof import("../../src/resources/vpc.js").vpc>("ec2:vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
     expect(() => unloaded.diff({} as never, {} as never)).toThrow("internal: resource type ec2:vpc used before loadResourceTypes");
     await loadResourceTypes([unloaded]);
     expect(unloaded.update).toBeTypeOf("function");
   });
 
   it("refuses a module whose type string differs from the catalog's", async () => {
-    const wrong = catalog.lazyType<typeof catalog.vpc>("ec2:not-a-vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
+    const wrong = catalog.lazyType<typeof import("../../src/resources/vpc.js").vpc>("ec2:not-a-vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
     await expect(wrong.load()).rejects.toThrow("internal: the catalog names ec2:not-a-vpc, its module ec2:vpc");
   });
 });
