@@ -1,6 +1,7 @@
 import { awsFailure, errorCode } from "../aws/errors.js";
 import { isOurs } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
+import { loadResourceTypes } from "../resources/catalog.js";
 import type { ResourceContext, ResourceType } from "../resources/types.js";
 import { sameValue } from "../resources/types.js";
 import { dependenciesOf, resolveSpec, Ref, type Stack } from "../stack/model.js";
@@ -42,6 +43,7 @@ export interface ApplyResult {
 export async function applyStack(stack: Stack, plan: Plan, store: StateStore, registry: Registry, ctx: ResourceContext, options: ApplyOptions): Promise<ApplyResult> {
   const planned = new Map(plan.resources.map((r) => [r.logicalId, r]));
   const results: ResourceResult[] = [];
+  await loadResourceTypes(stack.nodes.map((n) => n.type));
 
   const removals = plan.resources.filter((r) => !stack.nodes.some((n) => n.logicalId === r.logicalId));
   results.push(...(await destroyResources(removals, store, registry, ctx, options)));
@@ -157,6 +159,7 @@ export async function destroyResources(
   ctx: ResourceContext,
   options: DestroyOptions,
 ): Promise<ResourceResult[]> {
+  await loadResourceTypes(targets.map((t) => registry.get(t.type)));
   const ids = new Set(targets.map((t) => t.logicalId));
   const byId = new Map(targets.map((t) => [t.logicalId, t]));
   // Reverse edges: X waits for every target that depends on X.

@@ -1,4 +1,5 @@
 import { awsFailure } from "../aws/errors.js";
+import { loadResourceTypes } from "../resources/catalog.js";
 import type { Change, ResourceContext } from "../resources/types.js";
 import { dependenciesOf, resolveSpec, type Stack, type StackNode } from "../stack/model.js";
 import type { StateDocument } from "../state/document.js";
@@ -57,6 +58,8 @@ export async function planStack(stack: Stack, state: StateDocument, registry: Re
   const wanted = new Map(stack.nodes.map((n) => [n.logicalId, n]));
   // A retired resource (the database instance a restore replaced) is kept on purpose until `db restore --retire-old` or `down`.
   const removed = Object.entries(state.resources).filter(([id, record]) => !wanted.has(id) && !record.retired);
+  // Each type's module (and its SDK client) is imported here, when a resource of it is first read (src/resources/catalog.ts).
+  await loadResourceTypes([...stack.nodes.map((n) => n.type), ...removed.map(([, record]) => registry.get(record.type))]);
   const observed = new Map<string, Record<string, unknown> | undefined>();
   const errors: Plan["errors"] = [];
 

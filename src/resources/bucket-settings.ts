@@ -22,6 +22,8 @@ import { BUCKET_SETTLING } from "./bucket.js";
 import { retryWhile } from "./retry.js";
 import { waitFor } from "../run/wait-for.js";
 import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { denyInsecureTransportPolicy, LIFECYCLE_RULE_ID, lifecycleRules, type LifecycleSettings } from "./spec-helpers.js";
+export { denyInsecureTransportPolicy, LIFECYCLE_RULE_ID, lifecycleRules, type LifecycleSettings };
 
 /**
  * The settings of an S3 bucket, each its own resource type (as Terraform splits aws_s3_bucket_*): every one is read with
@@ -197,23 +199,6 @@ export interface BucketPolicySpec extends BucketSetting {
 
 export type BucketPolicyAttrs = BucketPolicySpec;
 
-/** Denies every request that does not use TLS (aws:SecureTransport false), for the bucket and its objects. */
-export function denyInsecureTransportPolicy(bucketArn: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
-  };
-}
-
 /**
  * The form in which two policies compare: a one-element list and its element are the same to AWS, and so is the order
  * of a list of strings (AWS may hand back either form).
@@ -314,36 +299,6 @@ export interface BucketLifecycleSpec extends BucketSetting {
 export interface BucketLifecycleAttrs extends BucketSetting {
   /** Every rule on the bucket, ours or not, canonical. */
   rules: CanonicalLifecycleRule[];
-}
-
-export interface LifecycleSettings {
-  transitionToIaDays?: number;
-  transitionToGlacierDays?: number;
-  expireNoncurrentDays?: number;
-  abortMultipartDays?: number;
-}
-
-export const LIFECYCLE_RULE_ID = "platform-managed";
-
-/**
- * One rule for the whole bucket (empty prefix) holding every configured action; no rule when nothing is configured.
- * S3's own limits, checked with the config: Standard-IA from day 30, Glacier at least 30 days after Standard-IA.
- */
-export function lifecycleRules(settings: LifecycleSettings): LifecycleRuleSpec[] {
-  const transitions: NonNullable<LifecycleRuleSpec["Transitions"]> = [
-    ...(settings.transitionToIaDays ? [{ Days: settings.transitionToIaDays, StorageClass: "STANDARD_IA" as const }] : []),
-    ...(settings.transitionToGlacierDays ? [{ Days: settings.transitionToGlacierDays, StorageClass: "GLACIER" as const }] : []),
-  ];
-  const rule: LifecycleRuleSpec = {
-    ID: LIFECYCLE_RULE_ID,
-    Status: "Enabled",
-    Filter: { Prefix: "" },
-    ...(transitions.length ? { Transitions: transitions } : {}),
-    ...(settings.expireNoncurrentDays ? { NoncurrentVersionExpiration: { NoncurrentDays: settings.expireNoncurrentDays } } : {}),
-    ...(settings.abortMultipartDays ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: settings.abortMultipartDays } } : {}),
-  };
-  const hasAction = transitions.length || rule.NoncurrentVersionExpiration || rule.AbortIncompleteMultipartUpload;
-  return hasAction ? [rule] : [];
 }
 
 /**

@@ -19,6 +19,8 @@ import { UserError } from "../errors.js";
 import { retryWhile } from "./retry.js";
 import { waitFor } from "../run/wait-for.js";
 import { compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
+import { partitionOf, bucketArn } from "./spec-helpers.js";
+export { partitionOf, bucketArn };
 
 export interface BucketSpec {
   /** Globally unique, 3-63 lowercase characters (validated with the config). */
@@ -37,17 +39,6 @@ export const DELETE_BATCH = 1000;
 export const BUCKET_SETTLING = ["NoSuchBucket", "OperationAborted"];
 
 const s3 = (ctx: ResourceContext) => ctx.aws.get(S3Client);
-
-/** The partition of a region, for ARNs: S3 bucket ARNs carry no region or account. */
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
-
-export function bucketArn(name: string, region: string): string {
-  return `arn:${partitionOf(region)}:s3:::${name}`;
-}
 
 /** The bucket's tags; {} when it has none (NoSuchTagSet); undefined when the bucket does not exist (NoSuchBucket). */
 async function readTags(ctx: ResourceContext, name: string): Promise<Record<string, string> | undefined> {

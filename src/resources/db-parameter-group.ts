@@ -15,6 +15,8 @@ import { single } from "./find.js";
 import { applyRdsTags, assertAdoptable, rdsClient, readRdsTags } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
 import { compareFields, compareTags, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { postgresFamily } from "./spec-helpers.js";
+export { postgresFamily };
 
 export interface DbParameterGroupSpec {
   /** 1–255 letters, digits or hyphens, starting with a letter, no "--", no trailing hyphen. RDS stores it lowercase. */
@@ -37,11 +39,6 @@ const ALREADY_EXISTS = ["DBParameterGroupAlreadyExistsFault", "DBParameterGroupA
 const IN_USE = ["InvalidDBParameterGroupStateFault", "InvalidDBParameterGroupState"];
 /** ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call. */
 const PER_CALL = 20;
-
-/** The parameter group family of a PostgreSQL version ("16" or "16.4" → "postgres16"; from version 10 on, the major is the integer part). */
-export function postgresFamily(engineVersion: string): string {
-  return `postgres${engineVersion.split(".")[0]}`;
-}
 
 async function describeByName(ctx: ResourceContext, name: string): Promise<DBParameterGroup | undefined> {
   const out = await orUndefined(rdsClient(ctx).send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: name })));

@@ -1,6 +1,8 @@
 import { ECRClient, GetLifecyclePolicyCommand, PutLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
 import { orUndefined } from "../aws/errors.js";
 import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { keepLastImagesPolicy } from "./spec-helpers.js";
+export { keepLastImagesPolicy };
 
 export interface EcrLifecyclePolicySpec {
   /** A ref to the repository's name. */
@@ -12,20 +14,6 @@ export interface EcrLifecyclePolicySpec {
 export type EcrLifecyclePolicyAttrs = EcrLifecyclePolicySpec;
 
 const ecr = (ctx: ResourceContext) => ctx.aws.get(ECRClient);
-
-/** One rule: expire every image beyond the newest `count`, tagged or not. */
-export function keepLastImagesPolicy(count: number) {
-  return {
-    rules: [
-      {
-        rulePriority: 1,
-        description: `Keep only the newest ${count} images`,
-        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: count },
-        action: { type: "expire" },
-      },
-    ],
-  };
-}
 
 /** One call. Undefined when the repository has no policy (LifecyclePolicyNotFoundException) or is gone (RepositoryNotFoundException). */
 export async function findLifecyclePolicy(ctx: ResourceContext, repository: string): Promise<EcrLifecyclePolicyAttrs | undefined> {

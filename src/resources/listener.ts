@@ -16,6 +16,8 @@ import { AwsFailure, UserError } from "../errors.js";
 import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { DEFAULT_SSL_POLICY } from "./spec-helpers.js";
+export { DEFAULT_SSL_POLICY };
 
 export type ListenerAction =
   | { type: "forward"; targetGroupArn: string }
@@ -42,9 +44,6 @@ export interface ListenerAttrs extends Omit<ListenerSpec, "defaultAction"> {
   /** Where the listener answers: `<protocol>://<load balancer DNS name>[:port]`, read from the load balancer (the `api_url` output). */
   url: string;
 }
-
-/** TLS 1.3 and 1.2 only: AWS's recommended policy (Security policies for your Application Load Balancer). */
-export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 const KIND = "ELBv2 listener";
 const LISTENER_NOT_FOUND = codes("ListenerNotFound");

@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { namePrefix } from "../config/naming.js";
-import { budget } from "../resources/budget.js";
+import { budget } from "../resources/catalog.js";
 import type { StackBuilder } from "./builder.js";
 
 export const BUDGET_ID = "operations.budget";

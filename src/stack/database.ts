@@ -1,10 +1,9 @@
 import type { Config } from "../config/schema.js";
 import { NAME_LIMITS, physicalName } from "../config/naming.js";
 import { UserError } from "../errors.js";
-import { dbInstance, type DbInstanceSpec } from "../resources/db-instance.js";
-import { dbParameterGroup, postgresFamily } from "../resources/db-parameter-group.js";
-import { dbSubnetGroup } from "../resources/db-subnet-group.js";
-import { iamRole } from "../resources/iam-role.js";
+import { type DbInstanceSpec } from "../resources/db-instance.js";
+import { postgresFamily } from "../resources/spec-helpers.js";
+import { dbInstance, dbParameterGroup, dbSubnetGroup, iamRole } from "../resources/catalog.js";
 import type { StackBuilder } from "./builder.js";
 import { ref, type Unresolved } from "./model.js";
 import { ids as network, PRIVATE_SUBNETS } from "./network.js";

@@ -1,4 +1,3 @@
-import { DescribeAvailabilityZonesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { awsFailure } from "../aws/errors.js";
 import { RunFailure } from "../errors.js";
 import type { ResourceContext } from "../resources/types.js";
@@ -18,6 +17,8 @@ export async function gatherFacts(ctx: ResourceContext, state: StateDocument): P
   if (recorded[0] && recorded[1]) return { ...base, availabilityZones: [recorded[0], recorded[1]] };
   let zones: string[];
   try {
+    // Imported here, not above: a plan with zones recorded (or one refused before AWS) loads no EC2 client for this.
+    const { DescribeAvailabilityZonesCommand, EC2Client } = await import("@aws-sdk/client-ec2");
     const out = await ctx.aws.get(EC2Client).send(
       new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["available"] }, { Name: "opt-in-status", Values: ["opt-in-not-required"] }] }),
     );

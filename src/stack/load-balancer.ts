@@ -1,15 +1,15 @@
 import type { Config } from "../config/schema.js";
 import { NAME_LIMITS, physicalName } from "../config/naming.js";
-import { DEFAULT_SSL_POLICY, listener, type ListenerAction } from "../resources/listener.js";
-import { loadBalancer } from "../resources/load-balancer.js";
-import { targetGroup, type HealthCheck } from "../resources/target-group.js";
+import { type ListenerAction } from "../resources/listener.js";
+import { listener, loadBalancer, securityGroupRule, targetGroup } from "../resources/catalog.js";
+import { type HealthCheck } from "../resources/target-group.js";
 import { UserError } from "../errors.js";
-import { securityGroupRule } from "../resources/security-group-rule.js";
 import type { Slot } from "../state/document.js";
 import { otherSlot } from "../state/releases.js";
 import type { StackBuilder } from "./builder.js";
 import { ref } from "./model.js";
 import { ids as network, PUBLIC_SUBNETS } from "./network.js";
+import { DEFAULT_SSL_POLICY } from "../resources/spec-helpers.js";
 
 export const lbIds = {
   loadBalancer: "compute.load-balancer",

@@ -1,19 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
-import { elasticIp } from "../resources/elastic-ip.js";
-import { flowLog } from "../resources/flow-log.js";
-import { iamRole } from "../resources/iam-role.js";
-import { internetGateway } from "../resources/internet-gateway.js";
-import { logGroup } from "../resources/log-group.js";
-import { natGateway } from "../resources/nat-gateway.js";
-import { networkAcl } from "../resources/network-acl.js";
-import { route } from "../resources/route.js";
-import { routeTableAssociation } from "../resources/route-table-association.js";
-import { routeTable } from "../resources/route-table.js";
-import { securityGroupRule, type SecurityGroupRuleSpec } from "../resources/security-group-rule.js";
-import { securityGroup } from "../resources/security-group.js";
-import { subnet } from "../resources/subnet.js";
-import { vpc } from "../resources/vpc.js";
+import { elasticIp, flowLog, iamRole, internetGateway, logGroup, natGateway, networkAcl, route, routeTable, routeTableAssociation, securityGroup, securityGroupRule, subnet, vpc } from "../resources/catalog.js";
+import { type SecurityGroupRuleSpec } from "../resources/security-group-rule.js";
 import { ref, type StackNode, type Unresolved } from "./model.js";
 import type { StackBuilder } from "./builder.js";
 

@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
-import { secretFields } from "../resources/secret-fields.js";
-import { secret, type SecretSpec } from "../resources/secret.js";
+import { secret, secretFields } from "../resources/catalog.js";
+import { type SecretSpec } from "../resources/secret.js";
 import { DATABASE_INSTANCE_ID, secretCatalog, secretIds, type CatalogEntry } from "../secrets/catalog.js";
 import type { StackBuilder } from "./builder.js";
 import { ref } from "./model.js";

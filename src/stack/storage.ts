@@ -1,22 +1,12 @@
 import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
 import { BUCKET_KEYS, type BucketKey, type Config } from "../config/schema.js";
-import { bucket, bucketArn } from "../resources/bucket.js";
+import { bucketArn, denyInsecureTransportPolicy, keepLastImagesPolicy, lifecycleRules } from "../resources/spec-helpers.js";
 import {
-  bucketEncryption,
-  bucketLifecycle,
-  bucketOwnershipControls,
-  bucketPolicy,
-  bucketPublicAccessBlock,
-  bucketVersioning,
   type BucketEncryptionSpec,
   type BucketPolicySpec,
-  denyInsecureTransportPolicy,
-  lifecycleRules,
   type LifecycleRuleSpec,
 } from "../resources/bucket-settings.js";
-import { ecrLifecyclePolicy, keepLastImagesPolicy } from "../resources/ecr-lifecycle-policy.js";
-import { ecrRepository } from "../resources/ecr-repository.js";
-import { logGroup } from "../resources/log-group.js";
+import { bucket, bucketEncryption, bucketLifecycle, bucketOwnershipControls, bucketPolicy, bucketPublicAccessBlock, bucketVersioning, ecrLifecyclePolicy, ecrRepository, logGroup } from "../resources/catalog.js";
 import type { StackBuilder } from "./builder.js";
 import { servingDatabaseIdentifier } from "./database.js";
 import { ref, type Unresolved } from "./model.js";

@@ -17,7 +17,7 @@ import type { Config } from "../config/schema.js";
 import { resolveOutputs } from "../engine/apply.js";
 import { RunFailure, UserError } from "../errors.js";
 import { dbInstance, type DbInstanceAttrs, type DbInstanceSpec, findDbInstanceById, masterPassword, STORAGE_TYPE } from "../resources/db-instance.js";
-import { postgresFamily } from "../resources/db-parameter-group.js";
+import { postgresFamily } from "../resources/spec-helpers.js";
 import { single } from "../resources/find.js";
 import { findLogGroupByName, logGroup, type LogGroupAttrs, type LogGroupSpec } from "../resources/log-group.js";
 import { rdsClient } from "../resources/rds-tags.js";

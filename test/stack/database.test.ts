@@ -5,10 +5,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { UserError } from "../../src/errors.js";
-import { dbInstance } from "../../src/resources/db-instance.js";
-import { dbParameterGroup } from "../../src/resources/db-parameter-group.js";
-import { dbSubnetGroup } from "../../src/resources/db-subnet-group.js";
-import { iamRole } from "../../src/resources/iam-role.js";
+// The stack names types through the catalog (their modules load when the engine first reads one).
+import { dbInstance, dbParameterGroup, dbSubnetGroup, iamRole } from "../../src/resources/catalog.js";
 import { registry } from "../../src/resources/index.js";
 import type { ResourceType } from "../../src/resources/types.js";
 import { StackBuilder, type StackFacts } from "../../src/stack/builder.js";
