@@ -27,7 +27,6 @@ describe("first run: no task of an image that is not in ECR", () => {
     expect(apiService()).toMatchObject({ desiredCount: 0 });
     aws.cloud.calls.length = 0;
     const nat = await runCli(cwd, ["up", "--env", "dev", "--yes", "--set", "network.natGateway=true"]);
-    console.log(nat.stdout, nat.stderr);
     expect(nat.code, nat.stderr).toBe(0);
     expect(apiService()).toMatchObject({ desiredCount: 0 });
     expect(calls("RunTask")).toEqual([]);
@@ -42,7 +41,6 @@ describe("first run: up ends with what to do next", () => {
     expect(first.code, first.stderr).toBe(0);
     const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-platform-dev/api";
     const tail = first.stdout.slice(first.stdout.indexOf("Apply complete"));
-    console.log(tail);
     expect(tail).toMatch(/api_url\s+= http:\/\/\S+/);
     expect(tail).toContain(`ecr_repository_api_url`);
     expect(tail).toContain(`  docker push ${uri}:latest\n  platform deploy --env dev --service api --image latest\n`);

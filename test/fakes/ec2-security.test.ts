@@ -152,7 +152,7 @@ describe("ec2:security-group-rule against the fake", () => {
       { groupId: api.groupId, direction: "ingress", protocol: "tcp", fromPort: 8080, toPort: 8080, referencedGroupId: alb.groupId, description: "alb", tags: testTags(logicalId) },
       { logicalId },
     );
-    await expect(securityGroup.destroy(testContext(), alb)).rejects.toMatchObject({ name: "DependencyViolation" });
+    await expect(securityGroup.destroy(testContext(), alb)).rejects.toMatchObject({ name: "AwsFailure", code: "DependencyViolation" });
     await securityGroupRule.destroy(testContext(), rule);
     await securityGroup.destroy(testContext(), alb);
     await securityGroup.destroy(testContext(), api);
