@@ -299,6 +299,9 @@ export const ConfigSchema = z
           .min(1)
           .max(1019)
           .regex(/^[^/]/, "must not start with /")
+          // IAM reads * and ? in a Resource as wildcards and ${...} as a policy variable: the deploy role's S3 resource
+          // would then cover other objects of the bucket.
+          .regex(/^[^*?$]*$/, "must not contain *, ? or $ (IAM would read them as wildcards or a policy variable in the deploy role's S3 resource); use letters, digits, / . _ -")
           .optional()
           .describe("The state object's key; defaults to <project>/<environment>.json. The lock is <key>.lock."),
         region: z
