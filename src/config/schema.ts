@@ -240,13 +240,27 @@ const auditSchema = z
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 /** Branch and GitHub environment names as they appear in the OIDC token's sub claim; no IAM wildcards or quotes. */
 const GITHUB_REF_NAME = /^[A-Za-z0-9._\/-]{1,200}$/;
+/** A workflow file of the repository, as it appears in the token's job_workflow_ref. */
+const GITHUB_WORKFLOW_PATH = /^\.github\/workflows\/[A-Za-z0-9._-]{1,100}\.ya?ml$/;
 
 /** GitHub Actions deploys through OIDC: no long-lived AWS keys in GitHub. */
 const githubSchema = z
   .strictObject({
     repository: z.string().regex(GITHUB_REPOSITORY, 'a GitHub repository "OWNER/NAME"').optional().describe("The repository whose workflows may deploy this environment; the OIDC provider and the role exist only when set."),
     branches: z.array(z.string().regex(GITHUB_REF_NAME, "a branch name (letters, digits, . _ / -)")).default(["main"]).describe("Branches whose workflow runs may assume the deploy role."),
-    environments: z.array(z.string().regex(GITHUB_REF_NAME, "a GitHub environment name (letters, digits, . _ / -)")).default([]).describe("GitHub environments whose jobs may assume the deploy role."),
+    environments: z
+      .array(z.string().regex(GITHUB_REF_NAME, "a GitHub environment name (letters, digits, . _ / -)"))
+      .default([])
+      .describe("GitHub environments whose jobs may assume the deploy role (the token's sub is repo:OWNER/NAME:environment:NAME); empty means one named like this environment. Protect it with required reviewers in GitHub."),
+    workflow: z
+      .string()
+      .regex(GITHUB_WORKFLOW_PATH, "a workflow file such as .github/workflows/deploy-prod.yml")
+      .optional()
+      .describe("The only workflow whose jobs may assume the deploy role (the token's job_workflow_ref, on the branches above); default .github/workflows/deploy-<environment>.yml, the file platform ci init writes."),
+    allowAnyWorkflowOnBranch: z
+      .boolean()
+      .default(false)
+      .describe("Gives up pinning the deploy role to one workflow and GitHub environment: every workflow run on the branches above may assume it (the trust of platform before 0.2). plan and audit report it."),
   })
   .prefault({})
   .describe("GitHub Actions access: role <project>-<env>-github-actions.");

@@ -311,23 +311,42 @@ function addAuditTrail(b: StackBuilder, config: Config): void {
   );
 }
 
-/** Who may assume the GitHub role: the configured repository's branches and environments, through GitHub's OIDC tokens. */
-export function githubTrustPolicy(providerArn: unknown, repository: string, branches: string[], environments: string[]): Unresolved<PolicyDocument> {
-  const subjects = [...branches.map((br) => `repo:${repository}:ref:refs/heads/${br}`), ...environments.map((e) => `repo:${repository}:environment:${e}`)];
+/** The workflow file the deploy role trusts: github.workflow, or the one `platform ci init` writes. */
+export function githubWorkflowPath(config: Config): string {
+  return config.github.workflow ?? `.github/workflows/deploy-${config.environment}.yml`;
+}
+
+/** The GitHub environments whose jobs may assume the deploy role: github.environments, or one named like this environment. */
+export function githubEnvironments(config: Config): string[] {
+  return config.github.environments.length ? config.github.environments : [config.environment];
+}
+
+/**
+ * Who may assume the GitHub role: jobs of the deploy workflow (job_workflow_ref, on the configured branches) that run
+ * in one of the configured GitHub environments (sub), through GitHub's OIDC tokens. AWS STS evaluates GitHub's
+ * job_workflow_ref claim as a condition key in role trust policies since 2026-01. With
+ * github.allowAnyWorkflowOnBranch, any workflow run on the branches (sub by ref) or in the environments.
+ */
+export function githubTrustPolicy(providerArn: unknown, repository: string, config: Config): Unresolved<PolicyDocument> {
+  const { branches, allowAnyWorkflowOnBranch } = config.github;
+  const environments = githubEnvironments(config);
+  const workflow = githubWorkflowPath(config);
+  const environmentSubjects = environments.map((e) => `repo:${repository}:environment:${e}`);
+  const condition = allowAnyWorkflowOnBranch
+    ? {
+        StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE },
+        StringLike: { [`${GITHUB_OIDC_HOST}:sub`]: [...branches.map((br) => `repo:${repository}:ref:refs/heads/${br}`), ...environmentSubjects] },
+      }
+    : {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: environmentSubjects,
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: branches.map((br) => `${repository}/${workflow}@refs/heads/${br}`),
+        },
+      };
   return {
     Version: VERSION,
-    Statement: [
-      {
-        Sid: "GitHubActionsOidc",
-        Effect: "Allow",
-        Principal: { Federated: providerArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE },
-          StringLike: { [`${GITHUB_OIDC_HOST}:sub`]: subjects },
-        },
-      },
-    ],
+    Statement: [{ Sid: "GitHubActionsOidc", Effect: "Allow", Principal: { Federated: providerArn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
   } as Unresolved<PolicyDocument>;
 }
 
@@ -402,16 +421,18 @@ export function githubPermissions(b: StackBuilder, config: Config): Unresolved<P
 function addGithubAccess(b: StackBuilder, config: Config, repository: string): void {
   b.add(opsIds.oidcProvider, oidcProvider, { url: GITHUB_OIDC_URL, clientIds: [STS_AUDIENCE] });
   const id = opsIds.githubRole;
-  const { branches, environments } = config.github;
   b.add(id, iamRole, {
     name: physicalName(config, "github-actions", NAME_LIMITS.iamRole),
     description: `GitHub Actions of ${repository}: push images and run platform deploy for ${namePrefix(config)}`,
-    assumeRolePolicy: githubTrustPolicy(ref(opsIds.oidcProvider, "arn"), repository, branches, environments),
+    assumeRolePolicy: githubTrustPolicy(ref(opsIds.oidcProvider, "arn"), repository, config),
     inlinePolicies: { deploy: githubPermissions(b, config) },
     managedPolicyArns: [],
     tags: b.tags(id),
   } as Unresolved<Parameters<typeof iamRole.create>[1]>);
   b.output("github_actions_role_arn", id, "arn");
+  if (config.github.allowAnyWorkflowOnBranch) {
+    b.note(`finding: github.allowAnyWorkflowOnBranch is true: every workflow run on ${config.github.branches.join(", ")} of ${repository} may assume the deploy role, not only ${githubWorkflowPath(config)} in GitHub environment ${githubEnvironments(config).join(", ")}`);
+  }
   if (config.state.backend !== "s3") b.note("github.repository is set but state is local: CI runs of platform deploy need state.backend \"s3\" to read this environment's state");
 }
 

@@ -129,7 +129,7 @@ describe("GitHub Actions role", () => {
     expect(spec(s, "ops.github.oidc-provider")).toBeUndefined();
   });
 
-  it("trusts GitHub's OIDC tokens for sts.amazonaws.com from the repository's branches and environments only", () => {
+  it("trusts only jobs of the deploy workflow, on the configured branches, running in the configured GitHub environment", () => {
     const s = buildStack(configFrom("dev", { github }), facts);
     expect(spec(s, "ops.github.oidc-provider")).toEqual({ url: "https://token.actions.githubusercontent.com", clientIds: ["sts.amazonaws.com"] });
     const role = spec(s, "ops.github.role");
@@ -137,10 +137,39 @@ describe("GitHub Actions role", () => {
     const [st] = role.assumeRolePolicy.Statement;
     expect(refOf(st.Principal.Federated)).toBe("ops.github.oidc-provider.arn");
     expect(st.Action).toBe("sts:AssumeRoleWithWebIdentity");
+    expect(st.Condition).toEqual({
+      StringEquals: {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:environment:production"],
+        "token.actions.githubusercontent.com:job_workflow_ref": [
+          "acme/clinical/.github/workflows/deploy-dev.yml@refs/heads/main",
+          "acme/clinical/.github/workflows/deploy-dev.yml@refs/heads/release/1",
+        ],
+      },
+    });
+    expect((s.notes ?? []).join("\n")).not.toMatch(/allowAnyWorkflowOnBranch/);
+  });
+
+  it("defaults the GitHub environment to the environment's name and honours github.workflow", () => {
+    const role = spec(buildStack(configFrom("staging", { github: { repository: "acme/clinical", workflow: ".github/workflows/release.yaml" } }), facts), "ops.github.role");
+    expect(role.assumeRolePolicy.Statement[0].Condition.StringEquals).toMatchObject({
+      "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:environment:staging"],
+      "token.actions.githubusercontent.com:job_workflow_ref": ["acme/clinical/.github/workflows/release.yaml@refs/heads/main"],
+    });
+  });
+
+  it("github.allowAnyWorkflowOnBranch trusts every workflow run on the branches, and the plan reports it as a finding", () => {
+    const s = buildStack(configFrom("dev", { github: { ...github, allowAnyWorkflowOnBranch: true } }), facts);
+    const [st] = spec(s, "ops.github.role").assumeRolePolicy.Statement;
     expect(st.Condition.StringEquals).toEqual({ "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" });
     expect(st.Condition.StringLike).toEqual({
       "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:ref:refs/heads/main", "repo:acme/clinical:ref:refs/heads/release/1", "repo:acme/clinical:environment:production"],
     });
+    expect((s.notes ?? []).join("\n")).toMatch(/finding: github.allowAnyWorkflowOnBranch is true: every workflow run on main, release\/1 of acme\/clinical may assume the deploy role/);
+  });
+
+  it("refuses a workflow outside .github/workflows", () => {
+    expect(() => configFrom("dev", { github: { ...github, workflow: "../evil.yml" } })).toThrow(/github.workflow: a workflow file such as/);
   });
 
   it("may push to the three repositories, roll the stack's services and pass only its task roles to ECS tasks", () => {
