@@ -4,7 +4,7 @@ import { standardTags, tagList } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { waiterOptions } from "../resources/types.js";
-import { dbIds } from "../stack/database.js";
+import { DATABASE_CLASSIFICATION, dbIds } from "../stack/database.js";
 import type { StateDocument } from "../state/document.js";
 import { openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -44,7 +44,9 @@ export async function dbSnapshotCommand(cc: CommandContext, flags: DbSnapshotFla
     const identifier = databaseIdentifier(env.store.document, env.config.environment);
     const snapshotId = flags.name ?? manualSnapshotId(identifier, new Date());
     const rds = rdsClient(env.ctx);
-    const tags = standardTags(env.ctx.identity, MANUAL_SNAPSHOT_ID, env.config.tags);
+    // Tags given to CreateDBSnapshot replace the instance's (CopyTagsToSnapshot copies only when none are given): the
+    // snapshot holds the database's clinical records, so it is classified as the instance is.
+    const tags = { ...standardTags(env.ctx.identity, MANUAL_SNAPSHOT_ID, env.config.tags), DataClassification: DATABASE_CLASSIFICATION };
     cc.say(`Taking snapshot ${snapshotId} of ${identifier}`);
     try {
       await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: snapshotId, DBInstanceIdentifier: identifier, Tags: tagList(tags) }));

@@ -67,7 +67,13 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     } else {
       cc.say(`state records nothing for ${env.config.environment}.`);
     }
-    const { leftovers, scheduledSecrets } = await sweep(env, records);
+    const swept = await sweep(env, records);
+    const { scheduledSecrets } = swept;
+    // Database snapshots (the final one, manual ones) are kept on purpose and keep the instance's tags, so they stay
+    // classified: they are reported, never counted as leftovers.
+    const keptSnapshots = swept.leftovers.filter((l) => isDbSnapshotArn(l.arn));
+    const leftovers = swept.leftovers.filter((l) => !isDbSnapshotArn(l.arn));
+    if (keptSnapshots.length) cc.say(`Kept: ${keptSnapshots.length} database snapshot(s), tagged like the environment (platform db snapshots --env ${env.config.environment} lists them).`);
     if (leftovers.length) {
       cc.say(cc.c.yellow(`Still there, tagged with ${env.config.project}/${env.config.environment} (down deletes only what its state records):`));
       cc.say(renderTable(["RESOURCE", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
@@ -133,6 +139,11 @@ async function sweep(env: Environment, records: [string, ResourceRecord][]) {
   }
   const { splitScheduledSecrets } = await import("../secrets/scheduled.js");
   return splitScheduledSecrets(env.ctx, left);
+}
+
+/** An RDS DB snapshot's ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME). */
+function isDbSnapshotArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:rds:[^:]*:\d{12}:snapshot:/.test(arn);
 }
 
 /** What state records identify resources by: physical ids, ARNs, names and identifiers of every record (retired ones too). */

@@ -102,6 +102,11 @@ describe("protections", () => {
     const forced = await runCli(cwd, [...DOWN, "--delete-data"]);
     expect(forced.code, forced.stdout).toBe(0);
     await expectGone(aws, cwd);
+    // The final snapshot keeps the instance's tags (it stays classified PHI) and is reported as kept, not left over.
+    const [final] = [...aws.rds.snapshots.values()];
+    expect(final!.Tags).toMatchObject({ DataClassification: "PHI", Environment: "dev" });
+    expect(forced.stdout).toMatch(/Kept: 1 database snapshot\(s\), tagged like the environment/);
+    expect(forced.stdout).toMatch(/Nothing tagged with clinical-platform\/dev remains/);
   });
 
   it("prod: refuses --yes alone and a mistyped name; typing the name destroys it", async () => {
