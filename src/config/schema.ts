@@ -273,7 +273,12 @@ const biSchema = z
       .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role\/.+|user\/.+)$/, "an IAM role, user or account root ARN"))
       .default([])
       .describe("Who may assume the BI role (IAM roles, users or account roots)."),
-    databaseIamAuth: z.boolean().default(false).describe("Also allow rds-db:connect as the database user bi_readonly (create that user with GRANT rds_iam; IAM authentication must be on)."),
+    databaseIamAuth: z.boolean().default(false).describe("Also allow rds-db:connect as the database user bi_readonly of this stack's instance (create that user with GRANT rds_iam; platform turns IAM authentication on)."),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:\/-]{2,1224}$/, "2-1224 letters, digits and + = , . @ : / - _ (the sts:ExternalId the other account's tool sends)")
+      .optional()
+      .describe("Required when a principal is in another account: the role is assumable only with this sts:ExternalId (the confused-deputy guard). Not a secret, but unique per customer."),
   })
   .prefault({})
   .describe("Read-only access for analytics: the gold bucket (and the database through IAM authentication).");

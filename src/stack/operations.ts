@@ -10,11 +10,12 @@ import { iamRole, type PolicyDocument } from "../resources/iam-role.js";
 import { oidcProvider } from "../resources/oidc-provider.js";
 import { snsSubscription } from "../resources/sns-subscription.js";
 import { snsTopic } from "../resources/sns-topic.js";
+import { UserError } from "../errors.js";
 import type { StackBuilder } from "./builder.js";
 import { APP_WORKLOADS, computeIds, MONITORING_WORKLOADS, type Workload } from "./compute.js";
 import { dbIds } from "./database.js";
 import { lbIds, productionListener } from "./load-balancer.js";
-import { ref, type Unresolved } from "./model.js";
+import { join, ref, type Unresolved } from "./model.js";
 import { addPrivateBucket, bucketName, PHI_BUCKETS, REPOSITORIES, storageIds, type BucketSettingKey } from "./storage.js";
 
 export const opsIds = {
@@ -445,11 +446,34 @@ export function biPermissions(b: StackBuilder, config: Config): Unresolved<Polic
   const kms = config.buckets.encryption.kmsKeyArn;
   if (kms) statements.push({ Sid: "DecryptGold", Effect: "Allow", Action: "kms:Decrypt", Resource: kms, Condition: { StringEquals: { "kms:ViaService": `s3.${b.region}.amazonaws.com` } } });
   if (config.bi.databaseIamAuth && b.has(dbIds.instance)) {
-    // The dbuser ARN names the instance by its resource id (db-XXXX), which is not recorded; "*" there is any instance
-    // of this account and region, for the one user name.
-    statements.push({ Sid: "ConnectAsBiUser", Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partitionOf(b.region)}:rds-db:${b.region}:${b.accountId}:dbuser:*/${BI_DB_USER}` });
+    // The dbuser ARN names the instance by its resource id (DbiResourceId, db-XXXX): this stack's instance, one user.
+    statements.push({ Sid: "ConnectAsBiUser", Effect: "Allow", Action: "rds-db:connect", Resource: dbUserArn(b, BI_DB_USER) });
   }
   return { Version: VERSION, Statement: statements };
+}
+
+/** rds-db:connect's resource for `user` on this stack's instance: arn:PARTITION:rds-db:REGION:ACCOUNT:dbuser:DbiResourceId/USER. */
+export function dbUserArn(b: StackBuilder, user: string) {
+  return join(`arn:${partitionOf(b.region)}:rds-db:${b.region}:${b.accountId}:dbuser:`, ref(dbIds.instance, "resourceId"), `/${user}`);
+}
+
+/** The account id an IAM principal ARN names. */
+export const accountOfPrincipal = (arn: string) => arn.split(":")[4];
+
+/**
+ * Who may assume the BI role: the configured principals; when any is in another account, only with bi.externalId
+ * (sts:ExternalId), so a third party's tool cannot be used by its other customers to reach this account's data.
+ */
+export function biTrustPolicy(config: Config, accountId: string): PolicyDocument {
+  const foreign = config.bi.principalArns.filter((arn) => accountOfPrincipal(arn) !== accountId);
+  if (foreign.length && !config.bi.externalId) {
+    throw new UserError(
+      `config/${config.environment}.json: bi.principalArns: ${foreign.join(", ")} ${foreign.length > 1 ? "are" : "is"} in another account than ${accountId}; set bi.externalId (the sts:ExternalId that account must send) or trust a principal of this account`,
+    );
+  }
+  const statement: Record<string, unknown> = { Sid: "BiPrincipals", Effect: "Allow", Principal: { AWS: config.bi.principalArns }, Action: "sts:AssumeRole" };
+  if (config.bi.externalId) statement.Condition = { StringEquals: { "sts:ExternalId": config.bi.externalId } };
+  return { Version: VERSION, Statement: [statement] };
 }
 
 function addBiRole(b: StackBuilder, config: Config): void {
@@ -457,7 +481,7 @@ function addBiRole(b: StackBuilder, config: Config): void {
   b.add(id, iamRole, {
     name: physicalName(config, "bi-readonly", NAME_LIMITS.iamRole),
     description: `Read-only analytics access to the gold data of ${namePrefix(config)}`,
-    assumeRolePolicy: { Version: VERSION, Statement: [{ Sid: "BiPrincipals", Effect: "Allow", Principal: { AWS: config.bi.principalArns }, Action: "sts:AssumeRole" }] },
+    assumeRolePolicy: biTrustPolicy(config, b.accountId),
     inlinePolicies: { "read-gold": biPermissions(b, config) },
     managedPolicyArns: [],
     tags: b.tags(id),

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { buildStack } from "../../src/stack/index.js";
-import { Ref, type Stack } from "../../src/stack/model.js";
+import { UserError } from "../../src/errors.js";
+import { Ref, resolveSpec, type Stack } from "../../src/stack/model.js";
 
 const facts = { accountId: "123456789012", region: "us-east-1", availabilityZones: ["us-east-1a", "us-east-1b"] as [string, string] };
 
@@ -220,8 +221,24 @@ describe("BI role", () => {
     expect(role.assumeRolePolicy.Statement[0]).toMatchObject({ Principal: { AWS: [principal] }, Action: "sts:AssumeRole" });
     const st = Object.fromEntries(role.inlinePolicies["read-gold"].Statement.map((x: any) => [x.Sid, x]));
     expect(st.ReadGoldObjects).toEqual({ Sid: "ReadGoldObjects", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::clinical-platform-dev-gold-123456789012/*" });
-    expect(st.ConnectAsBiUser.Resource).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:*/bi_readonly");
+    // this stack's instance only, by its resource id, resolved once the instance exists
+    expect(String(st.ConnectAsBiUser.Resource)).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:${data.database.instance.resourceId}/bi_readonly");
+    expect(resolveSpec(st.ConnectAsBiUser.Resource, (id) => (id === "data.database.instance" ? { resourceId: "db-ABC123" } : undefined))).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABC123/bi_readonly");
+    expect(role.assumeRolePolicy.Statement[0].Condition).toBeUndefined();
     expect(Object.keys(st)).toEqual(["ReadGoldObjects", "ListGold", "ConnectAsBiUser"]);
+  });
+
+  it("refuses a principal of another account without bi.externalId, naming the principal and the fix", () => {
+    const foreign = "arn:aws:iam::999999999999:role/vendor-bi";
+    const build = () => buildStack(configFrom("dev", { bi: { enabled: true, principalArns: [foreign] } }), facts);
+    expect(build).toThrow(UserError);
+    expect(build).toThrow(/bi.principalArns: arn:aws:iam::999999999999:role\/vendor-bi is in another account than 123456789012; set bi.externalId/);
+  });
+
+  it("with bi.externalId, the role is assumable only with that sts:ExternalId", () => {
+    const foreign = "arn:aws:iam::999999999999:role/vendor-bi";
+    const role = spec(buildStack(configFrom("dev", { bi: { enabled: true, principalArns: [foreign], externalId: "acme-clinical-7f3a" } }), facts), "ops.bi.role");
+    expect(role.assumeRolePolicy.Statement[0].Condition).toEqual({ StringEquals: { "sts:ExternalId": "acme-clinical-7f3a" } });
   });
 
   it("bi.enabled without principals is a config error", () => {
