@@ -162,7 +162,9 @@ const kmsKeyArn = z
 /** The data-lake buckets, in the order they are created; raw and gold are versioned by default. */
 export const BUCKET_KEYS = ["raw", "silver", "gold", "lineage", "artifacts"] as const;
 export type BucketKey = (typeof BUCKET_KEYS)[number];
-const VERSIONED_BY_DEFAULT: readonly BucketKey[] = ["raw", "gold"];
+/** The buckets that hold protected health information: versioned, and data-event logged in the trail. */
+export const PHI_BUCKET_KEYS: readonly BucketKey[] = ["raw", "silver", "gold"];
+const VERSIONED_BY_DEFAULT: readonly BucketKey[] = PHI_BUCKET_KEYS;
 
 const lifecycleDays = z.int().min(1).max(36500);
 const bucketLifecycle = z
@@ -181,7 +183,15 @@ const bucketSettings = (key: BucketKey) =>
   z
     .strictObject({
       name: z.string().optional().describe(`The bucket's name; defaults to <project>-<environment>-${key}-<account id>. S3 names are global: set one when the default is taken.`),
-      versioning: z.boolean().default(VERSIONED_BY_DEFAULT.includes(key)).describe("Keep every version of every object."),
+      versioning: z.boolean().default(VERSIONED_BY_DEFAULT.includes(key)).describe("Keep every version of every object (required for the PHI buckets raw, silver and gold unless allowUnversioned)."),
+      ...(PHI_BUCKET_KEYS.includes(key)
+        ? {
+            allowUnversioned: z
+              .boolean()
+              .default(false)
+              .describe("Gives up versioning of this PHI bucket: an overwritten or deleted object is lost for good (no recovery from a mistake or ransomware). plan and audit report it."),
+          }
+        : {}),
       lifecycle: bucketLifecycle.prefault({}),
     })
     .prefault({});
@@ -233,6 +243,10 @@ const auditSchema = z
     trail: z.boolean().default(true).describe("A multi-region CloudTrail trail of the account's management events, into a dedicated audit bucket."),
     dataEvents: z.boolean().default(false).describe("Also record S3 data events (object reads and writes) on the PHI buckets (raw, silver, gold); extra CloudTrail cost. prod turns it on."),
     retentionDays: z.int().min(1).max(36500).default(2557).describe("Days audit log files are kept (default 2557, 7 years)."),
+    allowDeletingAuditLogs: z
+      .boolean()
+      .default(false)
+      .describe("Gives up keeping the audit logs through their retention: down --delete-data may then empty and delete the audit bucket. Without it, down --delete-data refuses while the bucket holds logs. plan and audit report it."),
   })
   .prefault({})
   .describe("The audit trail.");
@@ -517,6 +531,16 @@ export const ConfigSchema = z
       const other = bucketNames.get(name);
       if (other) ctx.addIssue({ code: "custom", path: ["buckets", key, "name"], message: `${name} is already the name of buckets.${other}` });
       bucketNames.set(name, key);
+    }
+    for (const key of PHI_BUCKET_KEYS) {
+      const bucket = cfg.buckets[key] as { versioning: boolean; allowUnversioned?: boolean };
+      if (!bucket.versioning && !bucket.allowUnversioned) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["buckets", key, "versioning"],
+          message: `${key} holds PHI and must be versioned (an overwritten or deleted object would be lost for good); remove "versioning": false, or set buckets.${key}.allowUnversioned to true to accept that`,
+        });
+      }
     }
     for (const name of Object.keys(cfg.secrets.extra)) {
       if ((BUILT_IN_SECRETS as readonly string[]).includes(name)) ctx.addIssue({ code: "custom", path: ["secrets", "extra", name], message: `${BUILT_IN_SECRETS.join(", ")} are platform's own secrets; choose another name` });

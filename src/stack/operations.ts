@@ -302,6 +302,9 @@ function addAuditTrail(b: StackBuilder, config: Config): void {
     rules: [rule],
   });
   b.output("audit_bucket", id, "name");
+  if (config.audit.allowDeletingAuditLogs) {
+    b.note(`finding: audit.allowDeletingAuditLogs is true: down --delete-data may delete ${name} and its audit logs before their ${days}-day retention ends`);
+  }
 
   const dataEventBuckets = config.audit.dataEvents ? PHI_BUCKETS.map((k) => bucketName(config, b.accountId, k)) : [];
   b.add(
