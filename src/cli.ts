@@ -26,6 +26,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--concurrency <n>", "resources worked on at once", "10")
     .option("--lock-timeout <seconds>", "wait this long for another run's lock", "0")
     .option("-v, --verbose", "more detail, including AWS request ids")
+    .option("--allow-insecure-endpoint", "accept a plain-HTTP endpoint override (config endpoint, AWS_ENDPOINT_URL) on another machine")
     .option("--no-color", "no colours (NO_COLOR is honoured too)");
 
   const run = (load: () => Promise<(cc: CommandContext, ...args: any[]) => Promise<number>>) =>

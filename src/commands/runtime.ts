@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { AwsClients, type ClientSettings } from "../aws/clients.js";
+import { checkEndpoints, endpointNotice, endpointOverrides } from "../aws/endpoint.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
@@ -31,6 +32,8 @@ export interface GlobalOptions extends RunFlags {
   lockTimeout?: string;
   /** up/plan --image TAG: services.imageTag for this run. */
   image?: string;
+  /** Accept a plain-HTTP endpoint override on another machine. */
+  allowInsecureEndpoint?: boolean;
 }
 
 /** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory, engine events. */
@@ -76,6 +79,15 @@ export class CommandContext {
   /** The machine-readable document of a --json run. */
   json(doc: unknown): void {
     this.io.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+  }
+
+  private announced = false;
+
+  /** Says once per run, on stderr, where AWS requests go when not to AWS. */
+  announceEndpoint(notice: string | undefined): void {
+    if (!notice || this.announced) return;
+    this.announced = true;
+    this.io.stderr.write(notice + "\n");
   }
 
   verbose(text: string): void {
@@ -188,6 +200,9 @@ export function engineEvents(cc: CommandContext, view: { onEvent(e: EngineEvent)
 
 /** The AWS clients of a command working on `config`'s environment (region, endpoint) with the run's --profile. */
 export function awsClientsFor(cc: CommandContext, config: Config): AwsClients {
+  const overrides = endpointOverrides(config.endpoint, process.env);
+  checkEndpoints(overrides, Boolean(cc.opts.allowInsecureEndpoint));
+  cc.announceEndpoint(endpointNotice(overrides));
   return new AwsClients({ ...cc.main.aws, region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
 }
 
