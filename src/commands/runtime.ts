@@ -52,6 +52,9 @@ export interface MainOptions {
   aws?: Pick<ClientSettings, "onClient">;
 }
 
+/** The stderr streams the endpoint notice was written to. */
+const ANNOUNCED = new WeakSet<object>();
+
 /** What a command gets: where to write, how to colour, its flags, and the run's overrides. */
 export class CommandContext {
   readonly c: Colors;
@@ -81,12 +84,10 @@ export class CommandContext {
     this.io.stdout.write(JSON.stringify(doc, null, 2) + "\n");
   }
 
-  private announced = false;
-
-  /** Says once per run, on stderr, where AWS requests go when not to AWS. */
+  /** Says once per run (per stderr: commands that open several environments make several contexts), where AWS requests go when not to AWS. */
   announceEndpoint(notice: string | undefined): void {
-    if (!notice || this.announced) return;
-    this.announced = true;
+    if (!notice || ANNOUNCED.has(this.io.stderr)) return;
+    ANNOUNCED.add(this.io.stderr);
     this.io.stderr.write(notice + "\n");
   }
 

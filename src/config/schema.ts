@@ -520,6 +520,15 @@ export const ConfigSchema = z
     audit: auditSchema,
     github: githubSchema,
     bi: biSchema,
+    images: z
+      .strictObject({
+        allowedRegistries: z
+          .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*(:\d+)?\/[A-Za-z0-9._\/-]*$/, 'a registry and path prefix such as "public.ecr.aws/docker/library/"'))
+          .default([])
+          .describe("Image name prefixes, besides this environment's own ECR repositories, that deploy --image (and rollback, and state) may name; such images are accepted by digest only (<name>@sha256:...)."),
+      })
+      .prefault({})
+      .describe("Where the services' images may come from."),
   })
   .superRefine((cfg, ctx) => {
     const bucketNames = new Map<string, BucketKey>();
