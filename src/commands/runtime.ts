@@ -9,6 +9,7 @@ import { REAL_AWS_WAITS, type ResourceContext, type RunFlags, type WaitSettings 
 import type { LockHandle, StateBackend } from "../state/backend.js";
 import { assertStateMatches, emptyState, type StateDocument } from "../state/document.js";
 import { backendFor } from "../state/index.js";
+import { checkRecordedImages } from "../state/validate.js";
 import { newLockInfo } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
 import { colorEnabled, colors, type Colors, type Io } from "../ui/io.js";
@@ -147,7 +148,10 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
   try {
     const existing = await backend.read();
     const identity = { project: config.project, environment: config.environment, region: config.region, accountId };
-    if (existing) assertStateMatches(existing, identity, backend.location);
+    if (existing) {
+      assertStateMatches(existing, identity, backend.location);
+      checkRecordedImages(existing, identity, config.images.allowedRegistries, backend.location);
+    }
     const doc: StateDocument = existing ?? emptyState(identity);
     const store = new StateStore(backend, doc);
     const ctx: ResourceContext = {
