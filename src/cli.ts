@@ -26,6 +26,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--concurrency <n>", "resources worked on at once", "10")
     .option("--lock-timeout <seconds>", "wait this long for another run's lock", "0")
     .option("-v, --verbose", "more detail, including AWS request ids")
+    .option("--allow-insecure-endpoint", "accept a plain-HTTP endpoint override (config endpoint, AWS_ENDPOINT_URL) on another machine")
     .option("--no-color", "no colours (NO_COLOR is honoured too)");
 
   const run = (load: () => Promise<(cc: CommandContext, ...args: any[]) => Promise<number>>) =>
@@ -247,9 +248,10 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--probe-image <image>", "ecs: an image with nc for the probe task (default: public.ecr.aws/docker/library/busybox)")
     .option("--host <host>", "local: connect here instead of the endpoint, e.g. localhost for a tunnel (the certificate is still checked for the endpoint)")
     .option("--port <port>", "local: connect to this port instead of the endpoint's")
-    .option("--ca-file <pem>", "local: also trust these CAs (the RDS bundle: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)")
-    .option("--insecure-tls", "local: encrypt, but do not check the server's certificate")
-    .option("--no-tls", "local: connect without TLS (refused where rds.force_ssl is 1)")
+    .option("--ca-file <pem>", "local: also trust these CAs (the RDS global bundle ships with platform; a newer one: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)")
+    .option("--insecure-tls", "local: encrypt, but do not check the server's certificate (then no credential is sent)")
+    .option("--no-tls", "local: connect without TLS (refused where rds.force_ssl is 1; then no credential is sent)")
+    .option("--iam-user <user>", "local: log in as this database user (granted rds_iam) with a short-lived IAM token instead of the master password")
     .action(run(async () => (await import("./commands/troubleshoot/db-connectivity.js")).dbConnectivityCommand));
   troubleshoot
     .command("secrets-access")

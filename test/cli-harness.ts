@@ -30,7 +30,17 @@ export async function runCli(cwd: string, args: string[], options: { env?: NodeJ
   const io = memoryIo(options.env);
   const code = await main(args, io, { cwd, waits: TEST_WAITS, signal: options.signal, ...(options.http ? { http: options.http } : {}) });
   await new Promise((r) => setImmediate(r));
-  return { code, stdout: io.out(), stderr: io.err() };
+  return { code, stdout: io.out(), stderr: withoutGuardNotice(io.err()) };
+}
+
+/**
+ * test/setup.ts points AWS_ENDPOINT_URL at a closed loopback port so that nothing reaches AWS; every run announces it
+ * on stderr (src/aws/endpoint.ts). runCli drops exactly that line, so tests assert what else a command writes; the
+ * announcement itself is tested with other endpoints (test/aws/endpoint.test.ts).
+ */
+export const GUARD_NOTICE = `note: AWS requests go to ${process.env.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL), not to AWS\n`;
+export function withoutGuardNotice(stderr: string): string {
+  return stderr.startsWith(GUARD_NOTICE) ? stderr.slice(GUARD_NOTICE.length) : stderr;
 }
 
 /** A temporary project folder with config/<env>.json files (the repo's own config files when none are given). */

@@ -10,6 +10,8 @@ import { findLogGroupByName } from "../resources/log-group.js";
 import { findSecretById } from "../resources/secret.js";
 import type { ResourceContext } from "../resources/types.js";
 import { opsIds } from "../stack/operations.js";
+import { dataChecks } from "./data-checks.js";
+import { identityChecks } from "./identity-checks.js";
 import type { StateDocument } from "../state/document.js";
 import { type Check, type CheckResult, combine, failed, once, passed, skipped } from "../troubleshoot/checks.js";
 
@@ -335,5 +337,7 @@ export function auditChecks(): AuditCheck[] {
     logRetention,
     secretsEncrypted,
     classificationTags,
+    ...identityChecks,
+    ...dataChecks,
   ];
 }

@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import { rdsClient } from "../resources/rds-tags.js";
 import { waiterOptions } from "../resources/types.js";
 import { withHeartbeat } from "../run/wait-for.js";
-import { configuredDatabaseIdentifier, dbIds } from "../stack/database.js";
+import { configuredDatabaseIdentifier, DATABASE_CLASSIFICATION, dbIds } from "../stack/database.js";
 import type { StateDocument } from "../state/document.js";
 import { openEnvironment, type CommandContext } from "./runtime.js";
 
@@ -45,7 +45,9 @@ export async function dbSnapshotCommand(cc: CommandContext, flags: DbSnapshotFla
     const identifier = databaseIdentifier(env.store.document, env.config.environment);
     const snapshotId = flags.name ?? manualSnapshotId(identifier, new Date());
     const rds = rdsClient(env.ctx);
-    const tags = standardTags(env.ctx.identity, MANUAL_SNAPSHOT_ID, env.config.tags);
+    // Tags given to CreateDBSnapshot replace the instance's (CopyTagsToSnapshot copies only when none are given): the
+    // snapshot holds the database's clinical records, so it is classified as the instance is.
+    const tags = { ...standardTags(env.ctx.identity, MANUAL_SNAPSHOT_ID, env.config.tags), DataClassification: DATABASE_CLASSIFICATION };
     cc.say(`Taking snapshot ${snapshotId} of ${identifier}`);
     try {
       await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: snapshotId, DBInstanceIdentifier: identifier, Tags: tagList(tags) }));

@@ -71,7 +71,7 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
     const plan = releasePlan(env.config, flags);
     const target = deployTarget(env.store, env.config, flags.service);
     if (plan.strategy === "blue-green") blueGreenTarget(env.store, env.config, target);
-    const image = await resolveImage(env.ctx, target.repository, target.repositories, flags.image);
+    const image = await resolveImage(env.ctx, target.repository, target.repositories, flags.image, env.config.images.allowedRegistries);
     return await deployResolved(cc, env, target, image, flags);
   } catch (err) {
     if (!cc.main.signal?.aborted) throw err;

@@ -3,7 +3,9 @@ import { finderChecks } from "../engine/leftovers.js";
 import { awsFailure } from "../aws/errors.js";
 import { findTaggedResources, sweepEnvironment } from "../aws/sweep.js";
 import { Declined, UserError } from "../errors.js";
+import { describeCount, estimateObjectCount } from "../resources/bucket.js";
 import { registry } from "../resources/index.js";
+import { opsIds } from "../stack/operations.js";
 import { interactive } from "../ui/io.js";
 import { renderApplySummary } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
@@ -46,6 +48,7 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     }
     if (records.length) {
       assertUnprotected(cc, records);
+      await assertAuditLogsKept(cc, env);
       await confirmDestroy(cc, env, flags, records.length);
       const results = await destroyResources(
         records.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
@@ -67,7 +70,13 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
     } else {
       cc.say(`state records nothing for ${env.config.environment}.`);
     }
-    const { leftovers, scheduledSecrets } = await sweep(env, records);
+    const swept = await sweep(env, records);
+    const { scheduledSecrets } = swept;
+    // Database snapshots (the final one, manual ones) are kept on purpose and keep the instance's tags, so they stay
+    // classified: they are reported, never counted as leftovers.
+    const keptSnapshots = swept.leftovers.filter((l) => isDbSnapshotArn(l.arn));
+    const leftovers = swept.leftovers.filter((l) => !isDbSnapshotArn(l.arn));
+    if (keptSnapshots.length) cc.say(`Kept: ${keptSnapshots.length} database snapshot(s), tagged like the environment (platform db snapshots --env ${env.config.environment} lists them).`);
     if (leftovers.length) {
       cc.say(cc.c.yellow(`Still there, tagged with ${env.config.project}/${env.config.environment} (down deletes only what its state records):`));
       cc.say(renderTable(["RESOURCE", "LOGICAL ID"], leftovers.map((l) => [l.arn, l.logicalId ?? "-"])));
@@ -94,6 +103,31 @@ function assertUnprotected(cc: CommandContext, records: [string, { attributes: R
   const guarded = records.filter(([, r]) => r.attributes.deletionProtection === true).map(([id]) => id);
   if (guarded.length && !cc.opts.disableDeletionProtection) {
     throw new UserError(`${guarded.join(", ")} ha${guarded.length > 1 ? "ve" : "s"} deletion protection on; nothing was deleted. Run down again with --disable-deletion-protection to turn it off and delete everything`);
+  }
+}
+
+/**
+ * `down --delete-data` would empty and delete the CloudTrail bucket: refused while it holds logs (every log it holds is
+ * within its retention, since the lifecycle rule expires them after audit.retentionDays), unless
+ * audit.allowDeletingAuditLogs. Object Lock is not used: enabling it on an existing bucket, in governance mode, would
+ * still yield to anyone allowed s3:BypassGovernanceRetention and would make down fail halfway instead of up front.
+ */
+async function assertAuditLogsKept(cc: CommandContext, env: Environment): Promise<void> {
+  const record = env.store.document.resources[opsIds.auditBucket];
+  if (!cc.opts.deleteData || !record || env.config.audit.allowDeletingAuditLogs) return;
+  const name = String(record.attributes.name ?? record.physicalId);
+  let held;
+  try {
+    held = await estimateObjectCount(env.ctx, name);
+  } catch (err) {
+    throw awsFailure(`reading whether the audit bucket ${name} holds logs (s3:ListBucket)`, err);
+  }
+  if (held && held.count > 0) {
+    const e = env.config.environment;
+    throw new UserError(
+      `${opsIds.auditBucket} (${name}) holds ${describeCount(held)} audit log file(s) inside their ${env.config.audit.retentionDays}-day retention; down --delete-data would delete them, so nothing was deleted. ` +
+        `Run down without --delete-data (the audit bucket and its logs stay), or set audit.allowDeletingAuditLogs to true in config/${e}.json to give that up`,
+    );
   }
 }
 
@@ -133,6 +167,11 @@ async function sweep(env: Environment, records: [string, ResourceRecord][]) {
   }
   const { splitScheduledSecrets } = await import("../secrets/scheduled.js");
   return splitScheduledSecrets(env.ctx, left);
+}
+
+/** An RDS DB snapshot's ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME). */
+function isDbSnapshotArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:rds:[^:]*:\d{12}:snapshot:/.test(arn);
 }
 
 /** What state records identify resources by: physical ids, ARNs, names and identifiers of every record (retired ones too). */

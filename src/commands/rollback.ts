@@ -54,7 +54,7 @@ export async function rollbackCommand(cc: CommandContext, flags: RollbackFlags):
       if (instant) return await switchInstantly(cc, env, bg, instant);
     }
     // Redeploy what ran before, exactly: by digest when it was recorded.
-    const image = await resolveImage(env.ctx, target.repository, target.repositories, exactImage(previous.image, previous.digest));
+    const image = await resolveImage(env.ctx, target.repository, target.repositories, exactImage(previous.image, previous.digest), env.config.images.allowedRegistries);
     cc.say(`Rolling ${target.service} back to ${image.image} (what ran before ${revisionName(env.store.document.deployments?.[target.service]?.taskDefinitionArn)}): deploying it again`);
     const how: Omit<ReleaseFlags, "service"> = { wait: flags.wait, ...(blueGreen ? { strategy: "blue-green", smokeTest: flags.smokeTest, bakeMinutes: flags.bakeMinutes } : { strategy: "rolling" }) };
     return await deployResolved(cc, env, target, image, how);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { AwsClients, type ClientSettings } from "../aws/clients.js";
+import { checkEndpoints, endpointNotice, endpointOverrides } from "../aws/endpoint.js";
 import { assertEnvironmentGiven, loadConfig, type LoadedConfig } from "../config/load.js";
 import { HOME_VARIABLE, readConfigFlag, requireProjectFolder } from "../config/project.js";
 import type { Config } from "../config/schema.js";
@@ -10,6 +11,7 @@ import { REAL_AWS_WAITS, type ResourceContext, type RunFlags, type WaitSettings 
 import type { LockHandle, StateBackend } from "../state/backend.js";
 import { assertStateMatches, emptyState, type StateDocument } from "../state/document.js";
 import { backendFor } from "../state/index.js";
+import { checkRecordedImages } from "../state/validate.js";
 import { newLockInfo } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
 import { redactDeep } from "../ui/redact.js";
@@ -34,6 +36,8 @@ export interface GlobalOptions extends RunFlags {
   lockTimeout?: string;
   /** up/plan --image TAG: services.imageTag for this run. */
   image?: string;
+  /** Accept a plain-HTTP endpoint override on another machine. */
+  allowInsecureEndpoint?: boolean;
 }
 
 /** Hooks for tests and the benchmark: faster waits, an abort signal, a working directory, engine events. */
@@ -51,6 +55,9 @@ export interface MainOptions {
   /** Settings for every AWS client of the run (tests: `onClient` serves the fake beneath the SDK's retry). */
   aws?: Pick<ClientSettings, "onClient">;
 }
+
+/** The stderr streams the endpoint notice was written to. */
+const ANNOUNCED = new WeakSet<object>();
 
 /** What a command gets: where to write, how to colour, its flags, and the run's overrides. */
 export class CommandContext {
@@ -91,6 +98,13 @@ export class CommandContext {
   json(doc: unknown): void {
     // Strings are redacted before encoding (src/ui/redact.ts: escaped quotes hide secrets from the stream's redaction).
     this.io.stdout.write(JSON.stringify(redactDeep(doc), null, 2) + "\n");
+  }
+
+  /** Says once per run (per stderr: commands that open several environments make several contexts), where AWS requests go when not to AWS. */
+  announceEndpoint(notice: string | undefined): void {
+    if (!notice || ANNOUNCED.has(this.io.stderr)) return;
+    ANNOUNCED.add(this.io.stderr);
+    this.io.stderr.write(notice + "\n");
   }
 
   verbose(text: string): void {
@@ -154,7 +168,10 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
   try {
     const existing = await backend.read();
     const identity = { project: config.project, environment: config.environment, region: config.region, accountId };
-    if (existing) assertStateMatches(existing, identity, backend.location);
+    if (existing) {
+      assertStateMatches(existing, identity, backend.location);
+      checkRecordedImages(existing, identity, config.images.allowedRegistries, backend.location);
+    }
     const doc: StateDocument = existing ?? emptyState(identity);
     const store = new StateStore(backend, doc);
     const ctx: ResourceContext = {
@@ -208,6 +225,9 @@ export function engineEvents(cc: CommandContext, view: { onEvent(e: EngineEvent)
 
 /** The AWS clients of a command working on `config`'s environment (region, endpoint) with the run's --profile. */
 export function awsClientsFor(cc: CommandContext, config: Config): AwsClients {
+  const overrides = endpointOverrides(config.endpoint, process.env);
+  checkEndpoints(overrides, Boolean(cc.opts.allowInsecureEndpoint));
+  cc.announceEndpoint(endpointNotice(overrides));
   return new AwsClients({ ...cc.main.aws, region: config.region, profile: cc.opts.profile, endpoint: config.endpoint });
 }
 

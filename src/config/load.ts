@@ -111,10 +111,17 @@ export function listEnvironments(root: string): string[] {
     .sort();
 }
 
+/** Path segments that would reach or replace an object's prototype instead of naming a config field. */
+export const FORBIDDEN_SET_SEGMENTS = ["__proto__", "prototype", "constructor"];
+
 /** Applies `key.path=value` and returns the key path; the value is JSON when it parses as JSON (true, 3, ["a"]), a string otherwise. */
 export function applySet(target: Record<string, unknown>, set: string): string {
   const eq = set.indexOf("=");
   const key = eq > 0 ? set.slice(0, eq) : "";
+  const forbidden = key.split(".").find((part) => FORBIDDEN_SET_SEGMENTS.includes(part));
+  if (forbidden) {
+    throw new UserError(`--set "${key}=…": "${forbidden}" is not a config field (it would reach the object's prototype); name a field of the config, e.g. --set network.natGateway=true`);
+  }
   if (!key || !/^[A-Za-z$][\w$-]*(\.[\w$:-]+)*$/.test(key)) {
     throw new UserError(`--set "${set}": expected key.path=value, e.g. --set network.natGateway=true`);
   }

@@ -162,7 +162,9 @@ const kmsKeyArn = z
 /** The data-lake buckets, in the order they are created; raw and gold are versioned by default. */
 export const BUCKET_KEYS = ["raw", "silver", "gold", "lineage", "artifacts"] as const;
 export type BucketKey = (typeof BUCKET_KEYS)[number];
-const VERSIONED_BY_DEFAULT: readonly BucketKey[] = ["raw", "gold"];
+/** The buckets that hold protected health information: versioned, and data-event logged in the trail. */
+export const PHI_BUCKET_KEYS: readonly BucketKey[] = ["raw", "silver", "gold"];
+const VERSIONED_BY_DEFAULT: readonly BucketKey[] = PHI_BUCKET_KEYS;
 
 const lifecycleDays = z.int().min(1).max(36500);
 const bucketLifecycle = z
@@ -181,7 +183,15 @@ const bucketSettings = (key: BucketKey) =>
   z
     .strictObject({
       name: z.string().optional().describe(`The bucket's name; defaults to <project>-<environment>-${key}-<account id>. S3 names are global: set one when the default is taken.`),
-      versioning: z.boolean().default(VERSIONED_BY_DEFAULT.includes(key)).describe("Keep every version of every object."),
+      versioning: z.boolean().default(VERSIONED_BY_DEFAULT.includes(key)).describe("Keep every version of every object (required for the PHI buckets raw, silver and gold unless allowUnversioned)."),
+      ...(PHI_BUCKET_KEYS.includes(key)
+        ? {
+            allowUnversioned: z
+              .boolean()
+              .default(false)
+              .describe("Gives up versioning of this PHI bucket: an overwritten or deleted object is lost for good (no recovery from a mistake or ransomware). plan and audit report it."),
+          }
+        : {}),
       lifecycle: bucketLifecycle.prefault({}),
     })
     .prefault({});
@@ -233,6 +243,10 @@ const auditSchema = z
     trail: z.boolean().default(true).describe("A multi-region CloudTrail trail of the account's management events, into a dedicated audit bucket."),
     dataEvents: z.boolean().default(false).describe("Also record S3 data events (object reads and writes) on the PHI buckets (raw, silver, gold); extra CloudTrail cost. prod turns it on."),
     retentionDays: z.int().min(1).max(36500).default(2557).describe("Days audit log files are kept (default 2557, 7 years)."),
+    allowDeletingAuditLogs: z
+      .boolean()
+      .default(false)
+      .describe("Gives up keeping the audit logs through their retention: down --delete-data may then empty and delete the audit bucket. Without it, down --delete-data refuses while the bucket holds logs. plan and audit report it."),
   })
   .prefault({})
   .describe("The audit trail.");
@@ -240,13 +254,27 @@ const auditSchema = z
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 /** Branch and GitHub environment names as they appear in the OIDC token's sub claim; no IAM wildcards or quotes. */
 const GITHUB_REF_NAME = /^[A-Za-z0-9._\/-]{1,200}$/;
+/** A workflow file of the repository, as it appears in the token's job_workflow_ref. */
+const GITHUB_WORKFLOW_PATH = /^\.github\/workflows\/[A-Za-z0-9._-]{1,100}\.ya?ml$/;
 
 /** GitHub Actions deploys through OIDC: no long-lived AWS keys in GitHub. */
 const githubSchema = z
   .strictObject({
     repository: z.string().regex(GITHUB_REPOSITORY, 'a GitHub repository "OWNER/NAME"').optional().describe("The repository whose workflows may deploy this environment; the OIDC provider and the role exist only when set."),
     branches: z.array(z.string().regex(GITHUB_REF_NAME, "a branch name (letters, digits, . _ / -)")).default(["main"]).describe("Branches whose workflow runs may assume the deploy role."),
-    environments: z.array(z.string().regex(GITHUB_REF_NAME, "a GitHub environment name (letters, digits, . _ / -)")).default([]).describe("GitHub environments whose jobs may assume the deploy role."),
+    environments: z
+      .array(z.string().regex(GITHUB_REF_NAME, "a GitHub environment name (letters, digits, . _ / -)"))
+      .default([])
+      .describe("GitHub environments whose jobs may assume the deploy role (the token's sub is repo:OWNER/NAME:environment:NAME); empty means one named like this environment. Protect it with required reviewers in GitHub."),
+    workflow: z
+      .string()
+      .regex(GITHUB_WORKFLOW_PATH, "a workflow file such as .github/workflows/deploy-prod.yml")
+      .optional()
+      .describe("The only workflow whose jobs may assume the deploy role (the token's job_workflow_ref, on the branches above); default .github/workflows/deploy-<environment>.yml, the file platform ci init writes."),
+    allowAnyWorkflowOnBranch: z
+      .boolean()
+      .default(false)
+      .describe("Gives up pinning the deploy role to one workflow and GitHub environment: every workflow run on the branches above may assume it (the trust of platform before 0.2). plan and audit report it."),
   })
   .prefault({})
   .describe("GitHub Actions access: role <project>-<env>-github-actions.");
@@ -259,7 +287,12 @@ const biSchema = z
       .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role\/.+|user\/.+)$/, "an IAM role, user or account root ARN"))
       .default([])
       .describe("Who may assume the BI role (IAM roles, users or account roots)."),
-    databaseIamAuth: z.boolean().default(false).describe("Also allow rds-db:connect as the database user bi_readonly (create that user with GRANT rds_iam; IAM authentication must be on)."),
+    databaseIamAuth: z.boolean().default(false).describe("Also allow rds-db:connect as the database user bi_readonly of this stack's instance (create that user with GRANT rds_iam; platform turns IAM authentication on)."),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:\/-]{2,1224}$/, "2-1224 letters, digits and + = , . @ : / - _ (the sts:ExternalId the other account's tool sends)")
+      .optional()
+      .describe("Required when a principal is in another account: the role is assumable only with this sts:ExternalId (the confused-deputy guard). Not a secret, but unique per customer."),
   })
   .prefault({})
   .describe("Read-only access for analytics: the gold bucket (and the database through IAM authentication).");
@@ -299,6 +332,9 @@ export const ConfigSchema = z
           .min(1)
           .max(1019)
           .regex(/^[^/]/, "must not start with /")
+          // IAM reads * and ? in a Resource as wildcards and ${...} as a policy variable: the deploy role's S3 resource
+          // would then cover other objects of the bucket.
+          .regex(/^[^*?$]*$/, "must not contain *, ? or $ (IAM would read them as wildcards or a policy variable in the deploy role's S3 resource); use letters, digits, / . _ -")
           .optional()
           .describe("The state object's key; defaults to <project>/<environment>.json. The lock is <key>.lock."),
         region: z
@@ -484,6 +520,15 @@ export const ConfigSchema = z
     audit: auditSchema,
     github: githubSchema,
     bi: biSchema,
+    images: z
+      .strictObject({
+        allowedRegistries: z
+          .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*(:\d+)?\/[A-Za-z0-9._\/-]*$/, 'a registry and path prefix such as "public.ecr.aws/docker/library/"'))
+          .default([])
+          .describe("Image name prefixes, besides this environment's own ECR repositories, that deploy --image (and rollback, and state) may name; such images are accepted by digest only (<name>@sha256:...)."),
+      })
+      .prefault({})
+      .describe("Where the services' images may come from."),
   })
   .superRefine((cfg, ctx) => {
     const bucketNames = new Map<string, BucketKey>();
@@ -495,6 +540,16 @@ export const ConfigSchema = z
       const other = bucketNames.get(name);
       if (other) ctx.addIssue({ code: "custom", path: ["buckets", key, "name"], message: `${name} is already the name of buckets.${other}` });
       bucketNames.set(name, key);
+    }
+    for (const key of PHI_BUCKET_KEYS) {
+      const bucket = cfg.buckets[key] as { versioning: boolean; allowUnversioned?: boolean };
+      if (!bucket.versioning && !bucket.allowUnversioned) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["buckets", key, "versioning"],
+          message: `${key} holds PHI and must be versioned (an overwritten or deleted object would be lost for good); remove "versioning": false, or set buckets.${key}.allowUnversioned to true to accept that`,
+        });
+      }
     }
     for (const name of Object.keys(cfg.secrets.extra)) {
       if ((BUILT_IN_SECRETS as readonly string[]).includes(name)) ctx.addIssue({ code: "custom", path: ["secrets", "extra", name], message: `${BUILT_IN_SECRETS.join(", ")} are platform's own secrets; choose another name` });

@@ -43,6 +43,10 @@ export interface DbInstanceSpec {
   /** "ddd:hh24:mi-ddd:hh24:mi" UTC; absent leaves AWS's choice. */
   preferredMaintenanceWindow?: string;
   deletionProtection: boolean;
+  /** Snapshots (the final one, automated and manual ones) carry the instance's tags, so they stay classified. */
+  copyTagsToSnapshot: boolean;
+  /** IAM database authentication: users granted rds_iam connect with a short-lived token instead of a password. */
+  iamDatabaseAuthentication: boolean;
   /** Wanted; left off (with a plan note) on classes that do not support it (see supportsPerformanceInsights). */
   performanceInsights: boolean;
   /** Enhanced monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. */
@@ -90,6 +94,10 @@ export interface DbInstanceAttrs {
   preferredBackupWindow: string;
   preferredMaintenanceWindow: string;
   deletionProtection: boolean;
+  copyTagsToSnapshot: boolean;
+  iamDatabaseAuthentication: boolean;
+  /** DbiResourceId ("db-..."): the instance's id in rds-db:connect's dbuser ARN; fixed for its life. */
+  resourceId: string;
   performanceInsights: boolean;
   monitoringInterval: number;
   monitoringRoleArn?: string;
@@ -192,6 +200,9 @@ function toAttrs(db: DBInstance): DbInstanceAttrs {
     preferredBackupWindow: db.PreferredBackupWindow ?? "",
     preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? "",
     deletionProtection: db.DeletionProtection ?? false,
+    copyTagsToSnapshot: db.CopyTagsToSnapshot ?? false,
+    iamDatabaseAuthentication: db.IAMDatabaseAuthenticationEnabled ?? false,
+    resourceId: db.DbiResourceId ?? "",
     performanceInsights: db.PerformanceInsightsEnabled ?? false,
     monitoringInterval: db.MonitoringInterval ?? 0,
     ...(db.MonitoringRoleArn ? { monitoringRoleArn: db.MonitoringRoleArn } : {}),
@@ -335,8 +346,9 @@ async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: 
         EnablePerformanceInsights: performanceInsights,
         PerformanceInsightsRetentionPeriod: performanceInsights ? PERFORMANCE_INSIGHTS_RETENTION_DAYS : undefined,
         EnableCloudwatchLogsExports: spec.cloudwatchLogsExports,
-        // Untagged snapshots: a final snapshot kept after `down` is not an environment leftover.
-        CopyTagsToSnapshot: false,
+        // Snapshots keep the instance's tags (DataClassification among them); down reports kept snapshots apart.
+        CopyTagsToSnapshot: spec.copyTagsToSnapshot,
+        EnableIAMDatabaseAuthentication: spec.iamDatabaseAuthentication,
         Tags: tagList(spec.tags),
       }),
     ),
@@ -446,6 +458,8 @@ function immediateChanges(spec: DbInstanceSpec, actual: DbInstanceAttrs): Change
   };
   compare("deletionProtection", spec.deletionProtection, actual.deletionProtection, spec.deletionProtection ? NOW : `${NOW}: the database can then be deleted`);
   compare("publiclyAccessible", spec.publiclyAccessible, actual.publiclyAccessible);
+  compare("copyTagsToSnapshot", spec.copyTagsToSnapshot, actual.copyTagsToSnapshot);
+  compare("iamDatabaseAuthentication", spec.iamDatabaseAuthentication, actual.iamDatabaseAuthentication);
   compare("autoMinorVersionUpgrade", spec.autoMinorVersionUpgrade, actual.autoMinorVersionUpgrade);
   compare("cloudwatchLogsExports", [...spec.cloudwatchLogsExports].sort(), actual.cloudwatchLogsExports);
   compare("vpcSecurityGroupIds", [...spec.vpcSecurityGroupIds].sort(), actual.vpcSecurityGroupIds);
@@ -518,6 +532,8 @@ function modifyPlan(ctx: ResourceContext, spec: DbInstanceSpec, actual: DbInstan
   if (fields.has("maxAllocatedStorage")) input.MaxAllocatedStorage = spec.maxAllocatedStorage ?? Math.max(spec.allocatedStorage, actual.allocatedStorage);
   if (fields.has("deletionProtection")) input.DeletionProtection = spec.deletionProtection;
   if (fields.has("publiclyAccessible")) input.PubliclyAccessible = spec.publiclyAccessible;
+  if (fields.has("copyTagsToSnapshot")) input.CopyTagsToSnapshot = spec.copyTagsToSnapshot;
+  if (fields.has("iamDatabaseAuthentication")) input.EnableIAMDatabaseAuthentication = spec.iamDatabaseAuthentication;
   if (fields.has("autoMinorVersionUpgrade")) input.AutoMinorVersionUpgrade = spec.autoMinorVersionUpgrade;
   if (fields.has("vpcSecurityGroupIds")) input.VpcSecurityGroupIds = spec.vpcSecurityGroupIds;
   if (fields.has("preferredBackupWindow")) input.PreferredBackupWindow = spec.preferredBackupWindow;

@@ -8,6 +8,9 @@ import type { StackBuilder } from "./builder.js";
 import { ref, type Unresolved } from "./model.js";
 import { ids as network, PRIVATE_SUBNETS } from "./network.js";
 
+/** The database holds clinical records: it, its snapshots and its restores are classified PHI. */
+export const DATABASE_CLASSIFICATION = "PHI";
+
 export const dbIds = {
   subnetGroup: "data.database.subnet-group",
   parameterGroup: "data.database.parameter-group",
@@ -107,6 +110,10 @@ export function addDatabase(b: StackBuilder, config: Config): void {
     ...(db.preferredBackupWindow ? { preferredBackupWindow: db.preferredBackupWindow } : {}),
     ...(db.preferredMaintenanceWindow ? { preferredMaintenanceWindow: db.preferredMaintenanceWindow } : {}),
     deletionProtection: db.deletionProtection,
+    // Snapshots stay classified PHI; IAM authentication lets the BI role and the connectivity probe connect with a
+    // short-lived token instead of a password (it takes nothing away from password users).
+    copyTagsToSnapshot: true,
+    iamDatabaseAuthentication: true,
     performanceInsights: db.performanceInsights,
     monitoringInterval: db.enhancedMonitoringInterval,
     ...(monitoring ? { monitoringRoleArn: ref(dbIds.monitoringRole, "arn") } : {}),
@@ -118,7 +125,7 @@ export function addDatabase(b: StackBuilder, config: Config): void {
     dbSubnetGroupName: ref(dbIds.subnetGroup, "name"),
     parameterGroupName: ref(dbIds.parameterGroup, "name"),
     vpcSecurityGroupIds: [ref(network.sg("db"), "groupId")],
-    tags: { ...b.tags(dbIds.instance), DataClassification: "PHI" }, // the database holds clinical records
+    tags: { ...b.tags(dbIds.instance), DataClassification: DATABASE_CLASSIFICATION }, // the database holds clinical records
   };
   // The instance exports logs to /aws/rds/instance/<id>/postgresql: the group must exist (ours, tagged, with retention)
   // before RDS would create it untagged on first export.

@@ -15,6 +15,18 @@ export function ref(logicalId: string, attribute: string): Ref {
   return new Ref(logicalId, attribute);
 }
 
+/** A string made of literal parts and references (an ARN naming another resource's id), resolved with them. */
+export class Join {
+  constructor(readonly parts: (string | Ref)[]) {}
+  toString(): string {
+    return this.parts.map(String).join("");
+  }
+}
+
+export function join(...parts: (string | Ref)[]): Join {
+  return new Join(parts);
+}
+
 /** A value not known until apply (a resource that does not exist yet); shown in plans as "(known after apply)". */
 export class Unknown {
   constructor(readonly ref: Ref) {}
@@ -24,7 +36,9 @@ export class Unknown {
 }
 
 /** Spec values may be references to other resources' attributes anywhere in the tree. */
-export type Unresolved<S> = S extends string | number | boolean | null | undefined
+export type Unresolved<S> = S extends string
+  ? S | Ref | Join
+  : S extends number | boolean | null | undefined
   ? S | Ref
   : S extends (infer E)[]
     ? Unresolved<E>[] | Ref
@@ -70,6 +84,10 @@ export function resolveSpec<S>(spec: Unresolved<S>, lookup: (logicalId: string) 
       const v = attrs[value.attribute];
       if (v === undefined) throw new Error(`internal: ${value.logicalId} has no attribute ${value.attribute}`);
       return v;
+    }
+    if (value instanceof Join) {
+      const parts = value.parts.map(walk);
+      return parts.find((p) => p instanceof Unknown) ?? parts.join("");
     }
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === "object" && !(value instanceof Unknown)) {

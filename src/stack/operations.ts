@@ -6,11 +6,12 @@ import { type LifecycleRuleSpec } from "../resources/bucket-settings.js";
 import { type AlarmMetric, type MetricAlarmSpec } from "../resources/cloudwatch-alarm.js";
 import { cloudTrail, dashboard, iamRole, metricAlarm, oidcProvider, snsSubscription, snsTopic } from "../resources/catalog.js";
 import { type PolicyDocument } from "../resources/iam-role.js";
+import { UserError } from "../errors.js";
 import type { StackBuilder } from "./builder.js";
 import { APP_WORKLOADS, computeIds, MONITORING_WORKLOADS, type Workload } from "./compute.js";
 import { dbIds } from "./database.js";
 import { lbIds, productionListener } from "./load-balancer.js";
-import { ref, type Unresolved } from "./model.js";
+import { join, ref, type Unresolved } from "./model.js";
 import { addPrivateBucket, bucketName, PHI_BUCKETS, REPOSITORIES, storageIds, type BucketSettingKey } from "./storage.js";
 
 export const opsIds = {
@@ -297,6 +298,9 @@ function addAuditTrail(b: StackBuilder, config: Config): void {
     rules: [rule],
   });
   b.output("audit_bucket", id, "name");
+  if (config.audit.allowDeletingAuditLogs) {
+    b.note(`finding: audit.allowDeletingAuditLogs is true: down --delete-data may delete ${name} and its audit logs before their ${days}-day retention ends`);
+  }
 
   const dataEventBuckets = config.audit.dataEvents ? PHI_BUCKETS.map((k) => bucketName(config, b.accountId, k)) : [];
   b.add(
@@ -307,23 +311,42 @@ function addAuditTrail(b: StackBuilder, config: Config): void {
   );
 }
 
-/** Who may assume the GitHub role: the configured repository's branches and environments, through GitHub's OIDC tokens. */
-export function githubTrustPolicy(providerArn: unknown, repository: string, branches: string[], environments: string[]): Unresolved<PolicyDocument> {
-  const subjects = [...branches.map((br) => `repo:${repository}:ref:refs/heads/${br}`), ...environments.map((e) => `repo:${repository}:environment:${e}`)];
+/** The workflow file the deploy role trusts: github.workflow, or the one `platform ci init` writes. */
+export function githubWorkflowPath(config: Config): string {
+  return config.github.workflow ?? `.github/workflows/deploy-${config.environment}.yml`;
+}
+
+/** The GitHub environments whose jobs may assume the deploy role: github.environments, or one named like this environment. */
+export function githubEnvironments(config: Config): string[] {
+  return config.github.environments.length ? config.github.environments : [config.environment];
+}
+
+/**
+ * Who may assume the GitHub role: jobs of the deploy workflow (job_workflow_ref, on the configured branches) that run
+ * in one of the configured GitHub environments (sub), through GitHub's OIDC tokens. AWS STS evaluates GitHub's
+ * job_workflow_ref claim as a condition key in role trust policies since 2026-01. With
+ * github.allowAnyWorkflowOnBranch, any workflow run on the branches (sub by ref) or in the environments.
+ */
+export function githubTrustPolicy(providerArn: unknown, repository: string, config: Config): Unresolved<PolicyDocument> {
+  const { branches, allowAnyWorkflowOnBranch } = config.github;
+  const environments = githubEnvironments(config);
+  const workflow = githubWorkflowPath(config);
+  const environmentSubjects = environments.map((e) => `repo:${repository}:environment:${e}`);
+  const condition = allowAnyWorkflowOnBranch
+    ? {
+        StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE },
+        StringLike: { [`${GITHUB_OIDC_HOST}:sub`]: [...branches.map((br) => `repo:${repository}:ref:refs/heads/${br}`), ...environmentSubjects] },
+      }
+    : {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: environmentSubjects,
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: branches.map((br) => `${repository}/${workflow}@refs/heads/${br}`),
+        },
+      };
   return {
     Version: VERSION,
-    Statement: [
-      {
-        Sid: "GitHubActionsOidc",
-        Effect: "Allow",
-        Principal: { Federated: providerArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE },
-          StringLike: { [`${GITHUB_OIDC_HOST}:sub`]: subjects },
-        },
-      },
-    ],
+    Statement: [{ Sid: "GitHubActionsOidc", Effect: "Allow", Principal: { Federated: providerArn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
   } as Unresolved<PolicyDocument>;
 }
 
@@ -398,16 +421,18 @@ export function githubPermissions(b: StackBuilder, config: Config): Unresolved<P
 function addGithubAccess(b: StackBuilder, config: Config, repository: string): void {
   b.add(opsIds.oidcProvider, oidcProvider, { url: GITHUB_OIDC_URL, clientIds: [STS_AUDIENCE] });
   const id = opsIds.githubRole;
-  const { branches, environments } = config.github;
   b.add(id, iamRole, {
     name: physicalName(config, "github-actions", NAME_LIMITS.iamRole),
     description: `GitHub Actions of ${repository}: push images and run platform deploy for ${namePrefix(config)}`,
-    assumeRolePolicy: githubTrustPolicy(ref(opsIds.oidcProvider, "arn"), repository, branches, environments),
+    assumeRolePolicy: githubTrustPolicy(ref(opsIds.oidcProvider, "arn"), repository, config),
     inlinePolicies: { deploy: githubPermissions(b, config) },
     managedPolicyArns: [],
     tags: b.tags(id),
   } as Unresolved<Parameters<typeof iamRole.create>[1]>);
   b.output("github_actions_role_arn", id, "arn");
+  if (config.github.allowAnyWorkflowOnBranch) {
+    b.note(`finding: github.allowAnyWorkflowOnBranch is true: every workflow run on ${config.github.branches.join(", ")} of ${repository} may assume the deploy role, not only ${githubWorkflowPath(config)} in GitHub environment ${githubEnvironments(config).join(", ")}`);
+  }
   if (config.state.backend !== "s3") b.note("github.repository is set but state is local: CI runs of platform deploy need state.backend \"s3\" to read this environment's state");
 }
 
@@ -420,11 +445,34 @@ export function biPermissions(b: StackBuilder, config: Config): Unresolved<Polic
   const kms = config.buckets.encryption.kmsKeyArn;
   if (kms) statements.push({ Sid: "DecryptGold", Effect: "Allow", Action: "kms:Decrypt", Resource: kms, Condition: { StringEquals: { "kms:ViaService": `s3.${b.region}.amazonaws.com` } } });
   if (config.bi.databaseIamAuth && b.has(dbIds.instance)) {
-    // The dbuser ARN names the instance by its resource id (db-XXXX), which is not recorded; "*" there is any instance
-    // of this account and region, for the one user name.
-    statements.push({ Sid: "ConnectAsBiUser", Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partitionOf(b.region)}:rds-db:${b.region}:${b.accountId}:dbuser:*/${BI_DB_USER}` });
+    // The dbuser ARN names the instance by its resource id (DbiResourceId, db-XXXX): this stack's instance, one user.
+    statements.push({ Sid: "ConnectAsBiUser", Effect: "Allow", Action: "rds-db:connect", Resource: dbUserArn(b, BI_DB_USER) });
   }
   return { Version: VERSION, Statement: statements };
+}
+
+/** rds-db:connect's resource for `user` on this stack's instance: arn:PARTITION:rds-db:REGION:ACCOUNT:dbuser:DbiResourceId/USER. */
+export function dbUserArn(b: StackBuilder, user: string) {
+  return join(`arn:${partitionOf(b.region)}:rds-db:${b.region}:${b.accountId}:dbuser:`, ref(dbIds.instance, "resourceId"), `/${user}`);
+}
+
+/** The account id an IAM principal ARN names. */
+export const accountOfPrincipal = (arn: string) => arn.split(":")[4];
+
+/**
+ * Who may assume the BI role: the configured principals; when any is in another account, only with bi.externalId
+ * (sts:ExternalId), so a third party's tool cannot be used by its other customers to reach this account's data.
+ */
+export function biTrustPolicy(config: Config, accountId: string): PolicyDocument {
+  const foreign = config.bi.principalArns.filter((arn) => accountOfPrincipal(arn) !== accountId);
+  if (foreign.length && !config.bi.externalId) {
+    throw new UserError(
+      `config/${config.environment}.json: bi.principalArns: ${foreign.join(", ")} ${foreign.length > 1 ? "are" : "is"} in another account than ${accountId}; set bi.externalId (the sts:ExternalId that account must send) or trust a principal of this account`,
+    );
+  }
+  const statement: Record<string, unknown> = { Sid: "BiPrincipals", Effect: "Allow", Principal: { AWS: config.bi.principalArns }, Action: "sts:AssumeRole" };
+  if (config.bi.externalId) statement.Condition = { StringEquals: { "sts:ExternalId": config.bi.externalId } };
+  return { Version: VERSION, Statement: [statement] };
 }
 
 function addBiRole(b: StackBuilder, config: Config): void {
@@ -432,7 +480,7 @@ function addBiRole(b: StackBuilder, config: Config): void {
   b.add(id, iamRole, {
     name: physicalName(config, "bi-readonly", NAME_LIMITS.iamRole),
     description: `Read-only analytics access to the gold data of ${namePrefix(config)}`,
-    assumeRolePolicy: { Version: VERSION, Statement: [{ Sid: "BiPrincipals", Effect: "Allow", Principal: { AWS: config.bi.principalArns }, Action: "sts:AssumeRole" }] },
+    assumeRolePolicy: biTrustPolicy(config, b.accountId),
     inlinePolicies: { "read-gold": biPermissions(b, config) },
     managedPolicyArns: [],
     tags: b.tags(id),

@@ -70,6 +70,9 @@ function addBucket(b: StackBuilder, config: Config, key: BucketKey): void {
     rules: lifecycleRules(settings.lifecycle),
   });
   b.output(`bucket_${key}`, id, "name");
+  if (PHI_BUCKETS.includes(key) && !settings.versioning) {
+    b.note(`finding: buckets.${key}.allowUnversioned is true: ${name} holds PHI without versioning; an overwritten or deleted object is lost for good`);
+  }
 }
 
 /** What distinguishes one private bucket from another; everything else about them is the same. */

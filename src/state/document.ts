@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { UserError } from "../errors.js";
+import { validateState } from "./validate.js";
 
 export const STATE_FORMAT_VERSION = 1;
 
@@ -92,7 +93,7 @@ export function parseState(text: string, source: string): StateDocument {
   if (d.version > STATE_FORMAT_VERSION) {
     throw new UserError(`${source}: state format ${d.version} is newer than this platform understands (${STATE_FORMAT_VERSION}); upgrade platform`);
   }
-  return { outputs: {}, ...d } as StateDocument;
+  return validateState({ outputs: {}, ...d }, source) as StateDocument;
 }
 
 /** Refuses a state that belongs to another environment, region or account. */

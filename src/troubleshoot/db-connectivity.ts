@@ -38,7 +38,8 @@ export interface DbConnectivityOptions {
   /** Real-world seconds: the ECS probe's budget (default 300), or the local probe's per-step timeout (default 10). */
   probeTimeoutSeconds?: number;
   probeImage?: string;
-  local?: { host?: string; port?: number; tls: TlsMode; caFile?: string };
+  /** iamUser: log in as this database user (granted rds_iam) with a short-lived IAM token instead of the master password. */
+  local?: { host?: string; port?: number; tls: TlsMode; caFile?: string; iamUser?: string };
 }
 
 export interface DbContext {
@@ -435,11 +436,17 @@ export async function checkDns(dc: DbContext): Promise<CheckResult> {
 // ---------------------------------------------------------------------------------------------------------------
 // 6. TLS and credentials
 
-async function forceSsl(dc: DbContext, db: DBInstance): Promise<CheckResult> {
+/** rds.force_ssl of the instance's parameter group; undefined when the group or the parameter is not set. */
+export async function forceSslValue(ctx: ResourceContext, db: DBInstance): Promise<{ group?: string; value?: string }> {
   const group = db.DBParameterGroups?.[0]?.DBParameterGroupName;
+  if (!group) return {};
+  const out = await ctx.aws.get(RDSClient).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Filters: [{ Name: "parameter-name", Values: ["rds.force_ssl"] }] }));
+  return { group, value: out.Parameters?.find((p) => p.ParameterName === "rds.force_ssl")?.ParameterValue };
+}
+
+async function forceSsl(dc: DbContext, db: DBInstance): Promise<CheckResult> {
+  const { group, value } = await forceSslValue(dc.ctx, db);
   if (!group) return skipped("the instance reports no parameter group: rds.force_ssl not checked");
-  const out = await dc.ctx.aws.get(RDSClient).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Filters: [{ Name: "parameter-name", Values: ["rds.force_ssl"] }] }));
-  const value = out.Parameters?.find((p) => p.ParameterName === "rds.force_ssl")?.ParameterValue;
   const want = DATABASE_PARAMETERS["rds.force_ssl"];
   const meaning = value === "1" ? "clients must connect with TLS (sslmode=require or stronger)" : "clients may connect without TLS";
   const evidence = [`rds.force_ssl = ${value ?? "unset"} in ${group}: ${meaning}`];
@@ -540,19 +547,33 @@ async function ecsProbe(dc: DbContext, db: DBInstance): Promise<CheckResult> {
   return failed(outcome.evidence, f.cause, f.fix, inconclusive ? L.probeInconclusive : L.probe);
 }
 
+/** A short-lived (15 minutes) IAM authentication token for `user` on the instance's endpoint, signed with the run's credentials. */
+async function iamToken(dc: DbContext, db: DBInstance, user: string): Promise<string> {
+  const { Signer } = await import("@aws-sdk/rds-signer");
+  const settings = dc.ctx.aws.settings;
+  return new Signer({ hostname: db.Endpoint!.Address!, port: portOf(db), username: user, region: settings.region, ...(settings.profile ? { profile: settings.profile } : {}) }).getAuthToken();
+}
+
 async function localProbe(dc: DbContext, db: DBInstance): Promise<CheckResult> {
-  const creds = await dc.facts.credentials();
-  const password = creds.value?.password;
-  if (typeof password !== "string" || !password) return skipped("the credentials secret could not be read or has no password (see the TLS and credentials check): nothing to log in with");
   const local = dc.options.local ?? { tls: "verify" as const };
+  const creds = await dc.facts.credentials();
   const endpoint = db.Endpoint!.Address!;
   const host = local.host ?? endpoint;
+  const database = typeof creds.value?.dbname === "string" ? creds.value.dbname : db.DBName ?? "postgres";
+  let login: { user: string; password: string; credential: "password" | "iam-token" };
+  if (local.iamUser) {
+    if (!db.IAMDatabaseAuthenticationEnabled) return failed([`${db.DBInstanceIdentifier}: IAM database authentication off`], "--iam-user needs IAM database authentication on the instance", `run 'platform up --env ${dc.ctx.identity.environment}' (it turns IAM authentication on)`, L.probe);
+    login = { user: local.iamUser, password: await iamToken(dc, db, local.iamUser), credential: "iam-token" };
+  } else {
+    const password = creds.value?.password;
+    if (typeof password !== "string" || !password) return skipped("the credentials secret could not be read or has no password (see the TLS and credentials check): nothing to log in with");
+    login = { user: typeof creds.value!.username === "string" ? creds.value!.username : db.MasterUsername ?? "", password, credential: "password" };
+  }
   const result = await probeLocal({
     host,
     port: local.port ?? portOf(db),
-    user: typeof creds.value!.username === "string" ? creds.value!.username : db.MasterUsername ?? "",
-    password,
-    database: typeof creds.value!.dbname === "string" ? creds.value!.dbname : db.DBName ?? "postgres",
+    ...login,
+    database,
     tls: local.tls,
     ...(local.caFile ? { caFile: local.caFile } : {}),
     ...(local.host && local.host !== endpoint ? { verifyHostname: endpoint } : {}),

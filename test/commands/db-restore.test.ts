@@ -162,7 +162,8 @@ describe("staging", () => {
           BackupRetentionPeriod: 7,
           PreferredBackupWindow: "02:00-02:30",
           EnableCloudwatchLogsExports: ["postgresql"],
-          CopyTagsToSnapshot: false,
+          CopyTagsToSnapshot: true,
+          EnableIAMDatabaseAuthentication: true,
           Tags: expect.arrayContaining([
             { Key: "Project", Value: "clinical-platform" },
             { Key: "Environment", Value: "staging" },
@@ -352,7 +353,8 @@ describe("staging", () => {
           PubliclyAccessible: false,
           DeletionProtection: false,
           BackupRetentionPeriod: 7,
-          CopyTagsToSnapshot: false,
+          CopyTagsToSnapshot: true,
+          EnableIAMDatabaseAuthentication: true,
         }),
       ]);
       expect(aws.cloud.callsTo("RestoreDBInstanceToPointInTime")[0]!.input).not.toHaveProperty("UseLatestRestorableTime");

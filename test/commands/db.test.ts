@@ -38,6 +38,8 @@ describe("platform db snapshot", () => {
           { Key: "ManagedBy", Value: "platform" },
           { Key: "platform:logical-id", Value: "data.database.snapshot" },
           { Key: "CostCenter", Value: "data-platform" },
+          // classified as the instance is, whatever the environment's default classification
+          { Key: "DataClassification", Value: "PHI" },
         ]),
       },
     ]);

@@ -132,14 +132,27 @@ describe("deploy a tag", () => {
 });
 
 describe("deploy a full image name", () => {
-  it("another registry's image is registered as given, without an ECR check", async () => {
-    const image = "public.ecr.aws/docker/library/nginx:1.27";
-    const run = await deploy("--image", image);
-    expect(run.code).toBe(0);
+  it("another registry's image is refused unless its registry is allowed and it is pinned by digest (exit 2, before any change)", async () => {
+    const byTag = "public.ecr.aws/docker/library/nginx:1.27";
+    const refused = await deploy("--image", byTag);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: --image public\.ecr\.aws\/docker\/library\/nginx:1\.27: not in this environment's ECR repositories nor under images\.allowedRegistries \(none configured\); push it to the service's ECR repository .* or add its registry to images\.allowedRegistries/);
+    expect(calls("RegisterTaskDefinition")).toEqual([]);
+    const allow = ["--set", 'images.allowedRegistries=["public.ecr.aws/docker/library/"]'];
+    const tagOnly = await deploy("--image", byTag, ...allow);
+    expect(tagOnly.code).toBe(2);
+    expect(tagOnly.stderr).toMatch(/must be pinned by digest \(<name>@sha256:<64 hex digits>\)/);
+    expect(calls("RegisterTaskDefinition")).toEqual([]);
+  });
+
+  it("an allowed registry's image by digest is registered as given, without an ECR check, its digest recorded", async () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const image = `public.ecr.aws/docker/library/nginx@${digest}`;
+    const run = await deploy("--image", image, "--set", 'images.allowedRegistries=["public.ecr.aws/docker/library/"]');
+    expect(run.code, run.stderr).toBe(0);
     expect(calls("DescribeImages")).toEqual([]);
     expect(calls("RegisterTaskDefinition")[0]!.input.containerDefinitions[0].image).toBe(image);
-    expect(state().deployments.api).toEqual(expect.objectContaining({ image }));
-    expect(state().deployments.api.digest).toBeUndefined();
+    expect(state().deployments.api).toEqual(expect.objectContaining({ image, digest }));
   });
 
   it("an image of the stack's own repository by URI is checked in ECR", async () => {

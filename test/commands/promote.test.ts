@@ -231,8 +231,8 @@ describe("promote refuses", () => {
 
   it("an image outside staging's repositories: exit 1 pointing at deploy", async () => {
     await bringUp();
-    const image = "public.ecr.aws/docker/library/nginx:1.27";
-    expect((await runCli(cwd, ["deploy", "--env", "staging", "--service", "api", "--image", image])).code).toBe(0);
+    const image = `public.ecr.aws/docker/library/nginx@sha256:${"b".repeat(64)}`;
+    expect((await runCli(cwd, ["deploy", "--env", "staging", "--service", "api", "--image", image, "--set", 'images.allowedRegistries=["public.ecr.aws/"]'])).code).toBe(0);
     aws.cloud.calls.length = 0;
     const run = await promote("--yes");
     expect(run.code).toBe(1);

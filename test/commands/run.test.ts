@@ -43,7 +43,7 @@ describe("run dbt", () => {
     const run = await dbt("--", "run", "--select", "staging", "--full-refresh");
     expect(run.code).toBe(3);
     expect(run.stdout).toBe("Running with dbt=1.8.0\nCompleted with 1 error and 0 warnings\n");
-    expect(run.stderr).toMatch(/^started task \w+ of clinical-platform-dev-dbt-runner:1 in public subnets subnet-\w+, subnet-\w+: dbt run \.\.\. \(Ctrl-C stops it\)\n/);
+    expect(run.stderr).toMatch(/^started task \w+ of clinical-platform-dev-dbt-runner:1 in public subnets subnet-\w+, subnet-\w+: dbt run \(further arguments not shown\) \(Ctrl-C stops it\)\n/);
     expect(run.stderr).not.toContain("staging");
     expect(run.stderr).toMatch(/: dbt-runner exited 3\n$/);
     expect(runTask()).toEqual([
@@ -78,6 +78,20 @@ describe("run dbt", () => {
     const run = await dbt(...args);
     expect(run.code).toBe(0);
     expect(runTask()[0]!.overrides).toEqual({ containerOverrides: [{ name: "dbt-runner", command }] });
+  });
+
+  it("never echoes argument values: only a plain subcommand, in the output and in --json", async () => {
+    await upEnvironment();
+    const secret = '{"api_key":"s3cr3t-value"}';
+    const run = await dbt("--", "run", "--vars", secret);
+    expect(run.code).toBe(0);
+    expect(runTask()[0]!.overrides.containerOverrides[0].command).toEqual(["dbt", "run", "--vars", secret]);
+    expect(run.stderr).toMatch(/: dbt run \(further arguments not shown\)/);
+    expect(run.stdout + run.stderr).not.toContain("s3cr3t-value");
+    const optionFirst = await runCli(cwd, ["run", "--env", "dev", "--json", "dbt", "--", "--vars", secret, "run"]);
+    expect(optionFirst.stdout + optionFirst.stderr).not.toContain("s3cr3t-value");
+    expect(optionFirst.stderr).toMatch(/: dbt \(arguments not shown\)/);
+    expect(JSON.parse(optionFirst.stdout)).toMatchObject({ subcommand: null });
   });
 
   it("without arguments the image's own command runs (no override)", async () => {

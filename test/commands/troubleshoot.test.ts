@@ -80,10 +80,20 @@ describe("platform troubleshoot db-connectivity", () => {
     [["--probe", "local", "--port", "70000"], /--port 70000: expected a port number/],
     [["--probe", "local", "--ca-file", "missing.pem"], /--ca-file missing.pem: cannot read it/],
     [["--probe", "none", "--probe-image", "busybox"], /--probe-image applies to --probe ecs only/],
+    [["--iam-user", "probe"], /--iam-user applies to --probe local only/],
+    [["--probe", "local", "--iam-user", "Robert'); DROP"], /--iam-user Robert'\); DROP: a PostgreSQL user name/],
   ])("exits 2 on bad flags %j, before any AWS call", async (flags, message) => {
     const r = await runCli(cwd, ["troubleshoot", "db-connectivity", "--env", "dev", ...flags]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(mocks.ec2).not.toHaveReceivedCommand(DescribeSecurityGroupRulesCommand);
+  });
+
+  it("refuses --no-tls while rds.force_ssl is 1 (exit 2), naming the parameter group and the fix", async () => {
+    w.forceSsl = "1";
+    const r = await runCli(cwd, ["troubleshoot", "db-connectivity", "--env", "dev", "--probe", "local", "--no-tls"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --no-tls: rds\.force_ssl is 1 in \S+, so \S+ accepts TLS connections only; drop --no-tls/);
     expect(mocks.ec2).not.toHaveReceivedCommand(DescribeSecurityGroupRulesCommand);
   });
 });
@@ -99,11 +109,12 @@ describe.skipIf(!pg)("platform troubleshoot db-connectivity --probe local (again
     const verified = await runCli(cwd, [...args, "--ca-file", pg!.PLATFORM_TEST_PG_CA!]);
     expect(verified.code).toBe(1);
     expect(verified.stdout).toMatch(/cause: the server's TLS certificate is not trusted here \(tls-certificate\)/);
-    // ...and succeed when the check is waived.
+    // ...and with the check waived it reaches the server, but sends no credential to a server it cannot verify.
     const r = await runCli(cwd, [...args, "--insecure-tls"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^PASS {2}7\. Live connection probe$/m);
-    expect(r.stdout).toContain("SELECT 1 returned 1");
+    expect(r.stdout).toContain("PostgreSQL answered; not logged in: the server asked for scram authentication; no credential is sent over a connection whose server is not verified");
+    expect(r.stdout).not.toContain("SELECT 1 returned 1");
     expect(r.stdout).not.toContain(pg!.PLATFORM_TEST_PG_PASSWORD!);
   });
 });

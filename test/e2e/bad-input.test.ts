@@ -51,6 +51,14 @@ const devState = (changes: Record<string, unknown> = {}) =>
     ...changes,
   });
 
+/** A database record as up writes it, with `changes` applied: the forged field among valid ones. */
+const forgedDb = (changes: Record<string, unknown>) => ({
+  type: "rds:db-instance",
+  physicalId: "clinical-platform-dev-db",
+  attributes: { identifier: "clinical-platform-dev-db", arn: "arn:aws:rds:us-east-1:123456789012:db:clinical-platform-dev-db", dbSubnetGroupName: "clinical-platform-dev-db", ...changes },
+  dependsOn: [],
+});
+
 /** A bad state: [name, what state/dev.json holds (a string is written as is; null makes it a directory), the message]. */
 const BAD_STATES: [string, string | null, RegExp][] = [
   ["a state file cut short", devState().slice(0, 40), /state\/dev.json: corrupted state \(not JSON/],
@@ -66,6 +74,26 @@ const BAD_STATES: [string, string | null, RegExp][] = [
   ["a state of another environment", devState({ environment: "prod" }), /state\/dev.json: this state belongs to environment "prod", not "dev"/],
   ["a state of another project", devState({ project: "billing" }), /state\/dev.json: this state belongs to project "billing", not "clinical-platform"/],
   ["a directory where the state file should be", null, /state\/dev.json: .*directory/],
+  [
+    "a forged id where a name belongs (crashed plan/up with toLowerCase is not a function)",
+    devState({ resources: { "data.database.instance": forgedDb({ dbSubnetGroupName: 42 }) } }),
+    /state\/dev.json: invalid state: resources\.data\.database\.instance\.attributes\.dbSubnetGroupName: expected a string, found number\. The state was changed outside platform: restore it from a backup/,
+  ],
+  [
+    "a recorded resource ARN of another account",
+    devState({ resources: { "data.database.instance": forgedDb({ arn: "arn:aws:rds:us-east-1:999999999999:db:clinical-platform-dev-db" }) } }),
+    /invalid state: resources\.data\.database\.instance\.attributes\.arn: names account 999999999999, not this state's 123456789012/,
+  ],
+  [
+    "an id of the wrong kind",
+    devState({ resources: { "network.vpc": { type: "ec2:vpc", physicalId: "vpc-1", attributes: { vpcId: "i-0abc" }, dependsOn: [] } } }),
+    /invalid state: resources\.network\.vpc\.attributes\.vpcId: expected an id starting with vpc-/,
+  ],
+  [
+    "a recorded deployment of an image from elsewhere",
+    devState({ deployments: { api: { image: "evil.example.com/miner:latest", configImageTag: "latest", taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/clinical-platform-dev-api:3", deployedAt: "2026-12-01T00:00:00Z" } } }),
+    /state\/dev.json: invalid state: deployments\.api\.image: evil\.example\.com\/miner:latest is neither in this environment's ECR \(123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/clinical-platform-dev\/\.\.\.\) nor, by digest, under images\.allowedRegistries/,
+  ],
 ];
 
 /** Flags and names beyond the shared ones. */

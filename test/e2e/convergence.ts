@@ -68,7 +68,9 @@ export async function expectConverged(aws: FakeAws, cwd: string, run: Run = (arg
 export async function expectGone(aws: FakeAws, cwd: string, clients?: AwsClients) {
   const left = (await inventory(clients)).filter((r) => r.tags.Environment === ENV);
   const scheduled = new Set([...aws.secretsmanager.secrets.values()].filter((s) => s.deletedDate).map((s) => s.arn));
-  expect(left.filter((r) => !scheduled.has(r.arn)).map((r) => r.arn), "resources of the environment left after down").toEqual([]);
+  // Database snapshots are kept on purpose, with the instance's tags (CopyTagsToSnapshot).
+  const snapshot = (arn: string) => /:rds:[^:]*:\d{12}:snapshot:/.test(arn);
+  expect(left.filter((r) => !scheduled.has(r.arn) && !snapshot(r.arn)).map((r) => r.arn), "resources of the environment left after down").toEqual([]);
   expect(aws.ec2.vpcs.size + aws.ec2.networkInterfaces.size + aws.ec2.addresses.size, "VPCs, network interfaces, addresses left").toBe(0);
   expect(JSON.parse(stateOf(cwd)).resources).toEqual({});
 }

@@ -1,3 +1,4 @@
+import { parse as parseYaml } from "yaml";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -60,10 +61,19 @@ it("up creates alarms, topic, dashboard, trail and CI/BI roles; status shows ala
   const ci = await runCli(cwd, ["ci", "init", "--repo", "acme/clinical", "--env", "dev"]);
   expect(ci.code).toBe(0);
   const wf = readFileSync(path.join(cwd, ".github/workflows/deploy-dev.yml"), "utf8");
-  expect(wf).toContain("role-to-assume: arn:aws:iam::123456789012:role/clinical-platform-dev-github-actions");
-  expect(wf).toContain("id-token: write");
-  expect(wf).toContain("npx platform deploy --env dev --service api --image ${{ github.sha }} --yes");
+  expect(wf).toContain('role-to-assume: "arn:aws:iam::123456789012:role/clinical-platform-dev-github-actions"');
+  expect(wf).toContain('id-token: "write"');
+  expect(wf).toContain('run: "npx platform deploy --env dev --service api --image ${{ github.sha }} --yes"');
   expect(wf).toMatch(/branches:\n\s+- "main"/);
+  // The job runs in the GitHub environment the role trusts; every action is pinned by commit.
+  const parsed = parseYaml(wf);
+  expect(parsed.jobs.deploy.environment).toBe("dev");
+  const uses = parsed.jobs.deploy.steps.map((st: { uses?: string }) => st.uses).filter(Boolean);
+  expect(uses).toHaveLength(4);
+  for (const u of uses) expect(u).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+  const elsewhere = await runCli(cwd, ["ci", "init", "--repo", "acme/clinical", "--env", "dev", "--output", ".github/workflows/other.yml"]);
+  expect(elsewhere.code).toBe(2);
+  expect(elsewhere.stderr).toMatch(/--output .github\/workflows\/other.yml: the deploy role of dev trusts only .github\/workflows\/deploy-dev.yml \(github.workflow/);
   const again2 = await runCli(cwd, ["ci", "init", "--repo", "acme/clinical", "--env", "dev"]);
   expect(again2.code).toBe(2);
   expect(again2.stderr).toMatch(/already exists; pass --force/);

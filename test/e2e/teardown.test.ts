@@ -102,6 +102,28 @@ describe("protections", () => {
     const forced = await runCli(cwd, [...DOWN, "--delete-data"]);
     expect(forced.code, forced.stdout).toBe(0);
     await expectGone(aws, cwd);
+    // The final snapshot keeps the instance's tags (it stays classified PHI) and is reported as kept, not left over.
+    const [final] = [...aws.rds.snapshots.values()];
+    expect(final!.Tags).toMatchObject({ DataClassification: "PHI", Environment: "dev" });
+    expect(forced.stdout).toMatch(/Kept: 1 database snapshot\(s\), tagged like the environment/);
+    expect(forced.stdout).toMatch(/Nothing tagged with clinical-platform\/dev remains/);
+  });
+
+  it("down --delete-data refuses, before deleting anything, while the audit bucket holds logs; audit.allowDeletingAuditLogs gives that up", async () => {
+    expect((await runCli(cwd, UP)).code).toBe(0);
+    const audit = state().resources["ops.audit.bucket"].physicalId as string;
+    putObjectVersion(aws.s3, audit, "AWSLogs/123456789012/CloudTrail/us-east-1/2026/12/08/log.json.gz", { body: "{}" });
+    aws.cloud.calls.length = 0;
+    const refused = await runCli(cwd, [...DOWN, "--delete-data"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^error: ops\\.audit\\.bucket \\(${audit}\\) holds 1 audit log file\\(s\\) inside their 2557-day retention; down --delete-data would delete them, so nothing was deleted\\. Run down without --delete-data .* or set audit\\.allowDeletingAuditLogs to true in config/dev\\.json`));
+    expect(aws.cloud.mutatingCalls().filter((c) => !["PutObject"].includes(c.command))).toEqual([]);
+
+    const plan = await runCli(cwd, ["plan", "--env", "dev", "--set", "audit.allowDeletingAuditLogs=true"]);
+    expect(plan.stdout).toMatch(/finding: audit\.allowDeletingAuditLogs is true: down --delete-data may delete/);
+    const allowed = await runCli(cwd, [...DOWN, "--delete-data", "--set", "audit.allowDeletingAuditLogs=true"]);
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    expect(aws.s3.buckets.has(audit)).toBe(false);
   });
 
   it("a second down judges every ARN the tagging API still lists by reading it: INACTIVE ECS clusters and services are gone", async () => {

@@ -47,6 +47,8 @@ function instanceSpec(overrides: Partial<DbInstanceSpec> = {}): DbInstanceSpec {
     instanceClass: "db.t3.micro",
     allocatedStorage: 20,
     storageEncrypted: true,
+    copyTagsToSnapshot: true,
+    iamDatabaseAuthentication: true,
     publiclyAccessible: false,
     multiAz: false,
     backupRetentionDays: 7,

@@ -52,6 +52,9 @@ export interface FakeDbInstance {
   ParameterApplyStatus: string;
   VpcSecurityGroupIds: string[];
   CopyTagsToSnapshot: boolean;
+  IAMDatabaseAuthenticationEnabled: boolean;
+  /** "db-" and 26 letters and digits, fixed for the life of the instance (the dbuser ARN of rds-db:connect names it). */
+  DbiResourceId: string;
   Port: number;
   Address?: string;
   PendingModifiedValues: Record<string, unknown>;
@@ -204,6 +207,12 @@ function resolveVersion(requested: unknown): string {
   return version;
 }
 
+let resourceIds = 0;
+/** "db-" and 26 upper-case letters and digits, as RDS writes a DbiResourceId. */
+function dbiResourceId(): string {
+  return `db-${(++resourceIds).toString(36).toUpperCase().padStart(26, "0")}`;
+}
+
 /** The fields RDS defers to the maintenance window unless ApplyImmediately (backup retention only when turned on or off). */
 const DEFERRABLE = ["DBInstanceClass", "AllocatedStorage", "MultiAZ", "EngineVersion", "BackupRetentionPeriod"] as const;
 
@@ -226,6 +235,8 @@ const MODIFY_KEYS = new Set([
   "EnablePerformanceInsights",
   "PerformanceInsightsRetentionPeriod",
   "MaxAllocatedStorage",
+  "CopyTagsToSnapshot",
+  "EnableIAMDatabaseAuthentication",
 ]);
 
 const CREATE_KEYS = new Set([
@@ -257,6 +268,7 @@ const CREATE_KEYS = new Set([
   "MonitoringRoleArn",
   "EnableCloudwatchLogsExports",
   "CopyTagsToSnapshot",
+  "EnableIAMDatabaseAuthentication",
   "Tags",
 ]);
 
@@ -276,6 +288,7 @@ const RESTORE_KEYS = [
   "PreferredBackupWindow",
   "EnableCloudwatchLogsExports",
   "CopyTagsToSnapshot",
+  "EnableIAMDatabaseAuthentication",
   "Port",
   "Tags",
 ];
@@ -430,6 +443,8 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
     MonitoringRoleArn: db.MonitoringRoleArn,
     EnabledCloudwatchLogsExports: db.EnabledCloudwatchLogsExports.length ? [...db.EnabledCloudwatchLogsExports] : undefined,
     CopyTagsToSnapshot: db.CopyTagsToSnapshot,
+    IAMDatabaseAuthenticationEnabled: db.IAMDatabaseAuthenticationEnabled,
+    DbiResourceId: db.DbiResourceId,
     DBSubnetGroup: subnetGroupView(state.subnetGroups.get(db.DBSubnetGroupName)),
     DBParameterGroups: [{ DBParameterGroupName: db.DBParameterGroupName, ParameterApplyStatus: db.ParameterApplyStatus }],
     VpcSecurityGroups: db.VpcSecurityGroupIds.map((VpcSecurityGroupId) => ({ VpcSecurityGroupId, Status: "active" })),
@@ -544,6 +559,8 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       ParameterApplyStatus: "in-sync",
       VpcSecurityGroupIds: [...(input.VpcSecurityGroupIds ?? [])],
       CopyTagsToSnapshot: input.CopyTagsToSnapshot ?? false,
+      IAMDatabaseAuthenticationEnabled: input.EnableIAMDatabaseAuthentication ?? false,
+      DbiResourceId: dbiResourceId(),
       Port: input.Port ?? 5432,
       PendingModifiedValues: {},
       Tags: fromTagList(input.Tags),
@@ -745,6 +762,8 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
         ParameterApplyStatus: "in-sync",
         VpcSecurityGroupIds: [...(input.VpcSecurityGroupIds ?? [])],
         CopyTagsToSnapshot: input.CopyTagsToSnapshot ?? false,
+        IAMDatabaseAuthenticationEnabled: input.EnableIAMDatabaseAuthentication ?? false,
+        DbiResourceId: dbiResourceId(),
         Port: input.Port ?? 5432,
         PendingModifiedValues: {},
         Tags: fromTagList(input.Tags),
@@ -814,6 +833,8 @@ export function rdsModel(cloud: FakeCloud, ec2?: Ec2State, state: RdsState = new
       if (input.DeletionProtection !== undefined) db.DeletionProtection = input.DeletionProtection;
       if (input.PubliclyAccessible !== undefined) db.PubliclyAccessible = input.PubliclyAccessible;
       if (input.AutoMinorVersionUpgrade !== undefined) db.AutoMinorVersionUpgrade = input.AutoMinorVersionUpgrade;
+      if (input.CopyTagsToSnapshot !== undefined) db.CopyTagsToSnapshot = input.CopyTagsToSnapshot;
+      if (input.EnableIAMDatabaseAuthentication !== undefined) db.IAMDatabaseAuthenticationEnabled = input.EnableIAMDatabaseAuthentication;
       if (input.VpcSecurityGroupIds !== undefined) db.VpcSecurityGroupIds = [...input.VpcSecurityGroupIds];
       if (input.PreferredBackupWindow !== undefined) db.PreferredBackupWindow = input.PreferredBackupWindow;
       if (input.PreferredMaintenanceWindow !== undefined) db.PreferredMaintenanceWindow = input.PreferredMaintenanceWindow;

@@ -78,6 +78,8 @@ describe("database layer", () => {
       multiAz: false,
       backupRetentionDays: 7,
       deletionProtection: false,
+      copyTagsToSnapshot: true,
+      iamDatabaseAuthentication: true,
       performanceInsights: true,
       monitoringInterval: 0,
       cloudwatchLogsExports: ["postgresql"],

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { buildStack } from "../../src/stack/index.js";
-import { Ref, type Stack } from "../../src/stack/model.js";
+import { UserError } from "../../src/errors.js";
+import { Ref, resolveSpec, type Stack } from "../../src/stack/model.js";
 
 const facts = { accountId: "123456789012", region: "us-east-1", availabilityZones: ["us-east-1a", "us-east-1b"] as [string, string] };
 
@@ -129,7 +130,7 @@ describe("GitHub Actions role", () => {
     expect(spec(s, "ops.github.oidc-provider")).toBeUndefined();
   });
 
-  it("trusts GitHub's OIDC tokens for sts.amazonaws.com from the repository's branches and environments only", () => {
+  it("trusts only jobs of the deploy workflow, on the configured branches, running in the configured GitHub environment", () => {
     const s = buildStack(configFrom("dev", { github }), facts);
     expect(spec(s, "ops.github.oidc-provider")).toEqual({ url: "https://token.actions.githubusercontent.com", clientIds: ["sts.amazonaws.com"] });
     const role = spec(s, "ops.github.role");
@@ -137,10 +138,39 @@ describe("GitHub Actions role", () => {
     const [st] = role.assumeRolePolicy.Statement;
     expect(refOf(st.Principal.Federated)).toBe("ops.github.oidc-provider.arn");
     expect(st.Action).toBe("sts:AssumeRoleWithWebIdentity");
+    expect(st.Condition).toEqual({
+      StringEquals: {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:environment:production"],
+        "token.actions.githubusercontent.com:job_workflow_ref": [
+          "acme/clinical/.github/workflows/deploy-dev.yml@refs/heads/main",
+          "acme/clinical/.github/workflows/deploy-dev.yml@refs/heads/release/1",
+        ],
+      },
+    });
+    expect((s.notes ?? []).join("\n")).not.toMatch(/allowAnyWorkflowOnBranch/);
+  });
+
+  it("defaults the GitHub environment to the environment's name and honours github.workflow", () => {
+    const role = spec(buildStack(configFrom("staging", { github: { repository: "acme/clinical", workflow: ".github/workflows/release.yaml" } }), facts), "ops.github.role");
+    expect(role.assumeRolePolicy.Statement[0].Condition.StringEquals).toMatchObject({
+      "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:environment:staging"],
+      "token.actions.githubusercontent.com:job_workflow_ref": ["acme/clinical/.github/workflows/release.yaml@refs/heads/main"],
+    });
+  });
+
+  it("github.allowAnyWorkflowOnBranch trusts every workflow run on the branches, and the plan reports it as a finding", () => {
+    const s = buildStack(configFrom("dev", { github: { ...github, allowAnyWorkflowOnBranch: true } }), facts);
+    const [st] = spec(s, "ops.github.role").assumeRolePolicy.Statement;
     expect(st.Condition.StringEquals).toEqual({ "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" });
     expect(st.Condition.StringLike).toEqual({
       "token.actions.githubusercontent.com:sub": ["repo:acme/clinical:ref:refs/heads/main", "repo:acme/clinical:ref:refs/heads/release/1", "repo:acme/clinical:environment:production"],
     });
+    expect((s.notes ?? []).join("\n")).toMatch(/finding: github.allowAnyWorkflowOnBranch is true: every workflow run on main, release\/1 of acme\/clinical may assume the deploy role/);
+  });
+
+  it("refuses a workflow outside .github/workflows", () => {
+    expect(() => configFrom("dev", { github: { ...github, workflow: "../evil.yml" } })).toThrow(/github.workflow: a workflow file such as/);
   });
 
   it("may push to the three repositories, roll the stack's services and pass only its task roles to ECS tasks", () => {
@@ -191,8 +221,24 @@ describe("BI role", () => {
     expect(role.assumeRolePolicy.Statement[0]).toMatchObject({ Principal: { AWS: [principal] }, Action: "sts:AssumeRole" });
     const st = Object.fromEntries(role.inlinePolicies["read-gold"].Statement.map((x: any) => [x.Sid, x]));
     expect(st.ReadGoldObjects).toEqual({ Sid: "ReadGoldObjects", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::clinical-platform-dev-gold-123456789012/*" });
-    expect(st.ConnectAsBiUser.Resource).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:*/bi_readonly");
+    // this stack's instance only, by its resource id, resolved once the instance exists
+    expect(String(st.ConnectAsBiUser.Resource)).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:${data.database.instance.resourceId}/bi_readonly");
+    expect(resolveSpec(st.ConnectAsBiUser.Resource, (id) => (id === "data.database.instance" ? { resourceId: "db-ABC123" } : undefined))).toBe("arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABC123/bi_readonly");
+    expect(role.assumeRolePolicy.Statement[0].Condition).toBeUndefined();
     expect(Object.keys(st)).toEqual(["ReadGoldObjects", "ListGold", "ConnectAsBiUser"]);
+  });
+
+  it("refuses a principal of another account without bi.externalId, naming the principal and the fix", () => {
+    const foreign = "arn:aws:iam::999999999999:role/vendor-bi";
+    const build = () => buildStack(configFrom("dev", { bi: { enabled: true, principalArns: [foreign] } }), facts);
+    expect(build).toThrow(UserError);
+    expect(build).toThrow(/bi.principalArns: arn:aws:iam::999999999999:role\/vendor-bi is in another account than 123456789012; set bi.externalId/);
+  });
+
+  it("with bi.externalId, the role is assumable only with that sts:ExternalId", () => {
+    const foreign = "arn:aws:iam::999999999999:role/vendor-bi";
+    const role = spec(buildStack(configFrom("dev", { bi: { enabled: true, principalArns: [foreign], externalId: "acme-clinical-7f3a" } }), facts), "ops.bi.role");
+    expect(role.assumeRolePolicy.Statement[0].Condition).toEqual({ StringEquals: { "sts:ExternalId": "acme-clinical-7f3a" } });
   });
 
   it("bi.enabled without principals is a config error", () => {

@@ -73,8 +73,9 @@ describe("storage nodes", () => {
     expect(node(stack, "data.bucket.raw.ownership-controls")!.spec).toMatchObject({ objectOwnership: "BucketOwnerEnforced" });
   });
 
-  it("versions raw and gold by default, and aborts incomplete uploads after 7 days everywhere", () => {
-    expect(BUCKETS.map((k) => node(stack, `data.bucket.${k}.versioning`)!.spec.enabled)).toEqual([true, false, true, false, false]);
+  it("versions the PHI buckets (raw, silver, gold) by default, and aborts incomplete uploads after 7 days everywhere", () => {
+    expect(BUCKETS.map((k) => node(stack, `data.bucket.${k}.versioning`)!.spec.enabled)).toEqual([true, true, true, false, false]);
+    expect((stack.notes ?? []).join("\n")).not.toMatch(/allowUnversioned/);
     for (const k of BUCKETS) {
       expect(node(stack, `data.bucket.${k}.lifecycle`)!.spec.rules).toEqual([{ ID: "platform-managed", Status: "Enabled", Filter: { Prefix: "" }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }]);
     }
@@ -177,7 +178,7 @@ describe("storage from config", () => {
       buckets: {
         encryption: { kmsKeyArn: KEY },
         silver: { versioning: true, lifecycle: { transitionToIaDays: 30, transitionToGlacierDays: 60, expireNoncurrentDays: 90, abortMultipartDays: 3 } },
-        raw: { versioning: false },
+        raw: { versioning: false, allowUnversioned: true },
       },
       ecr: { imageTagMutability: "IMMUTABLE", keepLastImages: 5, scanOnPush: false, kmsKeyArn: KEY },
       logs: { retentionDays: 30 },
@@ -185,6 +186,8 @@ describe("storage from config", () => {
     const stack = storageStack(config);
     expect(node(stack, "data.bucket.silver.versioning")!.spec.enabled).toBe(true);
     expect(node(stack, "data.bucket.raw.versioning")!.spec.enabled).toBe(false);
+    // the opt-out is a finding the plan reports
+    expect((stack.notes ?? []).join("\n")).toMatch(/finding: buckets\.raw\.allowUnversioned is true: \S+ holds PHI without versioning/);
     expect(node(stack, "data.bucket.silver.lifecycle")!.spec.rules[0]).toEqual({
       ID: "platform-managed",
       Status: "Enabled",

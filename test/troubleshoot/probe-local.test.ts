@@ -1,6 +1,6 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { classifyPgError, type LocalProbeInput, probeLocal } from "../../src/troubleshoot/probe-local.js";
+import { authDecision, classifyPgError, type LocalProbeInput, probeLocal, RDS_CA_BUNDLE, sslOptions } from "../../src/troubleshoot/probe-local.js";
 
 /**
  * The local probe against a real PostgreSQL on loopback, which scripts/test-postgres.sh starts (.ci/run sources it):
@@ -31,7 +31,7 @@ describe("a test PostgreSQL", () => {
 });
 
 function input(overrides: Partial<LocalProbeInput> = {}): LocalProbeInput {
-  return { host: pg!.host, port: pg!.port, user: pg!.user, password: pg!.password, database: pg!.database, tls: "verify", caFile: pg!.ca, timeoutMs: 5_000, ...overrides };
+  return { host: pg!.host, port: pg!.port, user: pg!.user, password: pg!.password, credential: "password", database: pg!.database, tls: "verify", caFile: pg!.ca, timeoutMs: 5_000, ...overrides };
 }
 
 /** A loopback port nothing listens on: bound, then released. */
@@ -80,9 +80,12 @@ describe.skipIf(!pg)("the local probe against a real PostgreSQL", () => {
     const untrusted = await probeLocal(input({ caFile: undefined }));
     expect(untrusted).toMatchObject({ ok: false, diagnosis: "tls-certificate" });
     expect(untrusted.fix).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
+    // Without verification it reaches the server's authentication request, and sends nothing.
     const insecure = await probeLocal(input({ caFile: undefined, tls: "no-verify" }));
     expect(insecure.ok).toBe(true);
     expect(insecure.evidence).toContainEqual(expect.stringMatching(/certificate NOT verified \(--insecure-tls\)/));
+    expect(insecure.evidence.at(-1)).toMatch(/^PostgreSQL answered; not logged in: the server asked for scram authentication; no credential is sent over a connection whose server is not verified$/);
+    expect(insecure.evidence.join("\n")).not.toMatch(/authenticated as/);
   });
 
   it("checks the certificate against the endpoint's name when connecting through a tunnel", async () => {
@@ -116,5 +119,54 @@ describe("classifyPgError", () => {
     [{ code: "XX000", message: "internal" }, "other"],
   ])("%o is %s", (err, diagnosis) => {
     expect(classifyPgError(Object.assign(new Error(err.message), err))).toBe(diagnosis);
+  });
+});
+
+describe("what the probe sends, and to whom", () => {
+  it("answers the master password only to SCRAM over verified TLS, an IAM token only to RDS's cleartext request over verified TLS", () => {
+    expect(authDecision({ tls: "verify", credential: "password" }, "scram")).toBeUndefined();
+    expect(authDecision({ tls: "verify", credential: "password" }, "md5")).toMatchObject({ code: "PLATFORM_AUTH_METHOD_REFUSED", message: expect.stringMatching(/asked for MD5 password authentication; the probe sends the master password through SCRAM-SHA-256 only/) });
+    expect(authDecision({ tls: "verify", credential: "password" }, "cleartext")).toMatchObject({ code: "PLATFORM_AUTH_METHOD_REFUSED" });
+    expect(authDecision({ tls: "verify", credential: "iam-token" }, "cleartext")).toBeUndefined();
+    expect(authDecision({ tls: "verify", credential: "iam-token" }, "md5")).toMatchObject({ code: "PLATFORM_AUTH_METHOD_REFUSED" });
+    for (const tls of ["no-verify", "off"] as const) {
+      for (const method of ["scram", "md5", "cleartext"] as const) expect(authDecision({ tls, credential: "password" }, method)).toMatchObject({ code: "PLATFORM_CREDENTIAL_NOT_SENT" });
+    }
+    expect(classifyPgError({ code: "PLATFORM_AUTH_METHOD_REFUSED", message: "x" })).toBe("auth-method");
+  });
+
+  it("trusts the RDS global CA bundle shipped with the tool, besides Node's store and --ca-file", () => {
+    expect(RDS_CA_BUNDLE.length).toBeGreaterThan(50);
+    expect(RDS_CA_BUNDLE.every((pem) => pem.includes("BEGIN CERTIFICATE"))).toBe(true);
+    const options = sslOptions({ tls: "verify" }) as { ca: string[]; rejectUnauthorized: boolean };
+    expect(options.rejectUnauthorized).toBe(true);
+    expect(options.ca).toEqual(expect.arrayContaining([...RDS_CA_BUNDLE]));
+  });
+
+  it("a server asking for an MD5 password over plain TCP gets no password message at all", async () => {
+    // A scripted PostgreSQL: answers the startup message with AuthenticationMD5Password and records what comes back.
+    const received: Buffer[] = [];
+    const server = net.createServer((socket) => {
+      socket.once("data", () => {
+        const md5 = Buffer.alloc(13);
+        md5.write("R", 0);
+        md5.writeInt32BE(12, 1);
+        md5.writeInt32BE(5, 5);
+        md5.write("salt", 9);
+        socket.write(md5);
+        socket.on("data", (d) => received.push(d));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const r = await probeLocal({ host: "127.0.0.1", port, user: "u", password: "the-master-password", credential: "password", database: "d", tls: "off", timeoutMs: 3_000 });
+      expect(r.ok).toBe(true);
+      expect(r.evidence.at(-1)).toBe("PostgreSQL answered; not logged in: the server asked for md5 authentication; no credential is sent over a connection whose server is not verified");
+      // no PasswordMessage ('p') reached the server
+      expect(received.filter((b) => b[0] === 0x70)).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -2,7 +2,9 @@ import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { UserError } from "../../errors.js";
 import { report, runChecks } from "../../troubleshoot/checks.js";
-import { DB_CONNECTIVITY_CHECKS, dbFacts, type DbConnectivityOptions, type ProbeKind } from "../../troubleshoot/db-connectivity.js";
+import type { ResourceContext } from "../../resources/types.js";
+import type { StateDocument } from "../../state/document.js";
+import { DB_CONNECTIVITY_CHECKS, dbFacts, forceSslValue, type DbConnectivityOptions, type ProbeKind } from "../../troubleshoot/db-connectivity.js";
 import { renderCheck } from "../../ui/checklist.js";
 import { openEnvironment, type CommandContext } from "../runtime.js";
 import { printReport } from "./shared.js";
@@ -17,10 +19,14 @@ export interface DbConnectivityFlags {
   insecureTls?: boolean;
   /** False with --no-tls. */
   tls?: boolean;
+  /** Log in as this user (granted rds_iam) with an IAM token instead of the master password. */
+  iamUser?: string;
 }
 
-const LOCAL_ONLY = ["host", "port", "caFile", "insecureTls"] as const;
-const FLAG_NAMES: Record<string, string> = { host: "--host", port: "--port", caFile: "--ca-file", insecureTls: "--insecure-tls" };
+const LOCAL_ONLY = ["host", "port", "caFile", "insecureTls", "iamUser"] as const;
+const FLAG_NAMES: Record<string, string> = { host: "--host", port: "--port", caFile: "--ca-file", insecureTls: "--insecure-tls", iamUser: "--iam-user" };
+/** PostgreSQL user names the probe accepts for --iam-user. */
+const PG_USER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Flags → options; every mistake is a UserError (exit 2) before any AWS call. */
 export function dbConnectivityOptions(flags: DbConnectivityFlags, cwd: string): DbConnectivityOptions {
@@ -53,14 +59,24 @@ export function dbConnectivityOptions(flags: DbConnectivityFlags, cwd: string): 
         throw new UserError(`--ca-file ${flags.caFile}: cannot read it`);
       }
     }
+    if (flags.iamUser !== undefined && !PG_USER.test(flags.iamUser)) throw new UserError(`--iam-user ${flags.iamUser}: a PostgreSQL user name (lowercase letters, digits, _), granted rds_iam`);
     options.local = {
       tls: flags.tls === false ? "off" : flags.insecureTls ? "no-verify" : "verify",
+      ...(flags.iamUser ? { iamUser: flags.iamUser } : {}),
       ...(flags.host ? { host: flags.host } : {}),
       ...(port ? { port } : {}),
       ...(caFile ? { caFile } : {}),
     };
   }
   return options;
+}
+
+/** --no-tls against an instance whose parameter group sets rds.force_ssl=1: refused (exit 2), the server would refuse it too. */
+async function refuseNoTlsWhileForced(ctx: ResourceContext, state: StateDocument): Promise<void> {
+  const db = await dbFacts(ctx, state).instance();
+  if (!db) return;
+  const { group, value } = await forceSslValue(ctx, db);
+  if (value === "1") throw new UserError(`--no-tls: rds.force_ssl is 1 in ${group}, so ${db.DBInstanceIdentifier} accepts TLS connections only; drop --no-tls (the probe verifies the certificate with the RDS CA bundle it ships)`);
 }
 
 /**
@@ -73,6 +89,7 @@ export async function dbConnectivityCommand(cc: CommandContext, flags: DbConnect
   const env = await openEnvironment(cc, { command: "troubleshoot db-connectivity", lock: false });
   try {
     const state = env.store.document;
+    if (options.local?.tls === "off") await refuseNoTlsWhileForced(env.ctx, state);
     cc.say(`Database connectivity of ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId}), probe: ${options.probe}`);
     let index = 0;
     const checks = await runChecks(DB_CONNECTIVITY_CHECKS, { ctx: env.ctx, state, options, facts: dbFacts(env.ctx, state) }, (o) => cc.say(renderCheck(o, index++, cc.c)));
