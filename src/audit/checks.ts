@@ -3,6 +3,7 @@ import { DescribeFlowLogsCommand, DescribeSecurityGroupRulesCommand, EC2Client, 
 import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { TAG_ENVIRONMENT, TAG_PROJECT } from "../aws/tags.js";
 import type { Config } from "../config/schema.js";
+import { isProtected } from "../config/protection.js";
 import { findBucketEncryption, findBucketPolicy, findPublicAccessBlock } from "../resources/bucket-settings.js";
 import { findDbInstanceById, type DbInstanceAttrs } from "../resources/db-instance.js";
 import { findDbParameterGroupByName } from "../resources/db-parameter-group.js";
@@ -35,8 +36,6 @@ export interface AuditCheck extends Check<AuditContext> {
   noControl?: string;
 }
 
-/** The environments where deletion protection is required. */
-export const PRODUCTION_ENVIRONMENTS = ["prod", "production"];
 export const MIN_BACKUP_DAYS = 7;
 /** The only ports open to the internet, and only on the load balancer's group. */
 export const PUBLIC_PORTS = [80, 443];
@@ -169,12 +168,12 @@ const rdsBackups = databaseCheck({ id: "rds-backups", title: `Database backups k
     : failed([`${db.identifier}: backups kept ${db.backupRetentionDays} days`], `database ${db.identifier} keeps backups ${db.backupRetentionDays} days, fewer than ${MIN_BACKUP_DAYS}`, `set database.backupRetentionDays to ${MIN_BACKUP_DAYS} or more in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE),
 );
 
-// RDS.8 asks it of every instance; the platform requires it in production only.
-const rdsDeletionProtection = databaseCheck({ id: "rds-deletion-protection", title: "Database deletion protection (production)", controls: ["RDS.8"] }, (a, db) => {
-  if (!PRODUCTION_ENVIRONMENTS.includes(a.config.environment)) return skipped(`required in production only (${a.config.environment} is not); ${db.identifier}: deletion protection ${db.deletionProtection ? "on" : "off"}`);
+// RDS.8 asks it of every instance; the platform requires it in protected environments only (src/config/protection.ts).
+const rdsDeletionProtection = databaseCheck({ id: "rds-deletion-protection", title: "Database deletion protection (protected environments)", controls: ["RDS.8"] }, (a, db) => {
+  if (!isProtected(a.config)) return skipped(`required in protected environments only (${a.config.environment} is not); ${db.identifier}: deletion protection ${db.deletionProtection ? "on" : "off"}`);
   return db.deletionProtection
     ? passed([`${db.identifier}: deletion protection on`])
-    : failed([`${db.identifier}: deletion protection off`], `production database ${db.identifier} can be deleted`, `set database.deletionProtection to true in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE);
+    : failed([`${db.identifier}: deletion protection off`], `protected database ${db.identifier} can be deleted`, `set database.deletionProtection to true in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE);
 });
 
 const rdsForceSsl = databaseCheck(

@@ -181,7 +181,7 @@ function addNetworkAcls(b: StackBuilder, config: Config): void {
 
 function addFlowLogs(b: StackBuilder, config: Config): void {
   const groupName = `/vpc/${namePrefix(config)}/flow-logs`;
-  b.add("network.flow-logs.log-group", logGroup, { name: groupName, retentionDays: config.logs.retentionDays, tags: b.tags("network.flow-logs.log-group") });
+  b.add("network.flow-logs.log-group", logGroup, { name: groupName, retentionDays: config.logs.retentionDays, ...(config.logs.kmsKeyArn ? { kmsKeyArn: config.logs.kmsKeyArn } : {}), tags: b.tags("network.flow-logs.log-group") });
   const roleId = "network.flow-logs.role";
   b.add(roleId, iamRole, {
     name: physicalName(config, "vpc-flow-logs", NAME_LIMITS.iamRole),
