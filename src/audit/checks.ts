@@ -4,6 +4,7 @@ import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/c
 import { TAG_ENVIRONMENT, TAG_PROJECT } from "../aws/tags.js";
 import type { Config } from "../config/schema.js";
 import { isProtected } from "../config/protection.js";
+import { protectionChecks } from "./protection-checks.js";
 import { findBucketEncryption, findBucketPolicy, findPublicAccessBlock } from "../resources/bucket-settings.js";
 import { findDbInstanceById, type DbInstanceAttrs } from "../resources/db-instance.js";
 import { findDbParameterGroupByName } from "../resources/db-parameter-group.js";
@@ -34,6 +35,8 @@ export interface AuditCheck extends Check<AuditContext> {
   controls: string[];
   /** Why `controls` is empty. */
   noControl?: string;
+  /** HIPAA Security Rule sections (45 CFR) the check supports, e.g. "164.312(e)(1)" (transmission security). */
+  hipaa?: string[];
 }
 
 export const MIN_BACKUP_DAYS = 7;
@@ -206,8 +209,9 @@ const securityGroupsClosed: AuditCheck = {
     const albGroup = a.state.resources["network.security-group.alb"]?.physicalId;
     const out = await a.ctx.aws.get(EC2Client).send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: groups.map(([, g]) => String(g.groupId)) }] }));
     const open = (out.SecurityGroupRules ?? []).filter(openToInternet);
-    // A blue-green API's test listener is open to the same sources as production, on its own port.
-    const ports = [...PUBLIC_PORTS, ...(a.config.services.api.deployment.strategy === "blue-green" ? [a.config.services.api.deployment.testListenerPort] : [])];
+    // A blue-green API's test listener, on its own port, is open to the internet only when its config lists 0.0.0.0/0.
+    const deployment = a.config.services.api.deployment;
+    const ports = [...PUBLIC_PORTS, ...(deployment.strategy === "blue-green" && deployment.testListenerCidrs?.includes("0.0.0.0/0") ? [deployment.testListenerPort] : [])];
     const allowed = (r: SecurityGroupRule) => r.GroupId === albGroup && r.IpProtocol === "tcp" && r.FromPort === r.ToPort && ports.includes(r.FromPort ?? -1);
     const bad = open.filter((r) => !allowed(r));
     const describe = (r: SecurityGroupRule) => `${r.GroupId} ${r.SecurityGroupRuleId}: ${r.IpProtocol === "-1" ? "all traffic" : `${r.IpProtocol} ${r.FromPort}-${r.ToPort}`} from ${r.CidrIpv4 ?? r.CidrIpv6}`;
@@ -334,5 +338,6 @@ export function auditChecks(): AuditCheck[] {
     logRetention,
     secretsEncrypted,
     classificationTags,
+    ...protectionChecks(),
   ];
 }

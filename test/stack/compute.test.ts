@@ -153,7 +153,7 @@ describe("compute layer: IAM scoped to the stack's ARNs", () => {
       for (const s of statements(stack, role)) {
         if (!s.resources.includes("*")) continue;
         expect(s.resources, role).toEqual(["*"]);
-        expect([[ECR_AUTH_ACTION], ECS_EXEC_ACTIONS], `${role}: ${s.actions.join(",")}`).toContainEqual(s.actions);
+        expect([[ECR_AUTH_ACTION], ECS_EXEC_ACTIONS, ["logs:DescribeLogGroups"]], `${role}: ${s.actions.join(",")}`).toContainEqual(s.actions);
       }
     }
   });
@@ -232,15 +232,15 @@ describe("compute layer: placement", () => {
 });
 
 describe("compute layer: monitoring toggles", () => {
-  it("adds Prometheus, Grafana and Marquez services, the UIs' target groups and listener rules, and their network rules", () => {
-    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts);
+  it("adds Prometheus, Grafana and Marquez services, the UIs' target groups and listener rules (from monitoring.uiAccessCidrs only), and their network rules", () => {
+    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts);
     for (const w of ["prometheus", "grafana", "marquez"] as const) {
       expect(ids(stack)).toContain(computeIds.service(w));
       expect(node(stack, computeIds.service(w))!.spec.securityGroupIds.map(refOf)).toEqual(["network.security-group.monitoring.groupId"]);
     }
     const rule = (ui: "grafana" | "marquez") => node(stack, computeIds.listenerRule(ui))!;
-    expect(rule("grafana").spec).toMatchObject({ priority: 10, pathPatterns: ["/grafana*"] });
-    expect(rule("marquez").spec).toMatchObject({ priority: 20, pathPatterns: ["/marquez*"] });
+    expect(rule("grafana").spec).toMatchObject({ priority: 10, pathPatterns: ["/grafana*"], sourceIpCidrs: ["203.0.113.0/24"] });
+    expect(rule("marquez").spec).toMatchObject({ priority: 20, pathPatterns: ["/marquez*"], sourceIpCidrs: ["203.0.113.0/24"] });
     expect(refOf(rule("grafana").spec.targetGroupArn)).toBe("compute.target-group.grafana.arn");
     expect(refOf(rule("grafana").spec.listenerArn)).toBe("compute.listener.http.arn");
     expect(node(stack, computeIds.targetGroup("grafana"))!.spec).toMatchObject({ name: "clinical-platform-dev-graf", port: 3000, targetType: "ip" });
@@ -252,9 +252,21 @@ describe("compute layer: monitoring toggles", () => {
     expect(node(stack, computeIds.service("prometheus"))!.spec.loadBalancers).toEqual([]);
   });
 
+  it("without monitoring.uiAccessCidrs the UIs are not routed from the load balancer at all: no target groups, rules or load balancer rules", () => {
+    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts);
+    for (const ui of ["grafana", "marquez"] as const) {
+      expect(ids(stack)).toContain(computeIds.service(ui));
+      expect(ids(stack)).not.toContain(computeIds.listenerRule(ui));
+      expect(ids(stack)).not.toContain(computeIds.targetGroup(ui));
+      expect(node(stack, computeIds.service(ui))!.spec.loadBalancers).toEqual([]);
+    }
+    expect(ids(stack)).not.toContain(computeIds.securityGroupRule("alb-monitoring-ui-out"));
+    expect(ids(stack)).not.toContain(computeIds.securityGroupRule("monitoring-alb-ui-in"));
+  });
+
   it("turned off, a monitoring service and everything only it needs leave the stack (the engine then deletes them)", () => {
-    const on = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts)));
-    const off = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: false, openlineage: true } }), facts)));
+    const on = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts)));
+    const off = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: false, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts)));
     expect([...on].filter((id) => !off.has(id)).sort()).toEqual(
       [
         "compute.listener-rule.grafana",
@@ -275,7 +287,7 @@ describe("config: services", () => {
     expect(dev().services).toEqual({
       imageTag: "latest",
       containerInsights: false,
-      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, testListenerCidrs: ["0.0.0.0/0"], bakeMinutes: 15 } },
+      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, allowPublicTestListener: false, bakeMinutes: 15 } },
       worker: { enabled: false, cpu: 256, memory: 512, desiredCount: 1 },
       dbtRunner: { cpu: 512, memory: 1024 },
     });
