@@ -251,7 +251,33 @@ const ecrImmutable: AuditCheck = {
   },
 };
 
+// Only the workloads that need PostgreSQL reach it: the API (and worker), dbt and Marquez, each by its own group.
+const dbIngress: AuditCheck = {
+  id: "db-ingress-least-privilege",
+  title: "Database admits only the API, dbt and Marquez groups",
+  controls: [],
+  noControl: "the standard's EC2.18/EC2.19 check internet ingress only, not which groups reach a database",
+  hipaa: ["164.312(a)(1)", "164.308(a)(4)"],
+  run: async (a) => {
+    const db = recorded(a, "network.security-group.db")?.physicalId;
+    if (!db) return skipped("no database security group recorded in state");
+    const allowed = new Map((["api", "dbt", "lineage"] as const).flatMap((role) => {
+      const id = recorded(a, `network.security-group.${role}`)?.physicalId;
+      return id ? [[id, role] as const] : [];
+    }));
+    const out = await a.ctx.aws.get(EC2Client).send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [db] }] }));
+    const ingress = (out.SecurityGroupRules ?? []).filter((r) => !r.IsEgress);
+    const source = (r: (typeof ingress)[number]) => r.ReferencedGroupInfo?.GroupId ?? r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? "?";
+    const describe = (r: (typeof ingress)[number]) => `${db} ${r.SecurityGroupRuleId}: ${r.IpProtocol === "-1" ? "all traffic" : `${r.IpProtocol} ${r.FromPort}-${r.ToPort}`} from ${source(r)}${allowed.has(source(r)) ? ` (${allowed.get(source(r))})` : ""}`;
+    const extra = ingress.filter((r) => !allowed.has(r.ReferencedGroupInfo?.GroupId ?? ""));
+    if (extra.length) {
+      return failed(extra.map(describe), `the database admits ${extra.length} source(s) beyond the API, dbt and Marquez groups`, `revoke ${extra.map((r) => r.SecurityGroupRuleId).join(", ")} (aws ec2 revoke-security-group-ingress --group-id ${db} --security-group-rule-ids <id>); platform never adds them`, FAILURE);
+    }
+    return passed(ingress.map(describe));
+  },
+};
+
 /** The checks this file adds to `platform audit` (registered in auditChecks). */
 export function protectionChecks(): AuditCheck[] {
-  return [httpsOnly, tlsPolicy, testListenerRestricted, uisPrivate, ecsExec, logsEncrypted, ecrImmutable];
+  return [httpsOnly, tlsPolicy, testListenerRestricted, uisPrivate, ecsExec, logsEncrypted, ecrImmutable, dbIngress];
 }

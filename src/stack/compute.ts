@@ -465,21 +465,25 @@ function addUi(b: StackBuilder, config: Config, ui: UiWorkload, listenerId: stri
 
 type RuleSpec = Omit<Unresolved<SecurityGroupRuleSpec>, "tags">;
 
-/** The monitoring group's own rules: the load balancer reaches the UIs; Marquez reaches the database. */
+/**
+ * The monitoring and lineage groups' own rules: the load balancer reaches a routed UI (Grafana in monitoring, Marquez
+ * in lineage); only Marquez (lineage) reaches the database, never Grafana or Prometheus.
+ */
 function addMonitoringRules(b: StackBuilder, config: Config): void {
   const sg = (role: SecurityGroupRole) => ref(network.sg(role), "groupId");
   const port = UIS.grafana.port;
   const rules: [string, RuleSpec][] = [];
-  if (routedUis(config).length) {
+  for (const ui of routedUis(config)) {
+    const group = serviceGroup(ui);
     rules.push(
-      ["alb-monitoring-ui-out", { groupId: sg("alb"), direction: "egress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("monitoring"), description: "to the Grafana and Marquez UIs" }],
-      ["monitoring-alb-ui-in", { groupId: sg("monitoring"), direction: "ingress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("alb"), description: "UIs from the load balancer" }],
+      [`alb-${group}-ui-out`, { groupId: sg("alb"), direction: "egress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg(group), description: `to the ${ui} UI` }],
+      [`${group}-alb-ui-in`, { groupId: sg(group), direction: "ingress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("alb"), description: "UI from the load balancer" }],
     );
   }
   if (config.monitoring.openlineage) {
     rules.push(
-      ["monitoring-db-out", { groupId: sg("monitoring"), direction: "egress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("db"), description: "Marquez to the database" }],
-      ["db-monitoring-in", { groupId: sg("db"), direction: "ingress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("monitoring"), description: "PostgreSQL from Marquez" }],
+      ["lineage-db-out", { groupId: sg("lineage"), direction: "egress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("db"), description: "Marquez to the database" }],
+      ["db-lineage-in", { groupId: sg("db"), direction: "ingress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("lineage"), description: "PostgreSQL from Marquez" }],
     );
   }
   for (const [name, rule] of rules) {
@@ -492,7 +496,9 @@ function addMonitoringRules(b: StackBuilder, config: Config): void {
 
 function serviceGroup(w: Workload): SecurityGroupRole {
   // The worker has the API's group: the database admits it, and nothing else reaches it but the load balancer's port.
-  return w === "api" || w === "worker" ? "api" : "monitoring";
+  // Marquez has a group of its own, which the database admits; Grafana and Prometheus share one it does not.
+  if (w === "api" || w === "worker") return "api";
+  return w === "marquez" ? "lineage" : w === "dbt-runner" ? "dbt" : "monitoring";
 }
 
 /**
@@ -517,8 +523,8 @@ function addService(b: StackBuilder, config: Config, w: Workload, placement: Pla
     ...placement.dependsOn,
     ...(w === "api" ? [lbListener, ...(slot ? [lbIds.testListener] : [])] : ui ? [computeIds.listenerRule(ui)] : []),
     ...[`network.security-group-rule.${group}-https-out`, ...(w === "api" ? ["network.security-group-rule.api-alb-in", "network.security-group-rule.alb-api-out"] : [])],
-    ...(ui ? [computeIds.securityGroupRule("monitoring-alb-ui-in"), computeIds.securityGroupRule("alb-monitoring-ui-out")] : []),
-    ...(w === "marquez" ? [computeIds.securityGroupRule("monitoring-db-out"), computeIds.securityGroupRule("db-monitoring-in")] : []),
+    ...(ui ? [computeIds.securityGroupRule(`${group}-alb-ui-in`), computeIds.securityGroupRule(`alb-${group}-ui-out`)] : []),
+    ...(w === "marquez" ? [computeIds.securityGroupRule("lineage-db-out"), computeIds.securityGroupRule("db-lineage-in")] : []),
   ].filter((dep) => b.has(dep));
   const spec: Unresolved<EcsServiceSpec> = {
     cluster: ref(computeIds.cluster, "name"),

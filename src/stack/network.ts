@@ -20,8 +20,11 @@ import type { StackBuilder } from "./builder.js";
 export const ANYWHERE = "0.0.0.0/0";
 export const POSTGRES_PORT = 5432;
 
-/** Security groups, by role. The database admits only the API and dbt; nothing is open to the internet but the load balancer. */
-export const SECURITY_GROUPS = ["alb", "api", "dbt", "db", "monitoring"] as const;
+/**
+ * Security groups, by role. The database admits only the API (and worker), dbt and Marquez (lineage, its own group:
+ * Grafana and Prometheus, in monitoring, are not admitted); nothing is open to the internet but the load balancer.
+ */
+export const SECURITY_GROUPS = ["alb", "api", "dbt", "db", "monitoring", "lineage"] as const;
 export type SecurityGroupRole = (typeof SECURITY_GROUPS)[number];
 
 export const ids = {
@@ -95,7 +98,7 @@ function securityGroupRules(config: Config): [SecurityGroupRole, string, RuleSpe
   const port = config.network.appPort;
   const sg = (role: SecurityGroupRole) => ref(ids.sg(role), "groupId");
   const tcp = (fromPort: number, toPort = fromPort) => ({ protocol: "tcp" as const, fromPort, toPort });
-  const monitoring = config.monitoring.prometheus || config.monitoring.grafana || config.monitoring.openlineage;
+  const monitoring = config.monitoring.prometheus || config.monitoring.grafana;
   const rules: [SecurityGroupRole, string, RuleSpec][] = [
     ["alb", "http-in", { direction: "ingress", ...tcp(80), cidrIpv4: ANYWHERE, description: "HTTP from the internet" }],
     ["alb", "https-in", { direction: "ingress", ...tcp(443), cidrIpv4: ANYWHERE, description: "HTTPS from the internet" }],
@@ -115,6 +118,7 @@ function securityGroupRules(config: Config): [SecurityGroupRole, string, RuleSpe
       ["api", "monitoring-in", { direction: "ingress", ...tcp(port), referencedGroupId: sg("monitoring"), description: "scrapes from Prometheus" }],
     );
   }
+  if (config.monitoring.openlineage) rules.push(["lineage", "https-out", { direction: "egress", ...tcp(443), cidrIpv4: ANYWHERE, description: "AWS APIs and image pulls" }]);
   return rules;
 }
 
@@ -124,7 +128,8 @@ function addSecurityGroups(b: StackBuilder, config: Config): void {
     api: "API tasks: app port from the load balancer only",
     dbt: "dbt runner tasks",
     db: "PostgreSQL: from the API and dbt only",
-    monitoring: "Monitoring stack: Prometheus, Grafana, Marquez",
+    monitoring: "Monitoring: Prometheus and Grafana (no database access)",
+    lineage: "Lineage: Marquez (the database admits it)",
   };
   for (const role of SECURITY_GROUPS) {
     const id = ids.sg(role);

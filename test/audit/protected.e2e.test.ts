@@ -65,7 +65,7 @@ describe(`platform audit of a protected environment (${ENV}, dataClassification 
     expect(r.stdout).toMatch(/clinical-platform-prod-eu-cluster: ECS Exec off on \d+ service\(s\)/);
     expect(r.stdout).toContain(`/ecs/clinical-platform-prod-eu: ${KEY}`);
     expect(r.stdout).toContain("clinical-platform-prod-eu/api: IMMUTABLE");
-    expect(r.stdout).toMatch(/Summary: All 21 checks that ran passed\./);
+    expect(r.stdout).toMatch(/Summary: All 22 checks that ran passed\./);
   });
 
   const elb = () => new ElasticLoadBalancingV2Client({ region: "us-east-1" });
@@ -116,6 +116,18 @@ describe(`platform audit of a protected environment (${ENV}, dataClassification 
       () => new ECRClient({ region: "us-east-1" }).send(new PutImageTagMutabilityCommand({ repositoryName: "clinical-platform-prod-eu/api", imageTagMutability: "MUTABLE" })),
       /^FAIL {2}21\. Image tags immutable \(protected environments\) \[ECR\.2/m,
       ["clinical-platform-prod-eu/api: MUTABLE", "repository(ies) let a pushed tag be overwritten", "fix: run 'platform up --env prod-eu' to make them IMMUTABLE"],
+    ],
+    [
+      "the database admits Grafana's and Prometheus's group (as before this change)",
+      () =>
+        new EC2Client({ region: "us-east-1" }).send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: state["network.security-group.db"]!.physicalId,
+            IpPermissions: [{ IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: state["network.security-group.monitoring"]!.physicalId }] }],
+          }),
+        ),
+      /^FAIL {2}22\. Database admits only the API, dbt and Marquez groups/m,
+      ["tcp 5432-5432 from sg-", "cause: the database admits 1 source(s) beyond the API, dbt and Marquez groups", "fix: revoke sgr-"],
     ],
     [
       "the database's deletion protection is turned off",

@@ -234,9 +234,10 @@ describe("compute layer: placement", () => {
 describe("compute layer: monitoring toggles", () => {
   it("adds Prometheus, Grafana and Marquez services, the UIs' target groups and listener rules (from monitoring.uiAccessCidrs only), and their network rules", () => {
     const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts);
-    for (const w of ["prometheus", "grafana", "marquez"] as const) {
+    // Marquez has its own group, which the database admits; Grafana and Prometheus share one it does not.
+    for (const [w, group] of [["prometheus", "monitoring"], ["grafana", "monitoring"], ["marquez", "lineage"]] as const) {
       expect(ids(stack)).toContain(computeIds.service(w));
-      expect(node(stack, computeIds.service(w))!.spec.securityGroupIds.map(refOf)).toEqual(["network.security-group.monitoring.groupId"]);
+      expect(node(stack, computeIds.service(w))!.spec.securityGroupIds.map(refOf)).toEqual([`network.security-group.${group}.groupId`]);
     }
     const rule = (ui: "grafana" | "marquez") => node(stack, computeIds.listenerRule(ui))!;
     expect(rule("grafana").spec).toMatchObject({ priority: 10, pathPatterns: ["/grafana*"], sourceIpCidrs: ["203.0.113.0/24"] });
@@ -248,7 +249,9 @@ describe("compute layer: monitoring toggles", () => {
     const grafana = node(stack, computeIds.service("grafana"))!;
     expect(grafana.spec.loadBalancers.map((l: any) => [refOf(l.targetGroupArn), l.containerName, l.containerPort])).toEqual([["compute.target-group.grafana.arn", "grafana", 3000]]);
     expect(dependenciesOf(grafana)).toContain(computeIds.listenerRule("grafana"));
-    expect(ids(stack)).toEqual(expect.arrayContaining(["alb-monitoring-ui-out", "monitoring-alb-ui-in", "monitoring-db-out", "db-monitoring-in"].map(computeIds.securityGroupRule)));
+    expect(ids(stack)).toEqual(expect.arrayContaining(["alb-monitoring-ui-out", "monitoring-alb-ui-in", "alb-lineage-ui-out", "lineage-alb-ui-in", "lineage-db-out", "db-lineage-in"].map(computeIds.securityGroupRule)));
+    const dbIngress = stack.nodes.filter((n) => n.spec.groupId && refOf(n.spec.groupId) === "network.security-group.db.groupId" && n.spec.direction === "ingress");
+    expect(dbIngress.map((n) => refOf(n.spec.referencedGroupId)).sort()).toEqual(["network.security-group.api.groupId", "network.security-group.dbt.groupId", "network.security-group.lineage.groupId"]);
     expect(node(stack, computeIds.service("prometheus"))!.spec.loadBalancers).toEqual([]);
   });
 
@@ -270,6 +273,8 @@ describe("compute layer: monitoring toggles", () => {
     expect([...on].filter((id) => !off.has(id)).sort()).toEqual(
       [
         "compute.listener-rule.grafana",
+        "compute.security-group-rule.alb-monitoring-ui-out",
+        "compute.security-group-rule.monitoring-alb-ui-in",
         "compute.role.task.grafana",
         "compute.service.grafana",
         "compute.target-group.grafana",
