@@ -250,7 +250,7 @@ describe("compute layer: monitoring toggles", () => {
     expect(grafana.spec.loadBalancers.map((l: any) => [refOf(l.targetGroupArn), l.containerName, l.containerPort])).toEqual([["compute.target-group.grafana.arn", "grafana", 3000]]);
     expect(dependenciesOf(grafana)).toContain(computeIds.listenerRule("grafana"));
     expect(ids(stack)).toEqual(expect.arrayContaining(["alb-monitoring-ui-out", "monitoring-alb-ui-in", "alb-lineage-ui-out", "lineage-alb-ui-in", "lineage-db-out", "db-lineage-in"].map(computeIds.securityGroupRule)));
-    const dbIngress = stack.nodes.filter((n) => n.spec.groupId && refOf(n.spec.groupId) === "network.security-group.db.groupId" && n.spec.direction === "ingress");
+    const dbIngress = stack.nodes.map((n) => ({ spec: n.spec as any })).filter((n) => n.spec.groupId && refOf(n.spec.groupId) === "network.security-group.db.groupId" && n.spec.direction === "ingress");
     expect(dbIngress.map((n) => refOf(n.spec.referencedGroupId)).sort()).toEqual(["network.security-group.api.groupId", "network.security-group.dbt.groupId", "network.security-group.lineage.groupId"]);
     expect(node(stack, computeIds.service("prometheus"))!.spec.loadBalancers).toEqual([]);
   });
