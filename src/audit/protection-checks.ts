@@ -1,7 +1,7 @@
 import { DescribeClustersCommand, DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, type Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeSecurityGroupRulesCommand, DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { isProtected, protectionReason } from "../config/protection.js";
 import { TLS12_POLICY } from "../config/schema.js";
 import { findLogGroupByName } from "../resources/log-group.js";
@@ -277,7 +277,36 @@ const dbIngress: AuditCheck = {
   },
 };
 
+// The tasks' AWS traffic stays in the VPC: the S3 gateway endpoint and the interface endpoints are there and available.
+const vpcEndpoints: AuditCheck = {
+  id: "vpc-endpoints",
+  title: "Tasks reach AWS through VPC endpoints (protected environments)",
+  controls: [],
+  noControl: "the standard's EC2.10 asks for an EC2 service endpoint only, not for the services the tasks call",
+  hipaa: ["164.312(e)(1)"],
+  run: async (a) => {
+    const off = protectedOnly(a);
+    if (off) return off;
+    const wanted = Object.entries(a.state.resources).filter(([, r]) => r.type === "ec2:vpc-endpoint");
+    if (!wanted.length) {
+      if (a.config.network.vpcEndpoints === false) {
+        return failed([`${a.config.environment}: no VPC endpoints`], "finding: network.vpcEndpoints false sends the tasks' AWS traffic over the internet", `remove network.vpcEndpoints: false from ${file(a)} and ${upFix(a)}`, FAILURE);
+      }
+      return failed([`${a.config.environment}: no VPC endpoint recorded in state`], "the tasks reach AWS over the internet", `${upFix(a)} to create the VPC endpoints`, FAILURE);
+    }
+    const out = await a.ctx.aws.get(EC2Client).send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: "vpc-id", Values: [String(recorded(a, "network.vpc")?.physicalId)] }] }));
+    const byId = new Map((out.VpcEndpoints ?? []).map((e) => [e.VpcEndpointId!, e]));
+    const results = wanted.map(([id, r]) => {
+      const e = byId.get(r.physicalId);
+      const state = String(e?.State ?? "").toLowerCase();
+      if (state !== "available") return failed([`${r.physicalId} (${r.attributes?.serviceName}): ${state || "not found"}`], `VPC endpoint ${r.attributes?.serviceName} is ${state || "gone"}`, `${upFix(a)} to restore ${id}`, FAILURE);
+      return passed([`${e!.VpcEndpointId} ${e!.ServiceName}: available`]);
+    });
+    return combine(results);
+  },
+};
+
 /** The checks this file adds to `platform audit` (registered in auditChecks). */
 export function protectionChecks(): AuditCheck[] {
-  return [httpsOnly, tlsPolicy, testListenerRestricted, uisPrivate, ecsExec, logsEncrypted, ecrImmutable, dbIngress];
+  return [httpsOnly, tlsPolicy, testListenerRestricted, uisPrivate, ecsExec, logsEncrypted, ecrImmutable, dbIngress, vpcEndpoints];
 }

@@ -22,6 +22,7 @@ import { listenerRule } from "./listener-rule.js";
 import { loadBalancer } from "./load-balancer.js";
 import { logGroup } from "./log-group.js";
 import { natGateway } from "./nat-gateway.js";
+import { vpcEndpoint } from "./vpc-endpoint.js";
 import { oidcProvider } from "./oidc-provider.js";
 import { networkAcl } from "./network-acl.js";
 import { route } from "./route.js";
@@ -47,6 +48,7 @@ export const registry = registryOf([
   routeTableAssociation,
   elasticIp,
   natGateway,
+  vpcEndpoint,
   securityGroup,
   securityGroupRule,
   networkAcl,

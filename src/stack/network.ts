@@ -14,6 +14,8 @@ import { securityGroupRule, type SecurityGroupRuleSpec } from "../resources/secu
 import { securityGroup } from "../resources/security-group.js";
 import { subnet } from "../resources/subnet.js";
 import { vpc } from "../resources/vpc.js";
+import { vpcEndpoint } from "../resources/vpc-endpoint.js";
+import { vpcEndpointsEnabled } from "../config/protection.js";
 import { ref, type StackNode, type Unresolved } from "./model.js";
 import type { StackBuilder } from "./builder.js";
 
@@ -70,6 +72,7 @@ export function addNetwork(b: StackBuilder, config: Config, availabilityZones: [
 
   addSecurityGroups(b, config);
   addNetworkAcls(b, config);
+  addVpcEndpoints(b, config);
   if (config.network.flowLogs.enabled) addFlowLogs(b, config);
   b.output("vpc_id", ids.vpc, "vpcId");
   PUBLIC_SUBNETS.forEach((name) => b.output(`public_subnet_${name.slice(-1)}_id`, ids.subnet(name), "subnetId"));
@@ -182,6 +185,73 @@ function addNetworkAcls(b: StackBuilder, config: Config): void {
       tags: b.tags(id, `${name}-nacl`),
     });
   }
+}
+
+/** The AWS services the tasks call: S3 through a gateway endpoint, the rest through interface endpoints. */
+export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "secretsmanager", "logs"] as const;
+export const endpointIds = {
+  securityGroup: "network.security-group.endpoints",
+  ingress: "network.security-group-rule.endpoints-https-in",
+  endpoint: (service: string) => `network.vpc-endpoint.${service.replace(/\./g, "-")}`,
+} as const;
+
+/**
+ * network.vpcEndpoints (on by default in protected environments): the tasks reach S3, ECR, Secrets Manager and
+ * CloudWatch Logs inside the VPC. Interface endpoints sit in the subnets the tasks run in (private with a NAT gateway,
+ * else public) behind a group admitting 443 from the VPC; private DNS makes the usual host names resolve to them.
+ */
+function addVpcEndpoints(b: StackBuilder, config: Config): void {
+  const natGateway = config.network.natGateway;
+  if (!vpcEndpointsEnabled(config)) {
+    if (!natGateway) b.note("no NAT gateway and no network.vpcEndpoints: the tasks reach ECR, Secrets Manager, S3 and CloudWatch Logs over the internet (443 egress to 0.0.0.0/0 from public IPs)");
+    return;
+  }
+  const vpcId = ref(ids.vpc, "vpcId");
+  b.add(endpointIds.securityGroup, securityGroup, {
+    vpcId,
+    groupName: physicalName(config, "endpoints", NAME_LIMITS.securityGroup),
+    description: "VPC endpoints: HTTPS from the VPC",
+    tags: b.tags(endpointIds.securityGroup, "endpoints-sg"),
+  });
+  b.add(endpointIds.ingress, securityGroupRule, {
+    groupId: ref(endpointIds.securityGroup, "groupId"),
+    direction: "ingress",
+    protocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    cidrIpv4: config.network.cidr,
+    description: "HTTPS from the VPC to the AWS APIs",
+    tags: b.tags(endpointIds.ingress),
+  });
+  const s3 = endpointIds.endpoint("s3");
+  b.add(s3, vpcEndpoint, {
+    vpcId,
+    serviceName: `com.amazonaws.${b.region}.s3`,
+    type: "Gateway",
+    routeTableIds: ["public", ...PRIVATE_SUBNETS].map((t) => ref(ids.routeTable(t), "routeTableId")),
+    subnetIds: [],
+    securityGroupIds: [],
+    privateDnsEnabled: false,
+    tags: b.tags(s3, "s3-endpoint"),
+  });
+  const taskSubnets = natGateway ? PRIVATE_SUBNETS : PUBLIC_SUBNETS;
+  for (const service of INTERFACE_ENDPOINTS) {
+    const id = endpointIds.endpoint(service);
+    b.add(id, vpcEndpoint, {
+      vpcId,
+      serviceName: `com.amazonaws.${b.region}.${service}`,
+      type: "Interface",
+      routeTableIds: [],
+      subnetIds: taskSubnets.map((s) => ref(ids.subnet(s), "subnetId")),
+      securityGroupIds: [ref(endpointIds.securityGroup, "groupId")],
+      privateDnsEnabled: true,
+      tags: b.tags(id, `${service.replace(/\./g, "-")}-endpoint`),
+    }, [endpointIds.ingress]);
+  }
+  b.note(
+    `network.vpcEndpoints: S3 (gateway, free) and ${INTERFACE_ENDPOINTS.join(", ")} (interface, about $7.30/month each per AZ: ~$${(INTERFACE_ENDPOINTS.length * 2 * 7.3).toFixed(0)}/month) keep the tasks' AWS traffic in the VPC; ` +
+      "task egress still allows 443 to the internet (the monitoring images come from Docker Hub)",
+  );
 }
 
 function addFlowLogs(b: StackBuilder, config: Config): void {

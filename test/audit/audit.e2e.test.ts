@@ -64,13 +64,14 @@ describe("platform audit of a deployed dev environment", () => {
       "Log groups encrypted with the environment's KMS key (protected environments) [HIPAA 164.312(a)(2)(iv)]": "SKIP",
       "Image tags immutable (protected environments) [ECR.2, HIPAA 164.312(c)(1)]": "SKIP",
       "Database admits only the API, dbt and Marquez groups [HIPAA 164.312(a)(1), HIPAA 164.308(a)(4)]": "PASS",
+      "Tasks reach AWS through VPC endpoints (protected environments) [HIPAA 164.312(e)(1)]": "SKIP",
     });
     expect(r.stdout).toContain(`${RAW}: AES256`);
     expect(r.stdout).toContain("clinical-platform-dev-postgres16: rds.force_ssl=1");
     expect(r.stdout).toContain(`${TRAIL}: logging, multi-region, log file validation on`);
     expect(r.stdout).toContain(`required in protected environments only (dev is not); ${DB}: deletion protection off`);
     expect(r.stdout).toContain("clinical-platform-dev-cluster: ECS Exec on for api; session logging to /ecs/clinical-platform-dev/exec");
-    expect(r.stdout).toMatch(/Summary: All 16 checks that ran passed \(6 skipped\)\./);
+    expect(r.stdout).toMatch(/Summary: All 16 checks that ran passed \(7 skipped\)\./);
   });
 
   it("fails and names the rule when a security group is opened to the internet", async () => {
@@ -86,7 +87,7 @@ describe("platform audit of a deployed dev environment", () => {
     expect(r.stdout).toMatch(/fix: revoke sgr-\w+ \(aws ec2 revoke-security-group-ingress/);
     // The database's own check names the rule too.
     expect(r.stdout).toMatch(/^FAIL {2}22\. Database admits only the API, dbt and Marquez groups/m);
-    expect(r.stdout).toMatch(/Summary: 2 of 22 checks failed/);
+    expect(r.stdout).toMatch(/Summary: 2 of 23 checks failed/);
   });
 
   it("fails the tag check where resources lack DataClassification", async () => {
@@ -177,7 +178,7 @@ describe("platform audit with configured keys, and before anything is deployed",
     expect(r.stdout).toContain("clinical-platform-dev/database/credentials: aws/secretsmanager (AWS managed key)");
     expect(r.stdout).toContain(`secret clinical-platform-dev/database/credentials is not encrypted with ${key}`);
     expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore secrets.database-credentials;");
-    expect(r.stdout).toMatch(/Summary: 2 of 22 checks failed/);
+    expect(r.stdout).toMatch(/Summary: 2 of 23 checks failed/);
   });
 
   it("skips every check, exit 0, when nothing is deployed yet", async () => {
@@ -186,6 +187,6 @@ describe("platform audit with configured keys, and before anything is deployed",
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(true);
-    expect(doc.checks.map((c: { status: string }) => c.status)).toEqual(Array(22).fill("skipped"));
+    expect(doc.checks.map((c: { status: string }) => c.status)).toEqual(Array(23).fill("skipped"));
   });
 });

@@ -43,6 +43,7 @@ describe("auditChecks", () => {
       "ecs-exec-logged": "none: the standard's ECS controls do not cover ECS Exec",
       "log-groups-kms": "none: the standard has no CloudWatch Logs encryption control",
       "ecr-tag-immutability": ["ECR.2"],
+      "vpc-endpoints": "none: the standard's EC2.10 asks for an EC2 service endpoint only, not for the services the tasks call",
       "db-ingress-least-privilege": "none: the standard's EC2.18/EC2.19 check internet ingress only, not which groups reach a database",
     });
   });

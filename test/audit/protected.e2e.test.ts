@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { AuthorizeSecurityGroupIngressCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { AuthorizeSecurityGroupIngressCommand, DeleteVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateListenerCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { ECRClient, PutImageTagMutabilityCommand } from "@aws-sdk/client-ecr";
@@ -65,7 +65,8 @@ describe(`platform audit of a protected environment (${ENV}, dataClassification 
     expect(r.stdout).toMatch(/clinical-platform-prod-eu-cluster: ECS Exec off on \d+ service\(s\)/);
     expect(r.stdout).toContain(`/ecs/clinical-platform-prod-eu: ${KEY}`);
     expect(r.stdout).toContain("clinical-platform-prod-eu/api: IMMUTABLE");
-    expect(r.stdout).toMatch(/Summary: All 22 checks that ran passed\./);
+    for (const service of ["s3", "ecr.api", "ecr.dkr", "secretsmanager", "logs"]) expect(r.stdout).toMatch(new RegExp(`vpce-\\w+ com\\.amazonaws\\.us-east-1\\.${service.replace(".", "\\.")}: available`));
+    expect(r.stdout).toMatch(/Summary: All 23 checks that ran passed\./);
   });
 
   const elb = () => new ElasticLoadBalancingV2Client({ region: "us-east-1" });
@@ -128,6 +129,12 @@ describe(`platform audit of a protected environment (${ENV}, dataClassification 
         ),
       /^FAIL {2}22\. Database admits only the API, dbt and Marquez groups/m,
       ["tcp 5432-5432 from sg-", "cause: the database admits 1 source(s) beyond the API, dbt and Marquez groups", "fix: revoke sgr-"],
+    ],
+    [
+      "the Secrets Manager endpoint is deleted",
+      () => new EC2Client({ region: "us-east-1" }).send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [state["network.vpc-endpoint.secretsmanager"]!.physicalId] })),
+      /^FAIL {2}23\. Tasks reach AWS through VPC endpoints \(protected environments\)/m,
+      ["(com.amazonaws.us-east-1.secretsmanager): deleted", "cause: VPC endpoint com.amazonaws.us-east-1.secretsmanager is deleted", "fix: run 'platform up --env prod-eu' to restore network.vpc-endpoint.secretsmanager"],
     ],
     [
       "the database's deletion protection is turned off",
