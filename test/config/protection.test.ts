@@ -131,6 +131,21 @@ describe("up, deploy and promote refuse a protected environment's insecure confi
     expect(aws.cloud.calls).toEqual([]);
   });
 
+  it("exec in a protected environment with ECS Exec off (the default): exit 2 naming services.ecsExec, no AWS call", async () => {
+    const { execDeps } = await import("../../src/commands/exec.js");
+    const findPlugin = execDeps.findPlugin;
+    execDeps.findPlugin = () => "/usr/local/bin/session-manager-plugin";
+    try {
+      const cwd = tempProject({ prd: { dataClassification: "PHI" } });
+      const r = await runCli(cwd, ["exec", "--env", "prd", "--service", "api"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("error: prd has ECS Exec off (the default in protected environments): set services.ecsExec to true in config/prd.json (audit reports it as a finding; sessions are logged) and run 'platform up --env prd'\n");
+      expect(aws.cloud.calls).toEqual([]);
+    } finally {
+      execDeps.findPlugin = findPlugin;
+    }
+  });
+
   it("plan shows what up would refuse, and the opt-outs as findings", async () => {
     const cwd = tempProject({ prd: { dataClassification: "PHI", logs: { allowAwsOwnedKey: true } } });
     const r = await runCli(cwd, ["plan", "--env", "prd"]);
