@@ -88,7 +88,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .command("down")
     .description("destroy the environment: everything state records, dependents first")
     .option("--dry-run", "list what would be deleted; delete nothing")
-    .option("--force-prod", "with --yes: allow destroying a production environment without typing its name")
+    .option("--force-prod", "with --yes: allow destroying a protected environment without typing its name")
     .option("--delete-data", "also delete buckets that hold objects (every version) and repositories that hold images")
     .option("--skip-final-snapshot", "delete the database without taking a final snapshot")
     .option("--disable-deletion-protection", "turn off the database's and load balancer's deletion protection first (needed for prod)")
@@ -166,7 +166,7 @@ export function buildProgram(io: Io, main: MainOptions, setExit: (code: number) 
     .option("--retire-old", "delete the instances earlier restores replaced (a final snapshot each, unless --skip-final-snapshot)")
     .option("--skip-final-snapshot", "with --retire-old: delete without a final snapshot")
     .option("--disable-deletion-protection", "with --retire-old: turn deletion protection off first")
-    .option("--force-prod", "with --retire-old --yes: allow it in a production environment without typing its name")
+    .option("--force-prod", "with --retire-old --yes: allow it in a protected environment without typing its name")
     .action(run(async () => (await import("./commands/db-restore.js")).dbRestoreCommand));
 
   const repeat = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];

@@ -3,6 +3,8 @@ import { DescribeFlowLogsCommand, DescribeSecurityGroupRulesCommand, EC2Client, 
 import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { TAG_ENVIRONMENT, TAG_PROJECT } from "../aws/tags.js";
 import type { Config } from "../config/schema.js";
+import { isProtected } from "../config/protection.js";
+import { protectionChecks } from "./protection-checks.js";
 import { findBucketEncryption, findBucketPolicy, findPublicAccessBlock } from "../resources/bucket-settings.js";
 import { findDbInstanceById, type DbInstanceAttrs } from "../resources/db-instance.js";
 import { findDbParameterGroupByName } from "../resources/db-parameter-group.js";
@@ -35,10 +37,10 @@ export interface AuditCheck extends Check<AuditContext> {
   controls: string[];
   /** Why `controls` is empty. */
   noControl?: string;
+  /** HIPAA Security Rule sections (45 CFR) the check supports, e.g. "164.312(e)(1)" (transmission security). */
+  hipaa?: string[];
 }
 
-/** The environments where deletion protection is required. */
-export const PRODUCTION_ENVIRONMENTS = ["prod", "production"];
 export const MIN_BACKUP_DAYS = 7;
 /** The only ports open to the internet, and only on the load balancer's group. */
 export const PUBLIC_PORTS = [80, 443];
@@ -171,12 +173,12 @@ const rdsBackups = databaseCheck({ id: "rds-backups", title: `Database backups k
     : failed([`${db.identifier}: backups kept ${db.backupRetentionDays} days`], `database ${db.identifier} keeps backups ${db.backupRetentionDays} days, fewer than ${MIN_BACKUP_DAYS}`, `set database.backupRetentionDays to ${MIN_BACKUP_DAYS} or more in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE),
 );
 
-// RDS.8 asks it of every instance; the platform requires it in production only.
-const rdsDeletionProtection = databaseCheck({ id: "rds-deletion-protection", title: "Database deletion protection (production)", controls: ["RDS.8"] }, (a, db) => {
-  if (!PRODUCTION_ENVIRONMENTS.includes(a.config.environment)) return skipped(`required in production only (${a.config.environment} is not); ${db.identifier}: deletion protection ${db.deletionProtection ? "on" : "off"}`);
+// RDS.8 asks it of every instance; the platform requires it in protected environments only (src/config/protection.ts).
+const rdsDeletionProtection = databaseCheck({ id: "rds-deletion-protection", title: "Database deletion protection (protected environments)", controls: ["RDS.8"] }, (a, db) => {
+  if (!isProtected(a.config)) return skipped(`required in protected environments only (${a.config.environment} is not); ${db.identifier}: deletion protection ${db.deletionProtection ? "on" : "off"}`);
   return db.deletionProtection
     ? passed([`${db.identifier}: deletion protection on`])
-    : failed([`${db.identifier}: deletion protection off`], `production database ${db.identifier} can be deleted`, `set database.deletionProtection to true in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE);
+    : failed([`${db.identifier}: deletion protection off`], `protected database ${db.identifier} can be deleted`, `set database.deletionProtection to true in config/${a.config.environment}.json and run 'platform up --env ${a.config.environment}'`, FAILURE);
 });
 
 const rdsForceSsl = databaseCheck(
@@ -209,8 +211,9 @@ const securityGroupsClosed: AuditCheck = {
     const albGroup = a.state.resources["network.security-group.alb"]?.physicalId;
     const out = await a.ctx.aws.get(EC2Client).send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: groups.map(([, g]) => String(g.groupId)) }] }));
     const open = (out.SecurityGroupRules ?? []).filter(openToInternet);
-    // A blue-green API's test listener is open to the same sources as production, on its own port.
-    const ports = [...PUBLIC_PORTS, ...(a.config.services.api.deployment.strategy === "blue-green" ? [a.config.services.api.deployment.testListenerPort] : [])];
+    // A blue-green API's test listener, on its own port, is open to the internet only when its config lists 0.0.0.0/0.
+    const deployment = a.config.services.api.deployment;
+    const ports = [...PUBLIC_PORTS, ...(deployment.strategy === "blue-green" && deployment.testListenerCidrs?.includes("0.0.0.0/0") ? [deployment.testListenerPort] : [])];
     const allowed = (r: SecurityGroupRule) => r.GroupId === albGroup && r.IpProtocol === "tcp" && r.FromPort === r.ToPort && ports.includes(r.FromPort ?? -1);
     const bad = open.filter((r) => !allowed(r));
     const describe = (r: SecurityGroupRule) => `${r.GroupId} ${r.SecurityGroupRuleId}: ${r.IpProtocol === "-1" ? "all traffic" : `${r.IpProtocol} ${r.FromPort}-${r.ToPort}`} from ${r.CidrIpv4 ?? r.CidrIpv6}`;
@@ -339,5 +342,6 @@ export function auditChecks(): AuditCheck[] {
     classificationTags,
     ...identityChecks,
     ...dataChecks,
+    ...protectionChecks(),
   ];
 }

@@ -20,12 +20,14 @@ export async function auditCommand(cc: CommandContext): Promise<number> {
     cc.say(`Security audit of ${env.config.project} ${env.config.environment} (${env.config.region}, account ${env.ctx.accountId})`);
     const checks = auditChecks();
     const controls = new Map(checks.map((c) => [c.id, c.controls]));
+    const labels = new Map(checks.map((c) => [c.id, [...c.controls, ...(c.hipaa ?? []).map((h) => `HIPAA ${h}`)]]));
     let index = 0;
     const outcomes = await runChecks(checks, a, (o) => {
-      const ids = controls.get(o.id) ?? [];
+      const ids = labels.get(o.id) ?? [];
       cc.say(renderCheck({ ...o, title: ids.length ? `${o.title} [${ids.join(", ")}]` : o.title }, index++, cc.c));
     });
-    const withControls = outcomes.map((o) => ({ ...o, controls: controls.get(o.id) ?? [] }));
+    const hipaa = new Map(checks.map((c) => [c.id, c.hipaa ?? []]));
+    const withControls = outcomes.map((o) => ({ ...o, controls: controls.get(o.id) ?? [], ...(hipaa.get(o.id)?.length ? { hipaa: hipaa.get(o.id) } : {}) }));
     return printReport(cc, { ...report("audit", env.config.environment, withControls), checks: withControls });
   } finally {
     await env.close();

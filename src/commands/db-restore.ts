@@ -7,7 +7,7 @@ import { renderApplySummary } from "../ui/plan.js";
 import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
 import { describeSource, planRestore, pointStackAt, restoreInstance, retiredDatabases, retiredLogGroups, type RestorePlan, type RestoreSource } from "../workloads/db-restore.js";
-import { PROTECTED_ENVIRONMENTS } from "./down.js";
+import { isProtected } from "../config/protection.js";
 import { dbIds } from "../stack/database.js";
 import { dependenciesOf, type Stack } from "../stack/model.js";
 import { forgetSupersededDeployments } from "../state/deployments.js";
@@ -81,7 +81,7 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
     cc.say(`Restoring ${name}'s database from ${describeSource(request)} into ${plan.target}; ${plan.current.identifier} is kept as it is`);
     const { instance: restored, logGroup } = await restoreInstance(env.ctx, plan);
     cc.say(`✔ ${restored.identifier} is available at ${restored.endpointAddress}:${restored.port}${logGroup ? `, exporting its PostgreSQL log to ${logGroup.name}` : ""}`);
-    if (!(await confirmRepoint(cc, name, plan))) {
+    if (!(await confirmRepoint(cc, name, isProtected(env.config), plan))) {
       cc.say(declined(name, plan, flags));
       if (cc.opts.json) cc.json({ environment: name, restored: restored.identifier, endpoint: restored.endpointAddress, pointed: false, current: plan.current.identifier });
       return 1;
@@ -101,12 +101,12 @@ export async function dbRestoreCommand(cc: CommandContext, flags: DbRestoreFlags
   }
 }
 
-/** --yes, or a yes on the terminal; production asks for its name to be typed. */
-async function confirmRepoint(cc: CommandContext, name: string, plan: RestorePlan): Promise<boolean> {
+/** --yes, or a yes on the terminal; a protected environment asks for its name to be typed. */
+async function confirmRepoint(cc: CommandContext, name: string, protectedEnv: boolean, plan: RestorePlan): Promise<boolean> {
   if (cc.opts.yes) return true;
   const question = `Point ${name} at ${plan.target}, retire ${plan.current.identifier} and roll the services onto ${plan.target}?`;
-  if (!PROTECTED_ENVIRONMENTS.has(name)) return confirm(cc.io, question);
-  return confirmByTyping(cc.io, `${question} ${name} is a production environment: type its name to confirm:`, name);
+  if (!protectedEnv) return confirm(cc.io, question);
+  return confirmByTyping(cc.io, `${question} ${name} is a protected environment: type its name to confirm:`, name);
 }
 
 /** What to do with a restored instance the user did not point the stack at. */
@@ -142,7 +142,7 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
     if (protectedOnes.length && !cc.opts.disableDeletionProtection) {
       throw new UserError(`${protectedOnes.join(", ")} ha${protectedOnes.length > 1 ? "ve" : "s"} deletion protection on; nothing was deleted. Run again with --disable-deletion-protection to turn it off and delete`);
     }
-    await confirmRetire(cc, name, flags, retired, retiredGroups);
+    await confirmRetire(cc, name, isProtected(env.config), flags, retired, retiredGroups);
     const results = await destroyResources(
       // Only the edges among these count: the retired instances' other dependencies serve the stack still.
       [...retired, ...retiredGroups].map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
@@ -162,16 +162,16 @@ async function retireOldCommand(cc: CommandContext, flags: DbRestoreFlags): Prom
   }
 }
 
-/** As `down`: --yes (production: --yes --force-prod), or a yes on the terminal (production: its name typed). */
-async function confirmRetire(cc: CommandContext, name: string, flags: DbRestoreFlags, retired: [string, ResourceRecord][], groups: [string, ResourceRecord][]): Promise<void> {
-  const isProd = PROTECTED_ENVIRONMENTS.has(name);
+/** As `down`: --yes (protected: --yes --force-prod), or a yes on the terminal (protected: its name typed). */
+async function confirmRetire(cc: CommandContext, name: string, protectedEnv: boolean, flags: DbRestoreFlags, retired: [string, ResourceRecord][], groups: [string, ResourceRecord][]): Promise<void> {
+  const isProd = protectedEnv;
   if (cc.opts.yes && (!isProd || flags.forceProd)) return;
-  if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to delete its retired databases without typing its name`);
+  if (isProd && cc.opts.yes) throw new UserError(`${name} is a protected environment: pass --yes --force-prod to delete its retired databases without typing its name`);
   if (!interactive(cc.io)) throw new UserError(`not deleting: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to delete ${name}'s retired databases`);
   const ids = [...retired, ...groups].map(([, r]) => r.physicalId).join(", ");
   const snapshot = !retired.length ? "and the logs they hold" : cc.opts.skipFinalSnapshot ? "without a final snapshot" : "each database with a final snapshot";
   const ok = isProd
-    ? await confirmByTyping(cc.io, `This deletes ${ids} of production environment ${name}, ${snapshot}. Type its name to confirm:`, name)
+    ? await confirmByTyping(cc.io, `This deletes ${ids} of protected environment ${name}, ${snapshot}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${ids} of ${name}, ${snapshot}?`);
   if (!ok) throw new Declined("nothing was deleted");
 }

@@ -63,6 +63,7 @@ export async function deployCommand(cc: CommandContext, flags: DeployFlags): Pro
   const env = await openEnvironment(ccForConfig, {
     command: `deploy --env ${cc.opts.env ?? cc.opts.config} --service ${flags.service}`,
     lock: true,
+    deploys: true,
     events: (e) => e.kind === "note" && cc.say(`  ${e.message}`),
   });
   const liveBefore = env.store.document.releases?.[flags.service]?.live ?? "blue";

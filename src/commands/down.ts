@@ -1,3 +1,4 @@
+import { isProtected } from "../config/protection.js";
 import { destroyResources } from "../engine/apply.js";
 import { finderChecks } from "../engine/leftovers.js";
 import { awsFailure } from "../aws/errors.js";
@@ -19,7 +20,6 @@ export interface DownFlags {
   forceProd?: boolean;
 }
 
-export const PROTECTED_ENVIRONMENTS = new Set(["prod", "production"]);
 
 /**
  * `platform down`: destroys what state records, dependents first; then sweeps for anything still tagged with the
@@ -133,15 +133,15 @@ async function assertAuditLogsKept(cc: CommandContext, env: Environment): Promis
 
 async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownFlags, count: number): Promise<void> {
   const name = env.config.environment;
-  const isProd = PROTECTED_ENVIRONMENTS.has(name);
+  const isProd = isProtected(env.config);
   if (isProd && cc.opts.forceDeleteSecrets && !flags.forceProd) {
-    throw new UserError(`${name} is a production environment: --force-delete-secrets (no recovery window) is honoured there only together with --force-prod; nothing was deleted`);
+    throw new UserError(`${name} is a protected environment: --force-delete-secrets (no recovery window) is honoured there only together with --force-prod; nothing was deleted`);
   }
   if (cc.opts.yes && (!isProd || flags.forceProd)) return;
-  if (isProd && cc.opts.yes) throw new UserError(`${name} is a production environment: pass --yes --force-prod to destroy it without typing its name`);
+  if (isProd && cc.opts.yes) throw new UserError(`${name} is a protected environment: pass --yes --force-prod to destroy it without typing its name`);
   if (!interactive(cc.io)) throw new UserError(`not destroying ${name}: there is no terminal to confirm on; pass --yes${isProd ? " --force-prod" : ""} to destroy it`);
   const ok = isProd
-    ? await confirmByTyping(cc.io, `This deletes ${count} resources of production environment ${name}. Type its name to confirm:`, name)
+    ? await confirmByTyping(cc.io, `This deletes ${count} resources of protected environment ${name}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${count} resources of ${name}?`);
   if (!ok) throw new Declined("nothing was deleted");
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
 import { awsFailure } from "../aws/errors.js";
 import { RunFailure, UserError } from "../errors.js";
+import { ecsExecEnabled } from "../config/protection.js";
 import { computeIds, enabledWorkloads, slotService, type Workload } from "../stack/compute.js";
 import { liveSlot } from "../state/releases.js";
 import type { StateDocument } from "../state/document.js";
@@ -70,6 +71,13 @@ export async function execCommand(cc: CommandContext, command: string[] = [], fl
   const plugin = execDeps.findPlugin();
   if (!plugin) throw new RunFailure(PLUGIN_MISSING);
   const commandLine = command.length ? command.join(" ") : "/bin/sh";
+  // ECS Exec is off by default in protected environments: say so before any AWS call rather than relay ECS's refusal.
+  const { config } = cc.loadConfig();
+  if (!ecsExecEnabled(config)) {
+    throw new UserError(
+      `${config.environment} has ECS Exec off${config.services.ecsExec === undefined ? " (the default in protected environments)" : ""}: set services.ecsExec to true in config/${config.environment}.json (audit reports it as a finding; sessions are logged) and run 'platform up --env ${config.environment}'`,
+    );
+  }
   const env = await openEnvironment(cc, { command: "exec", lock: false });
   try {
     const workload = flags.service as Workload;

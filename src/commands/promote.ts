@@ -9,7 +9,7 @@ import { type DeployTarget, deployTarget, revisionName } from "../workloads/depl
 import { copyImage, type CopyEvent, type CopyResult } from "../workloads/image-copy.js";
 import { findRunningRelease, hasImage, promotedTag, registryOf, type RunningRelease } from "../workloads/promote.js";
 import { deployResolved, type ReleaseFlags, releasePlan } from "./deploy.js";
-import { PROTECTED_ENVIRONMENTS } from "./down.js";
+import { assertProtectionSatisfied, isProtected } from "../config/protection.js";
 import { CommandContext, type Environment, openEnvironment } from "./runtime.js";
 
 /** deploy's release flags (--no-wait, and for a blue-green target --strategy, --smoke-test, --bake-minutes), plus: */
@@ -30,10 +30,12 @@ export interface PromoteFlags extends ReleaseFlags {
 export async function promoteCommand(cc: CommandContext, flags: PromoteFlags): Promise<number> {
   validate(cc, flags);
   const command = `promote --from ${flags.from} --to ${flags.to} --service ${flags.service}`;
+  // A protected target's insecure settings are refused before any AWS call (openEnvironment checks again).
+  assertProtectionSatisfied(environmentContext(cc, flags.to, true).loadConfig().config);
   const source = await openEnvironment(environmentContext(cc, flags.from, false), { command, lock: false });
   try {
     const from = deployTarget(source.store, source.config, flags.service);
-    const target = await openEnvironment(environmentContext(cc, flags.to, true), { command, lock: true, events: (e) => e.kind === "note" && cc.say(`  ${e.message}`) });
+    const target = await openEnvironment(environmentContext(cc, flags.to, true), { command, lock: true, deploys: true, events: (e) => e.kind === "note" && cc.say(`  ${e.message}`) });
     try {
       const to = deployTarget(target.store, target.config, flags.service);
       // How the target releases (its strategy and settings) is checked now: a bad flag must not wait for the copy.
@@ -61,7 +63,7 @@ async function promote(cc: CommandContext, flags: PromoteFlags, source: Environm
   // 1. What the source runs: a digest ECS reports, not a tag.
   const release = await findRunningRelease(source.ctx, source.store.document, flags.from, from);
   cc.say(`${flags.from} runs ${release.image} (${revisionName(release.taskDefinitionArn)}) as ${release.digest}: ${evidence(release)}`);
-  await confirmPromotion(cc, flags, release);
+  await confirmPromotion(cc, flags, isProtected(target.config), release);
 
   // 2. The same digest in the target's own repository (its tasks may pull only from their environment's).
   const repository = to.repositories[from.repositories.indexOf(release.repository)]!;
@@ -107,10 +109,10 @@ function environmentContext(cc: CommandContext, environment: string, isTarget: b
   return new CommandContext(cc.io, { ...cc.opts, env: environment, config: projectFolderFlag(cc), image: undefined, set: isTarget ? cc.opts.set : [] }, cc.main);
 }
 
-/** A production target needs a yes that names what is shipped where: asked on a terminal, or --yes. */
-async function confirmPromotion(cc: CommandContext, flags: PromoteFlags, release: RunningRelease): Promise<void> {
-  if (!PROTECTED_ENVIRONMENTS.has(flags.to) || cc.opts.yes) return;
-  const what = `${release.digest} (what ${flags.from}'s ${flags.service} runs) to production environment ${flags.to}`;
+/** A protected target needs a yes that names what is shipped where: asked on a terminal, or --yes. */
+async function confirmPromotion(cc: CommandContext, flags: PromoteFlags, protectedTarget: boolean, release: RunningRelease): Promise<void> {
+  if (!protectedTarget || cc.opts.yes) return;
+  const what = `${release.digest} (what ${flags.from}'s ${flags.service} runs) to protected environment ${flags.to}`;
   if (!interactive(cc.io)) throw new UserError(`not promoting ${what}: there is no terminal to confirm on; pass --yes to promote it`);
   if (!(await confirm(cc.io, `Deploy ${what}?`))) throw new Declined("nothing was copied or deployed");
 }

@@ -4,6 +4,7 @@ import { AwsClients, type ClientSettings } from "../aws/clients.js";
 import { checkEndpoints, endpointNotice, endpointOverrides } from "../aws/endpoint.js";
 import { assertEnvironmentGiven, loadConfig, type LoadedConfig } from "../config/load.js";
 import { HOME_VARIABLE, readConfigFlag, requireProjectFolder } from "../config/project.js";
+import { assertProtectionSatisfied, isProtected } from "../config/protection.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
 import type { EngineEvent, EventSink } from "../engine/events.js";
@@ -155,10 +156,13 @@ export interface OpenOptions {
   command: string;
   lock: boolean;
   events?: (e: EngineEvent) => void;
+  /** up and deploy: a protected environment's insecure settings are refused (exit 2) before any AWS call. */
+  deploys?: boolean;
 }
 
 export async function openEnvironment(cc: CommandContext, options: OpenOptions): Promise<Environment> {
   const { config, file } = cc.loadConfig();
+  if (options.deploys) assertProtectionSatisfied(config);
   cc.concurrency();
   const lockWait = cc.lockTimeoutSeconds();
   const clients = awsClientsFor(cc, config);
@@ -183,6 +187,7 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
         disableDeletionProtection: cc.opts.disableDeletionProtection,
         forceDeleteSecrets: cc.opts.forceDeleteSecrets,
         forceProd: cc.opts.forceProd,
+        protectedEnvironment: isProtected(config),
       },
       identity: { project: config.project, environment: config.environment },
       waits: cc.main.waits ?? REAL_AWS_WAITS,

@@ -20,7 +20,7 @@ export interface UpFlags {
 export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<number> {
   const progress = createProgress(cc.io, cc.c, { live: Boolean(cc.io.stdout.isTTY) && !cc.opts.json, quiet: cc.opts.json });
   const events = engineEvents(cc, progress);
-  const env = await openEnvironment(cc, { command: `up --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events });
+  const env = await openEnvironment(cc, { command: `up --env ${cc.opts.env ?? cc.opts.config}`, lock: true, events, deploys: true });
   try {
     const { stack, plan } = await observe(cc, env);
     cc.say(renderPlan(plan, cc.c));

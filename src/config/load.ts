@@ -83,6 +83,8 @@ export function loadConfig(source: ConfigSource): LoadedConfig {
   }
   assertEnvironmentName(environment);
   const config: Config = { ...parsed.data, environment };
+  // The DataClassification tag every resource carries follows dataClassification unless given (the schema checks they agree).
+  if (config.dataClassification && config.tags.DataClassification === undefined) config.tags = { ...config.tags, DataClassification: config.dataClassification };
   const prefix = `${config.project}-${environment}`;
   if (prefix.length > MAX_NAME_PREFIX) {
     throw new UserError(

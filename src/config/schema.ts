@@ -74,9 +74,13 @@ const apiDeploymentSchema = z
       .array(cidrBlock)
       .min(1)
       .max(20)
-      .default(["0.0.0.0/0"])
       .refine((cidrs) => new Set(cidrs).size === cidrs.length, { message: "lists a range twice" })
-      .describe("Blue-green: who may reach the test listener (the release candidate, and during the bake the previous release). Defaults to the internet, like production; restrict it to your office and CI runners' ranges."),
+      .optional()
+      .describe("Blue-green: who may reach the test listener (the release candidate, and during the bake the previous release): your CI runners' and office ranges. Required for blue-green; there is no internet default."),
+    allowPublicTestListener: z
+      .boolean()
+      .default(false)
+      .describe("Gives up: keeping the release candidate off the internet. Lets a protected environment's testListenerCidrs include 0.0.0.0/0; plan and audit report it."),
     bakeMinutes: z.int().min(0).max(1440).default(15).describe("Blue-green: minutes the previous revision keeps running after the switch; alarms or unhealthy targets in that time switch traffic back."),
     smokeTestPath: z.string().regex(SMOKE_TEST_PATH, 'an absolute URL path such as "/health"').optional().describe("Blue-green: deploy GETs this path through the test listener and needs a 2xx or 3xx answer before production traffic moves (deploy --smoke-test overrides it)."),
     smokeTestHost: z
@@ -86,6 +90,10 @@ const apiDeploymentSchema = z
       .describe("Blue-green with a certificate: the API's host name, which the certificate covers; the smoke test sends it as Host and TLS server name (the load balancer's own DNS name is not on the certificate)."),
   })
   .refine((d) => !RESERVED_TEST_PORTS.includes(d.testListenerPort), { message: "the production listeners use 80 and 443; choose another port", path: ["testListenerPort"] })
+  .refine((d) => d.strategy !== "blue-green" || d.testListenerCidrs !== undefined, {
+    message: 'blue-green needs the ranges that may reach its test listener (e.g. ["203.0.113.0/24"], your CI runners and office); there is no internet default',
+    path: ["testListenerCidrs"],
+  })
   .prefault({});
 
 /** ECS services and one-off tasks: sizes per service, the image tag, Container Insights. */
@@ -97,6 +105,10 @@ const servicesSchema = z
       .default("latest")
       .describe("The image tag (or sha256 digest) every service runs from its ECR repository; up --image TAG overrides it for one run."),
     containerInsights: z.boolean().default(false).describe("CloudWatch Container Insights on the cluster (extra CloudWatch cost); prod turns it on."),
+    ecsExec: z
+      .boolean()
+      .optional()
+      .describe("ECS Exec (platform exec) into the services' tasks; default: on, off in protected environments. Sessions are logged to CloudWatch Logs (encrypted with logs.kmsKeyArn when set)."),
     api: z
       .strictObject({
         cpu: fargateCpu.default(256),
@@ -154,6 +166,13 @@ function windowMinutes(window: string): number {
 
 const tagKey = z.string().min(1).max(128);
 
+/** What an environment may hold; the first two make it protected (src/config/protection.ts). */
+export const DATA_CLASSIFICATIONS = ["PHI", "Confidential", "Internal", "Public"] as const;
+export const PROTECTED_CLASSIFICATIONS: readonly string[] = ["PHI", "Confidential"];
+
+/** ELB security policies that allow TLS 1.2 and later only (TLS13-1-2-*, TLS13-1-3-*, FS-1-2-*, TLS-1-2-*). */
+export const TLS12_POLICY = /^ELBSecurityPolicy-(TLS13-1-[23]-|FS-1-2-|TLS-1-2-)[A-Za-z0-9-]+$/;
+
 /** A KMS key's ARN (not an alias: S3 and ECR report the key ARN back, so an alias would show as drift on every run). */
 const kmsKeyArn = z
   .string()
@@ -210,7 +229,8 @@ const bucketsSchema = z
 
 const ecrSchema = z
   .strictObject({
-    imageTagMutability: z.enum(["MUTABLE", "IMMUTABLE"]).default("MUTABLE").describe("IMMUTABLE refuses to push a tag that already exists."),
+    imageTagMutability: z.enum(["MUTABLE", "IMMUTABLE"]).optional().describe("IMMUTABLE refuses to push a tag that already exists. Default: MUTABLE, IMMUTABLE in protected environments (MUTABLE there needs allowMutableTags)."),
+    allowMutableTags: z.boolean().default(false).describe("Gives up: a tag always naming the same image. Lets a protected environment's repositories be MUTABLE; plan and audit report it."),
     keepLastImages: z.int().min(1).max(10000).default(20).describe("The lifecycle policy expires all but the newest N images of each repository."),
     scanOnPush: z.boolean().default(true).describe("Scan every pushed image for vulnerabilities."),
     kmsKeyArn: kmsKeyArn.optional().describe("Encrypt images with this KMS key; absent means AES-256. Fixed when a repository is created."),
@@ -315,6 +335,14 @@ export const ConfigSchema = z
       .string()
       .regex(REGION_PATTERN, 'an AWS region such as "us-east-1"')
       .default("us-east-1"),
+    dataClassification: z
+      .enum(DATA_CLASSIFICATIONS)
+      .optional()
+      .describe("What the environment holds. PHI and Confidential make it protected (see protected); also the default of the DataClassification tag."),
+    protected: z
+      .boolean()
+      .optional()
+      .describe("Protected environments get typed confirmations, --force-prod, required deletion protection, HTTPS, encrypted logs, no ECS Exec by default. Default: true when dataClassification is PHI or Confidential; it cannot be false for those."),
     endpoint: z
       .url()
       .optional()
@@ -380,6 +408,10 @@ export const ConfigSchema = z
           })
           .prefault({}),
         appPort: z.int().min(1).max(65535).default(8000).describe("The port the API container listens on."),
+        vpcEndpoints: z
+          .boolean()
+          .optional()
+          .describe("VPC endpoints for S3 (gateway), ECR (api, dkr), Secrets Manager and CloudWatch Logs (interface, about $7.30/month each per AZ), so tasks reach AWS without the internet; task egress is then limited to them and the database. Default: on in protected environments."),
       })
       .prefault({}),
     loadBalancer: z
@@ -388,7 +420,16 @@ export const ConfigSchema = z
           .string()
           .regex(ACM_CERTIFICATE_ARN, "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
           .optional()
-          .describe("Serve HTTPS on 443 with this ACM certificate (in the environment's region); HTTP on 80 then redirects to HTTPS."),
+          .describe("Serve HTTPS on 443 with this ACM certificate (in the environment's region); HTTP on 80 then redirects to HTTPS. Required in protected environments."),
+        sslPolicy: z
+          .string()
+          .regex(TLS12_POLICY, "an ELB security policy allowing only TLS 1.2 and later, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06")
+          .default("ELBSecurityPolicy-TLS13-1-2-2021-06")
+          .describe("The HTTPS listeners' TLS policy (TLS 1.2 and later only)."),
+        allowPlainHttp: z
+          .boolean()
+          .default(false)
+          .describe("Gives up: encryption in transit between clients and the load balancer. Lets a protected environment run without a certificate (plain HTTP); plan and audit report it."),
         healthCheckPath: z
           .string()
           .max(1024)
@@ -474,6 +515,11 @@ export const ConfigSchema = z
         prometheus: z.boolean().default(false),
         grafana: z.boolean().default(false),
         openlineage: z.boolean().default(false),
+        uiAccessCidrs: z
+          .array(cidrBlock)
+          .max(4)
+          .default([])
+          .describe("Ranges that may reach Grafana and Marquez through the load balancer (listener rules matching the source IP, on /grafana* and /marquez*). Empty (the default): the UIs are not routed from the load balancer at all; reach them through an ECS Exec port-forwarding session."),
       })
       .prefault({}),
     secrets: z
@@ -512,6 +558,13 @@ export const ConfigSchema = z
             message: `one of ${LOG_RETENTION_DAYS.join(", ")}`,
           })
           .default(7),
+        kmsKeyArn: kmsKeyArn
+          .optional()
+          .describe("Encrypt every log group (and ECS Exec session logs) with this KMS key; its key policy must allow the principal logs.<region>.amazonaws.com. Required in protected environments."),
+        allowAwsOwnedKey: z
+          .boolean()
+          .default(false)
+          .describe("Gives up: a key you control and audit for the logs (CloudWatch Logs then encrypts with an AWS-owned key). Lets a protected environment run without logs.kmsKeyArn; plan and audit report it."),
       })
       .prefault({}),
     buckets: bucketsSchema,
@@ -571,6 +624,13 @@ export const ConfigSchema = z
     const certRegion = cfg.loadBalancer.certificateArn && ACM_CERTIFICATE_ARN.exec(cfg.loadBalancer.certificateArn)?.[2];
     if (certRegion && certRegion !== cfg.region) {
       ctx.addIssue({ code: "custom", path: ["loadBalancer", "certificateArn"], message: `the certificate is in ${certRegion}; a load balancer in ${cfg.region} needs a certificate from ACM in ${cfg.region}` });
+    }
+    if (cfg.protected === false && cfg.dataClassification && PROTECTED_CLASSIFICATIONS.includes(cfg.dataClassification)) {
+      ctx.addIssue({ code: "custom", path: ["protected"], message: `a ${cfg.dataClassification} environment is always protected: remove "protected": false (or change dataClassification)` });
+    }
+    const tagged = cfg.tags.DataClassification;
+    if (cfg.dataClassification && tagged !== undefined && tagged !== cfg.dataClassification) {
+      ctx.addIssue({ code: "custom", path: ["tags", "DataClassification"], message: `says "${tagged}" but dataClassification is "${cfg.dataClassification}": make them equal, or drop the tag (it defaults to dataClassification)` });
     }
     if (cfg.bi.enabled && cfg.bi.principalArns.length === 0) {
       ctx.addIssue({ code: "custom", path: ["bi", "principalArns"], message: "at least one principal must be allowed to assume the BI role when bi.enabled is true" });

@@ -69,6 +69,7 @@ export const route = lazyType<typeof import("./route.js").route>("ec2:route", as
 export const routeTableAssociation = lazyType<typeof import("./route-table-association.js").routeTableAssociation>("ec2:route-table-association", async () => (await import("./route-table-association.js")).routeTableAssociation);
 export const elasticIp = lazyType<typeof import("./elastic-ip.js").elasticIp>("ec2:eip", async () => (await import("./elastic-ip.js")).elasticIp);
 export const natGateway = lazyType<typeof import("./nat-gateway.js").natGateway>("ec2:nat-gateway", async () => (await import("./nat-gateway.js")).natGateway);
+export const vpcEndpoint = lazyType<typeof import("./vpc-endpoint.js").vpcEndpoint>("ec2:vpc-endpoint", async () => (await import("./vpc-endpoint.js")).vpcEndpoint);
 export const securityGroup = lazyType<typeof import("./security-group.js").securityGroup>("ec2:security-group", async () => (await import("./security-group.js")).securityGroup);
 export const securityGroupRule = lazyType<typeof import("./security-group-rule.js").securityGroupRule>("ec2:security-group-rule", async () => (await import("./security-group-rule.js")).securityGroupRule);
 export const networkAcl = lazyType<typeof import("./network-acl.js").networkAcl>("ec2:network-acl", async () => (await import("./network-acl.js")).networkAcl);

@@ -1,4 +1,4 @@
-import { type Cluster, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, UpdateClusterSettingsCommand } from "@aws-sdk/client-ecs";
+import { type Cluster, type ClusterConfiguration, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, UpdateClusterCommand, UpdateClusterSettingsCommand } from "@aws-sdk/client-ecs";
 import { orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
 import { AwsFailure } from "../errors.js";
@@ -14,6 +14,12 @@ export interface EcsClusterSpec {
   /** `<project>-<env>-cluster`: up to 255 letters, digits, hyphens and underscores. */
   name: string;
   containerInsights: ContainerInsights;
+  /**
+   * ECS Exec sessions logged to this CloudWatch Logs group (execute-command configuration, logging OVERRIDE); with
+   * kmsKeyArn, session data is encrypted with it and cloudWatchEncryptionEnabled is on (the group is encrypted with it).
+   * Absent: the DEFAULT configuration (the awslogs settings of the task definition, no session log of its own).
+   */
+  execLogging?: { logGroupName: string; kmsKeyArn?: string };
   tags: Record<string, string>;
 }
 
@@ -22,6 +28,10 @@ export interface EcsClusterAttrs {
   arn: string;
   /** As AWS reports it; "enhanced" (set outside platform) shows as drift. */
   containerInsights: string;
+  /** The execute-command configuration's CloudWatch Logs group when it logs there (OVERRIDE); "" otherwise. */
+  execLogGroup: string;
+  /** The execute-command configuration's KMS key; "" when none. */
+  execKmsKeyArn: string;
   tags: Record<string, string>;
 }
 
@@ -33,7 +43,7 @@ const IN_USE_BUDGET_SECONDS = 10 * 60;
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 
 async function describeCluster(ctx: ResourceContext, name: string): Promise<Cluster | undefined> {
-  const out = await orUndefined(ecs(ctx).send(new DescribeClustersCommand({ clusters: [name], include: ["SETTINGS", "TAGS"] })));
+  const out = await orUndefined(ecs(ctx).send(new DescribeClustersCommand({ clusters: [name], include: ["CONFIGURATIONS", "SETTINGS", "TAGS"] })));
   assertOnlyMissing(out?.failures, `${KIND} ${name}`);
   // A deleted cluster stays listed as INACTIVE for a while: that is gone.
   return single(
@@ -47,9 +57,32 @@ function toAttrs(c: Cluster): EcsClusterAttrs {
     name: c.clusterName!,
     arn: c.clusterArn!,
     containerInsights: c.settings?.find((s) => s.name === CONTAINER_INSIGHTS)?.value ?? "disabled",
+    ...execOf(c),
     tags: ecsTagRecord(c.tags),
   };
 }
+
+function execOf(c: Cluster): { execLogGroup: string; execKmsKeyArn: string } {
+  const exec = c.configuration?.executeCommandConfiguration;
+  const cw = exec?.logging === "OVERRIDE" ? exec.logConfiguration?.cloudWatchLogGroupName : undefined;
+  return { execLogGroup: cw ?? "", execKmsKeyArn: exec?.kmsKeyId ?? "" };
+}
+
+/** The cluster configuration for a spec: ECS Exec sessions into the encrypted log group, or the DEFAULT logging. */
+function configurationOf(spec: EcsClusterSpec): ClusterConfiguration {
+  const l = spec.execLogging;
+  if (!l) return { executeCommandConfiguration: { logging: "DEFAULT" } };
+  return {
+    executeCommandConfiguration: {
+      ...(l.kmsKeyArn ? { kmsKeyId: l.kmsKeyArn } : {}),
+      logging: "OVERRIDE",
+      logConfiguration: { cloudWatchLogGroupName: l.logGroupName, cloudWatchEncryptionEnabled: Boolean(l.kmsKeyArn) },
+    },
+  };
+}
+
+/** The spec's execute-command settings in the attributes' terms, for diff. */
+const execWanted = (spec: EcsClusterSpec) => ({ execLogGroup: spec.execLogging?.logGroupName ?? "", execKmsKeyArn: spec.execLogging?.kmsKeyArn ?? "" });
 
 export async function findClusterByName(ctx: ResourceContext, name: string): Promise<EcsClusterAttrs | undefined> {
   const c = await describeCluster(ctx, name);
@@ -63,7 +96,10 @@ async function readBack(ctx: ResourceContext, name: string): Promise<EcsClusterA
 }
 
 function diff(spec: EcsClusterSpec, actual: EcsClusterAttrs): Change[] {
-  return [...compareFields(spec, actual, [{ field: "name", action: "replace" }, { field: "containerInsights" }]), ...compareTags(spec.tags, actual.tags)];
+  return [
+    ...compareFields({ ...spec, ...execWanted(spec) }, actual, [{ field: "name", action: "replace" }, { field: "containerInsights" }, { field: "execLogGroup" }, { field: "execKmsKeyArn" }]),
+    ...compareTags(spec.tags, actual.tags),
+  ];
 }
 
 async function applyChanges(ctx: ResourceContext, spec: EcsClusterSpec, actual: EcsClusterAttrs, changes: Change[]): Promise<EcsClusterAttrs> {
@@ -71,6 +107,7 @@ async function applyChanges(ctx: ResourceContext, spec: EcsClusterSpec, actual: 
   if (fields.has("containerInsights")) {
     await ecs(ctx).send(new UpdateClusterSettingsCommand({ cluster: actual.name, settings: [{ name: CONTAINER_INSIGHTS, value: spec.containerInsights }] }));
   }
+  if (fields.has("execLogGroup") || fields.has("execKmsKeyArn")) await ecs(ctx).send(new UpdateClusterCommand({ cluster: actual.name, configuration: configurationOf(spec) }));
   if (fields.has("tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
   return readBack(ctx, actual.name);
 }
@@ -108,6 +145,7 @@ export const ecsCluster: ResourceType<EcsClusterSpec, EcsClusterAttrs> = {
         new CreateClusterCommand({
           clusterName: spec.name,
           settings: [{ name: CONTAINER_INSIGHTS, value: spec.containerInsights }],
+          configuration: configurationOf(spec),
           tags: ecsTagList(spec.tags),
         }),
       ),

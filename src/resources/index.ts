@@ -1,5 +1,5 @@
 import { registryOf } from "../engine/registry.js";
-import { bucket, BUCKET_SETTING_TYPES, budget, cloudTrail, dashboard, dbInstance, dbParameterGroup, dbSubnetGroup, ecrLifecyclePolicy, ecrRepository, ecsCluster, ecsService, ecsTaskDefinition, elasticIp, flowLog, iamRole, internetGateway, listener, listenerRule, loadBalancer, logGroup, metricAlarm, natGateway, networkAcl, oidcProvider, route, routeTable, routeTableAssociation, secret, secretFields, securityGroup, securityGroupRule, snsSubscription, snsTopic, subnet, targetGroup, vpc } from "./catalog.js";
+import { bucket, BUCKET_SETTING_TYPES, budget, cloudTrail, dashboard, dbInstance, dbParameterGroup, dbSubnetGroup, ecrLifecyclePolicy, ecrRepository, ecsCluster, ecsService, ecsTaskDefinition, elasticIp, flowLog, iamRole, internetGateway, listener, listenerRule, loadBalancer, logGroup, metricAlarm, natGateway, networkAcl, oidcProvider, route, routeTable, routeTableAssociation, secret, secretFields, securityGroup, securityGroupRule, snsSubscription, snsTopic, subnet, targetGroup, vpc, vpcEndpoint } from "./catalog.js";
 
 /** Every resource type platform manages, so state alone can be read and destroyed. */
 export const registry = registryOf([
@@ -11,6 +11,7 @@ export const registry = registryOf([
   routeTableAssociation,
   elasticIp,
   natGateway,
+  vpcEndpoint,
   securityGroup,
   securityGroupRule,
   networkAcl,

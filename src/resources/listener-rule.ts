@@ -22,6 +22,8 @@ export interface ListenerRuleSpec {
   priority: number;
   /** Up to 5 patterns of up to 128 characters: "*" matches any characters, "?" one ("/grafana*"). */
   pathPatterns: string[];
+  /** Only requests from these ranges match (a source-ip condition); absent or empty: any source. Path patterns and ranges together at most 5. */
+  sourceIpCidrs?: string[];
   targetGroupArn: string;
   tags: Record<string, string>;
 }
@@ -32,6 +34,8 @@ export interface ListenerRuleAttrs {
   priority: number;
   /** Sorted. */
   pathPatterns: string[];
+  /** Sorted; empty when the rule has no source-ip condition. */
+  sourceIpCidrs: string[];
   /** The target group it forwards to; "" when its action is something else (set outside platform). */
   targetGroupArn: string;
   tags: Record<string, string>;
@@ -48,6 +52,11 @@ export function listenerArnOfRule(ruleArn: string): string {
 function pathPatternsOf(rule: Rule): string[] {
   const c = (rule.Conditions ?? []).find((x) => x.Field === "path-pattern");
   return [...(c?.PathPatternConfig?.Values ?? c?.Values ?? [])].sort();
+}
+
+function sourceIpsOf(rule: Rule): string[] {
+  const c = (rule.Conditions ?? []).find((x) => x.Field === "source-ip");
+  return [...(c?.SourceIpConfig?.Values ?? [])].sort();
 }
 
 function forwardTarget(actions: Action[] | undefined): string {
@@ -67,6 +76,7 @@ async function readAttrs(ctx: ResourceContext, rule: Rule): Promise<ListenerRule
     listenerArn: listenerArnOfRule(rule.RuleArn!),
     priority: Number(rule.Priority),
     pathPatterns: pathPatternsOf(rule),
+    sourceIpCidrs: sourceIpsOf(rule),
     targetGroupArn: forwardTarget(rule.Actions),
     tags,
   };
@@ -104,17 +114,22 @@ function assertSpec(spec: ListenerRuleSpec): void {
   if (!spec.pathPatterns.length || spec.pathPatterns.length > 5 || spec.pathPatterns.some((p) => !p || p.length > 128)) {
     throw new UserError(`${KIND}: give 1 to 5 path patterns of at most 128 characters (${spec.pathPatterns.join(", ")})`);
   }
+  if (spec.pathPatterns.length + (spec.sourceIpCidrs?.length ?? 0) > 5) throw new UserError(`${KIND}: path patterns and source ranges together are at most 5`);
 }
 
-const conditions = (spec: ListenerRuleSpec) => [{ Field: "path-pattern", PathPatternConfig: { Values: spec.pathPatterns } }];
+const conditions = (spec: ListenerRuleSpec) => [
+  { Field: "path-pattern", PathPatternConfig: { Values: spec.pathPatterns } },
+  ...(spec.sourceIpCidrs?.length ? [{ Field: "source-ip", SourceIpConfig: { Values: spec.sourceIpCidrs } }] : []),
+];
 const actions = (spec: ListenerRuleSpec): Action[] => [{ Type: "forward", TargetGroupArn: spec.targetGroupArn }];
 
 function diff(spec: ListenerRuleSpec, actual: ListenerRuleAttrs): Change[] {
   return [
-    ...compareFields({ ...spec, pathPatterns: [...spec.pathPatterns].sort() }, actual, [
+    ...compareFields({ ...spec, pathPatterns: [...spec.pathPatterns].sort(), sourceIpCidrs: [...(spec.sourceIpCidrs ?? [])].sort() }, actual, [
       { field: "listenerArn", action: "replace" },
       { field: "priority" },
       { field: "pathPatterns" },
+      { field: "sourceIpCidrs" },
       { field: "targetGroupArn" },
     ]),
     ...compareTags(spec.tags, actual.tags),
@@ -124,7 +139,7 @@ function diff(spec: ListenerRuleSpec, actual: ListenerRuleAttrs): Change[] {
 async function applyChanges(ctx: ResourceContext, spec: ListenerRuleSpec, actual: ListenerRuleAttrs, changes: Change[]): Promise<ListenerRuleAttrs> {
   const fields = new Set(changes.filter((c) => c.action === "update").map((c) => c.field));
   assertSpec(spec);
-  if (fields.has("pathPatterns") || fields.has("targetGroupArn")) {
+  if (fields.has("pathPatterns") || fields.has("sourceIpCidrs") || fields.has("targetGroupArn")) {
     await elbv2(ctx).send(new ModifyRuleCommand({ RuleArn: actual.arn, Conditions: conditions(spec), Actions: actions(spec) }));
   }
   if (fields.has("priority")) await elbv2(ctx).send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: actual.arn, Priority: spec.priority }] }));

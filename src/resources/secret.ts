@@ -16,7 +16,6 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { isProductionEnvironment } from "../secrets/catalog.js";
 import { secretString, type CredentialsTemplate, type GeneratorName } from "../secrets/generate.js";
 import { single } from "./find.js";
 import { retryUntil, waitFor } from "../run/wait-for.js";
@@ -255,8 +254,8 @@ export const secret: ResourceType<SecretSpec, SecretAttrs> = {
 
   async destroy(ctx, actual) {
     const force = Boolean(ctx.flags.forceDeleteSecrets);
-    if (force && isProductionEnvironment(ctx.identity.environment) && !ctx.flags.forceProd) {
-      throw new UserError(`${actual.name}: ${ctx.identity.environment} is a production environment; --force-delete-secrets is honoured there only together with --force-prod`);
+    if (force && ctx.flags.protectedEnvironment && !ctx.flags.forceProd) {
+      throw new UserError(`${actual.name}: ${ctx.identity.environment} is a protected environment; --force-delete-secrets is honoured there only together with --force-prod`);
     }
     if (actual.deletedDate && !force) return; // already scheduled by an earlier run
     const window = Math.min(30, Math.max(7, actual.recoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS));

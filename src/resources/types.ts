@@ -57,8 +57,10 @@ export interface RunFlags {
   disableDeletionProtection?: boolean;
   /** down --force-delete-secrets: delete secrets without the recovery window. */
   forceDeleteSecrets?: boolean;
-  /** down --force-prod: the user explicitly allowed destructive shortcuts in a production environment (force-deleting secrets there needs it). */
+  /** down --force-prod: the user explicitly allowed destructive shortcuts in a protected environment (force-deleting secrets there needs it). */
   forceProd?: boolean;
+  /** The environment is protected (src/config/protection.ts isProtected): destructive shortcuts need forceProd. */
+  protectedEnvironment?: boolean;
 }
 
 export interface ResourceContext {

@@ -82,8 +82,3 @@ export function secretCatalog(config: Config): CatalogEntry[] {
 export function findEntry(catalog: CatalogEntry[], name: string): CatalogEntry | undefined {
   return catalog.find((e) => e.key === name || e.logicalId === name || e.name === name);
 }
-
-/** True for the environments `down` protects (see src/commands/down.ts PROTECTED_ENVIRONMENTS). */
-export function isProductionEnvironment(environment: string): boolean {
-  return environment === "prod" || environment === "production";
-}

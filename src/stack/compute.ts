@@ -15,13 +15,14 @@ import type { Slot } from "../state/document.js";
 import { SLOTS } from "../state/releases.js";
 import { ref, type Ref, refsIn, type Unresolved } from "./model.js";
 import { ids as network, POSTGRES_PORT, PRIVATE_SUBNETS, PUBLIC_SUBNETS, type SecurityGroupRole } from "./network.js";
-import { bucketName, type RepositoryKey, storageIds } from "./storage.js";
+import { bucketName, execLogGroupName, type RepositoryKey, storageIds } from "./storage.js";
+import { ecsExecEnabled } from "../config/protection.js";
 
 /**
  * The compute layer: the ECS cluster, the task execution role and one least-privilege task role per workload, a task
  * definition per workload (api, dbt-runner, worker, and the monitoring stack when enabled), and the services that run
  * them (api always; worker and monitoring when enabled; dbt-runner only runs as one-off tasks). Grafana's and Marquez's
- * web UIs are reached through the load balancer by path (/grafana*, /marquez*).
+ * web UIs are routed by the load balancer (/grafana*, /marquez*) only from monitoring.uiAccessCidrs (see routedUis).
  */
 export const APP_WORKLOADS = ["api", "dbt-runner", "worker"] as const satisfies readonly RepositoryKey[];
 export const MONITORING_WORKLOADS = ["prometheus", "grafana", "marquez"] as const;
@@ -111,11 +112,19 @@ export function addCompute(b: StackBuilder, config: Config): void {
     b.note(`${w} keeps ${image} (rolled out by 'platform deploy') while services.imageTag stays "${config.services.imageTag}"; set another tag, or run 'platform up --env ${config.environment} --image ${config.services.imageTag}', to replace it.`);
   }
 
-  b.add(computeIds.cluster, ecsCluster, {
-    name: physicalName(config, "cluster", 255),
-    containerInsights: config.services.containerInsights ? "enabled" : "disabled",
-    tags: b.tags(computeIds.cluster),
-  });
+  const exec = ecsExecEnabled(config);
+  b.add(
+    computeIds.cluster,
+    ecsCluster,
+    {
+      name: physicalName(config, "cluster", 255),
+      containerInsights: config.services.containerInsights ? "enabled" : "disabled",
+      // ECS Exec sessions are logged (and encrypted with the logs key when there is one) whenever ECS Exec is on.
+      ...(exec ? { execLogging: { logGroupName: execLogGroupName(config), ...(config.logs.kmsKeyArn ? { kmsKeyArn: config.logs.kmsKeyArn } : {}) } } : {}),
+      tags: b.tags(computeIds.cluster),
+    },
+    exec ? [storageIds.execLogGroup] : undefined,
+  );
 
   const workloads = enabledWorkloads(config);
   const containers = new Map(workloads.map((w) => [w, containersOf(b, config, w)]));
@@ -137,7 +146,7 @@ export function addCompute(b: StackBuilder, config: Config): void {
   }
 
   const lbListener = config.loadBalancer.certificateArn ? lbIds.httpsListener : lbIds.httpListener;
-  for (const ui of ["grafana", "marquez"] as const) if (workloads.includes(ui)) addUi(b, config, ui, lbListener);
+  for (const ui of routedUis(config)) addUi(b, config, ui, lbListener);
   addMonitoringRules(b, config);
 
   for (const w of workloads.filter(hasService(config))) {
@@ -154,6 +163,15 @@ export function addCompute(b: StackBuilder, config: Config): void {
 export function enabledWorkloads(config: Config): Workload[] {
   const m = config.monitoring;
   return [...APP_WORKLOADS, ...(m.prometheus ? ["prometheus" as const] : []), ...(m.grafana ? ["grafana" as const] : []), ...(m.openlineage ? ["marquez" as const] : [])];
+}
+
+/**
+ * The web UIs the load balancer routes: only with monitoring.uiAccessCidrs, and then only from those ranges (Marquez
+ * has no login). Without them the UIs are reached privately, through an ECS Exec port-forwarding session.
+ */
+export function routedUis(config: Config): UiWorkload[] {
+  if (!config.monitoring.uiAccessCidrs.length) return [];
+  return (["grafana", "marquez"] as const).filter((ui) => enabledWorkloads(config).includes(ui));
 }
 
 const hasService = (config: Config) => (w: Workload) => w !== "dbt-runner" && (w !== "worker" || config.services.worker.enabled);
@@ -393,7 +411,7 @@ function addTaskRole(b: StackBuilder, config: Config, w: Workload): void {
   const inlinePolicies: Record<string, Unresolved<PolicyDocument>> = {};
   const s3 = s3Statements(b, config, w);
   if (s3.length) inlinePolicies["data-lake"] = { Version: VERSION, Statement: s3 };
-  if (w !== "dbt-runner") inlinePolicies["ecs-exec"] = { Version: VERSION, Statement: [{ Sid: "EcsExecChannels", Effect: "Allow", Action: ECS_EXEC_ACTIONS, Resource: "*" }] };
+  if (w !== "dbt-runner" && ecsExecEnabled(config)) inlinePolicies["ecs-exec"] = { Version: VERSION, Statement: ecsExecStatements(b, config) };
   b.add(id, iamRole, {
     name: physicalName(config, `${w}-task`, NAME_LIMITS.iamRole),
     description: `The ${w} tasks of ${namePrefix(config)}: only what their code calls`,
@@ -402,6 +420,19 @@ function addTaskRole(b: StackBuilder, config: Config, w: Workload): void {
     managedPolicyArns: [],
     tags: b.tags(id),
   });
+}
+
+/** The SSM agent's channels, and the session log it writes (and decrypts with the logs key) under the task role. */
+function ecsExecStatements(b: StackBuilder, config: Config): Record<string, unknown>[] {
+  const partition = partitionOf(b.region);
+  const group = `arn:${partition}:logs:${b.region}:${b.accountId}:log-group:${execLogGroupName(config)}`;
+  return [
+    { Sid: "EcsExecChannels", Effect: "Allow", Action: ECS_EXEC_ACTIONS, Resource: "*" },
+    // The agent checks the group exists and is encrypted before a session starts; DescribeLogGroups has no resource.
+    { Sid: "EcsExecFindLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+    { Sid: "EcsExecSessionLog", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], Resource: [`${group}:*`] },
+    ...(config.logs.kmsKeyArn ? [{ Sid: "EcsExecSessionKey", Effect: "Allow", Action: "kms:Decrypt", Resource: config.logs.kmsKeyArn }] : []),
+  ];
 }
 
 // ---- load balancer and network rules --------------------------------------------------------------------------------
@@ -424,6 +455,7 @@ function addUi(b: StackBuilder, config: Config, ui: UiWorkload, listenerId: stri
     listenerArn: ref(listenerId, "arn"),
     priority: settings.priority,
     pathPatterns: [settings.path],
+    sourceIpCidrs: config.monitoring.uiAccessCidrs,
     targetGroupArn: ref(tg, "arn"),
     tags: b.tags(rule),
   });
@@ -431,21 +463,25 @@ function addUi(b: StackBuilder, config: Config, ui: UiWorkload, listenerId: stri
 
 type RuleSpec = Omit<Unresolved<SecurityGroupRuleSpec>, "tags">;
 
-/** The monitoring group's own rules: the load balancer reaches the UIs; Marquez reaches the database. */
+/**
+ * The monitoring and lineage groups' own rules: the load balancer reaches a routed UI (Grafana in monitoring, Marquez
+ * in lineage); only Marquez (lineage) reaches the database, never Grafana or Prometheus.
+ */
 function addMonitoringRules(b: StackBuilder, config: Config): void {
   const sg = (role: SecurityGroupRole) => ref(network.sg(role), "groupId");
   const port = UIS.grafana.port;
   const rules: [string, RuleSpec][] = [];
-  if (config.monitoring.grafana || config.monitoring.openlineage) {
+  for (const ui of routedUis(config)) {
+    const group = serviceGroup(ui);
     rules.push(
-      ["alb-monitoring-ui-out", { groupId: sg("alb"), direction: "egress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("monitoring"), description: "to the Grafana and Marquez UIs" }],
-      ["monitoring-alb-ui-in", { groupId: sg("monitoring"), direction: "ingress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("alb"), description: "UIs from the load balancer" }],
+      [`alb-${group}-ui-out`, { groupId: sg("alb"), direction: "egress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg(group), description: `to the ${ui} UI` }],
+      [`${group}-alb-ui-in`, { groupId: sg(group), direction: "ingress", protocol: "tcp", fromPort: port, toPort: port, referencedGroupId: sg("alb"), description: "UI from the load balancer" }],
     );
   }
   if (config.monitoring.openlineage) {
     rules.push(
-      ["monitoring-db-out", { groupId: sg("monitoring"), direction: "egress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("db"), description: "Marquez to the database" }],
-      ["db-monitoring-in", { groupId: sg("db"), direction: "ingress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("monitoring"), description: "PostgreSQL from Marquez" }],
+      ["lineage-db-out", { groupId: sg("lineage"), direction: "egress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("db"), description: "Marquez to the database" }],
+      ["db-lineage-in", { groupId: sg("db"), direction: "ingress", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedGroupId: sg("lineage"), description: "PostgreSQL from Marquez" }],
     );
   }
   for (const [name, rule] of rules) {
@@ -458,7 +494,9 @@ function addMonitoringRules(b: StackBuilder, config: Config): void {
 
 function serviceGroup(w: Workload): SecurityGroupRole {
   // The worker has the API's group: the database admits it, and nothing else reaches it but the load balancer's port.
-  return w === "api" || w === "worker" ? "api" : "monitoring";
+  // Marquez has a group of its own, which the database admits; Grafana and Prometheus share one it does not.
+  if (w === "api" || w === "worker") return "api";
+  return w === "marquez" ? "lineage" : w === "dbt-runner" ? "dbt" : "monitoring";
 }
 
 /**
@@ -469,7 +507,7 @@ function serviceGroup(w: Workload): SecurityGroupRole {
 function addService(b: StackBuilder, config: Config, w: Workload, placement: Placement, lbListener: string, slot?: Slot): void {
   const id = slot === "green" ? computeIds.greenService : computeIds.service(w);
   const group = serviceGroup(w);
-  const ui = w === "grafana" || w === "marquez" ? w : undefined;
+  const ui = (w === "grafana" || w === "marquez") && routedUis(config).includes(w) ? w : undefined;
   const loadBalancers =
     w === "api"
       ? [{ targetGroupArn: ref(slot ? slotTargetGroup(slot) : lbIds.targetGroup, "arn"), containerName: "api", containerPort: config.network.appPort }]
@@ -483,8 +521,8 @@ function addService(b: StackBuilder, config: Config, w: Workload, placement: Pla
     ...placement.dependsOn,
     ...(w === "api" ? [lbListener, ...(slot ? [lbIds.testListener] : [])] : ui ? [computeIds.listenerRule(ui)] : []),
     ...[`network.security-group-rule.${group}-https-out`, ...(w === "api" ? ["network.security-group-rule.api-alb-in", "network.security-group-rule.alb-api-out"] : [])],
-    ...(ui ? [computeIds.securityGroupRule("monitoring-alb-ui-in"), computeIds.securityGroupRule("alb-monitoring-ui-out")] : []),
-    ...(w === "marquez" ? [computeIds.securityGroupRule("monitoring-db-out"), computeIds.securityGroupRule("db-monitoring-in")] : []),
+    ...(ui ? [computeIds.securityGroupRule(`${group}-alb-ui-in`), computeIds.securityGroupRule(`alb-${group}-ui-out`)] : []),
+    ...(w === "marquez" ? [computeIds.securityGroupRule("lineage-db-out"), computeIds.securityGroupRule("db-lineage-in")] : []),
   ].filter((dep) => b.has(dep));
   const spec: Unresolved<EcsServiceSpec> = {
     cluster: ref(computeIds.cluster, "name"),
@@ -497,7 +535,7 @@ function addService(b: StackBuilder, config: Config, w: Workload, placement: Pla
     assignPublicIp: placement.assignPublicIp,
     loadBalancers,
     ...(loadBalancers.length && GRACE_SECONDS[w] !== undefined ? { healthCheckGracePeriodSeconds: GRACE_SECONDS[w] } : {}),
-    enableExecuteCommand: true,
+    enableExecuteCommand: ecsExecEnabled(config),
     tags: { ...b.tags(id), ...(slot ? { Slot: slot } : {}) },
   };
   b.add(id, ecsService, spec, after);

@@ -6,6 +6,7 @@ import { addDatabase } from "./database.js";
 import type { Stack } from "./model.js";
 import { addLoadBalancer } from "./load-balancer.js";
 import { addNetwork } from "./network.js";
+import { addProtectionNotes } from "./protection-notes.js";
 import { addOperations } from "./operations.js";
 import { addSecrets, addSecretWiring } from "./secrets.js";
 import { addStorage } from "./storage.js";
@@ -22,6 +23,7 @@ export function buildStack(config: Config, facts: StackFacts): Stack {
   addOperations(b, config); // after compute: alarms and the dashboard watch the load balancer, database and services
   addSecretWiring(b, config); // after the database layer: needs data.database.instance
   addBudget(b, config);
+  addProtectionNotes(b, config);
   return b.build();
 }
 

@@ -93,7 +93,7 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
       port: 443,
       protocol: "HTTPS",
       certificateArn: lb.certificateArn,
-      sslPolicy: DEFAULT_SSL_POLICY,
+      sslPolicy: lb.sslPolicy,
       defaultAction: forward,
       tags: b.tags(lbIds.httpsListener),
     });
@@ -127,7 +127,8 @@ export function addLoadBalancer(b: StackBuilder, config: Config): void {
 function addTestListener(b: StackBuilder, config: Config, loadBalancerArn: ReturnType<typeof ref>, idleTargetGroup: string): void {
   const lb = config.loadBalancer;
   const port = config.services.api.deployment.testListenerPort;
-  for (const cidr of config.services.api.deployment.testListenerCidrs) {
+  // The schema requires testListenerCidrs for blue-green: there is no internet default.
+  for (const cidr of config.services.api.deployment.testListenerCidrs ?? []) {
     const id = lbIds.testListenerRule(cidr);
     b.add(id, securityGroupRule, {
       groupId: ref(network.sg("alb"), "groupId"),
@@ -144,7 +145,7 @@ function addTestListener(b: StackBuilder, config: Config, loadBalancerArn: Retur
     loadBalancerArn,
     port,
     protocol: lb.certificateArn ? "HTTPS" : "HTTP",
-    ...(lb.certificateArn ? { certificateArn: lb.certificateArn, sslPolicy: DEFAULT_SSL_POLICY } : {}),
+    ...(lb.certificateArn ? { certificateArn: lb.certificateArn, sslPolicy: lb.sslPolicy } : {}),
     defaultAction: { type: "forward", targetGroupArn: ref(idleTargetGroup, "arn") },
     tags: b.tags(lbIds.testListener),
   });

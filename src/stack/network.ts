@@ -1,15 +1,19 @@
 import type { Config } from "../config/schema.js";
 import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
-import { elasticIp, flowLog, iamRole, internetGateway, logGroup, natGateway, networkAcl, route, routeTable, routeTableAssociation, securityGroup, securityGroupRule, subnet, vpc } from "../resources/catalog.js";
+import { elasticIp, flowLog, iamRole, internetGateway, logGroup, natGateway, networkAcl, route, routeTable, routeTableAssociation, securityGroup, securityGroupRule, subnet, vpc, vpcEndpoint } from "../resources/catalog.js";
 import { type SecurityGroupRuleSpec } from "../resources/security-group-rule.js";
+import { vpcEndpointsEnabled } from "../config/protection.js";
 import { ref, type StackNode, type Unresolved } from "./model.js";
 import type { StackBuilder } from "./builder.js";
 
 export const ANYWHERE = "0.0.0.0/0";
 export const POSTGRES_PORT = 5432;
 
-/** Security groups, by role. The database admits only the API and dbt; nothing is open to the internet but the load balancer. */
-export const SECURITY_GROUPS = ["alb", "api", "dbt", "db", "monitoring"] as const;
+/**
+ * Security groups, by role. The database admits only the API (and worker), dbt and Marquez (lineage, its own group:
+ * Grafana and Prometheus, in monitoring, are not admitted); nothing is open to the internet but the load balancer.
+ */
+export const SECURITY_GROUPS = ["alb", "api", "dbt", "db", "monitoring", "lineage"] as const;
 export type SecurityGroupRole = (typeof SECURITY_GROUPS)[number];
 
 export const ids = {
@@ -55,6 +59,7 @@ export function addNetwork(b: StackBuilder, config: Config, availabilityZones: [
 
   addSecurityGroups(b, config);
   addNetworkAcls(b, config);
+  addVpcEndpoints(b, config);
   if (config.network.flowLogs.enabled) addFlowLogs(b, config);
   b.output("vpc_id", ids.vpc, "vpcId");
   PUBLIC_SUBNETS.forEach((name) => b.output(`public_subnet_${name.slice(-1)}_id`, ids.subnet(name), "subnetId"));
@@ -83,7 +88,7 @@ function securityGroupRules(config: Config): [SecurityGroupRole, string, RuleSpe
   const port = config.network.appPort;
   const sg = (role: SecurityGroupRole) => ref(ids.sg(role), "groupId");
   const tcp = (fromPort: number, toPort = fromPort) => ({ protocol: "tcp" as const, fromPort, toPort });
-  const monitoring = config.monitoring.prometheus || config.monitoring.grafana || config.monitoring.openlineage;
+  const monitoring = config.monitoring.prometheus || config.monitoring.grafana;
   const rules: [SecurityGroupRole, string, RuleSpec][] = [
     ["alb", "http-in", { direction: "ingress", ...tcp(80), cidrIpv4: ANYWHERE, description: "HTTP from the internet" }],
     ["alb", "https-in", { direction: "ingress", ...tcp(443), cidrIpv4: ANYWHERE, description: "HTTPS from the internet" }],
@@ -103,6 +108,7 @@ function securityGroupRules(config: Config): [SecurityGroupRole, string, RuleSpe
       ["api", "monitoring-in", { direction: "ingress", ...tcp(port), referencedGroupId: sg("monitoring"), description: "scrapes from Prometheus" }],
     );
   }
+  if (config.monitoring.openlineage) rules.push(["lineage", "https-out", { direction: "egress", ...tcp(443), cidrIpv4: ANYWHERE, description: "AWS APIs and image pulls" }]);
   return rules;
 }
 
@@ -112,7 +118,8 @@ function addSecurityGroups(b: StackBuilder, config: Config): void {
     api: "API tasks: app port from the load balancer only",
     dbt: "dbt runner tasks",
     db: "PostgreSQL: from the API and dbt only",
-    monitoring: "Monitoring stack: Prometheus, Grafana, Marquez",
+    monitoring: "Monitoring: Prometheus and Grafana (no database access)",
+    lineage: "Lineage: Marquez (the database admits it)",
   };
   for (const role of SECURITY_GROUPS) {
     const id = ids.sg(role);
@@ -167,9 +174,76 @@ function addNetworkAcls(b: StackBuilder, config: Config): void {
   }
 }
 
+/** The AWS services the tasks call: S3 through a gateway endpoint, the rest through interface endpoints. */
+export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "secretsmanager", "logs"] as const;
+export const endpointIds = {
+  securityGroup: "network.security-group.endpoints",
+  ingress: "network.security-group-rule.endpoints-https-in",
+  endpoint: (service: string) => `network.vpc-endpoint.${service.replace(/\./g, "-")}`,
+} as const;
+
+/**
+ * network.vpcEndpoints (on by default in protected environments): the tasks reach S3, ECR, Secrets Manager and
+ * CloudWatch Logs inside the VPC. Interface endpoints sit in the subnets the tasks run in (private with a NAT gateway,
+ * else public) behind a group admitting 443 from the VPC; private DNS makes the usual host names resolve to them.
+ */
+function addVpcEndpoints(b: StackBuilder, config: Config): void {
+  const natGateway = config.network.natGateway;
+  if (!vpcEndpointsEnabled(config)) {
+    if (!natGateway) b.note("no NAT gateway and no network.vpcEndpoints: the tasks reach ECR, Secrets Manager, S3 and CloudWatch Logs over the internet (443 egress to 0.0.0.0/0 from public IPs)");
+    return;
+  }
+  const vpcId = ref(ids.vpc, "vpcId");
+  b.add(endpointIds.securityGroup, securityGroup, {
+    vpcId,
+    groupName: physicalName(config, "endpoints", NAME_LIMITS.securityGroup),
+    description: "VPC endpoints: HTTPS from the VPC",
+    tags: b.tags(endpointIds.securityGroup, "endpoints-sg"),
+  });
+  b.add(endpointIds.ingress, securityGroupRule, {
+    groupId: ref(endpointIds.securityGroup, "groupId"),
+    direction: "ingress",
+    protocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    cidrIpv4: config.network.cidr,
+    description: "HTTPS from the VPC to the AWS APIs",
+    tags: b.tags(endpointIds.ingress),
+  });
+  const s3 = endpointIds.endpoint("s3");
+  b.add(s3, vpcEndpoint, {
+    vpcId,
+    serviceName: `com.amazonaws.${b.region}.s3`,
+    type: "Gateway",
+    routeTableIds: ["public", ...PRIVATE_SUBNETS].map((t) => ref(ids.routeTable(t), "routeTableId")),
+    subnetIds: [],
+    securityGroupIds: [],
+    privateDnsEnabled: false,
+    tags: b.tags(s3, "s3-endpoint"),
+  });
+  const taskSubnets = natGateway ? PRIVATE_SUBNETS : PUBLIC_SUBNETS;
+  for (const service of INTERFACE_ENDPOINTS) {
+    const id = endpointIds.endpoint(service);
+    b.add(id, vpcEndpoint, {
+      vpcId,
+      serviceName: `com.amazonaws.${b.region}.${service}`,
+      type: "Interface",
+      routeTableIds: [],
+      subnetIds: taskSubnets.map((s) => ref(ids.subnet(s), "subnetId")),
+      securityGroupIds: [ref(endpointIds.securityGroup, "groupId")],
+      privateDnsEnabled: true,
+      tags: b.tags(id, `${service.replace(/\./g, "-")}-endpoint`),
+    }, [endpointIds.ingress]);
+  }
+  b.note(
+    `network.vpcEndpoints: S3 (gateway, free) and ${INTERFACE_ENDPOINTS.join(", ")} (interface, about $7.30/month each per AZ: ~$${(INTERFACE_ENDPOINTS.length * 2 * 7.3).toFixed(0)}/month) keep the tasks' AWS traffic in the VPC; ` +
+      "task egress still allows 443 to the internet (the monitoring images come from Docker Hub)",
+  );
+}
+
 function addFlowLogs(b: StackBuilder, config: Config): void {
   const groupName = `/vpc/${namePrefix(config)}/flow-logs`;
-  b.add("network.flow-logs.log-group", logGroup, { name: groupName, retentionDays: config.logs.retentionDays, tags: b.tags("network.flow-logs.log-group") });
+  b.add("network.flow-logs.log-group", logGroup, { name: groupName, retentionDays: config.logs.retentionDays, ...(config.logs.kmsKeyArn ? { kmsKeyArn: config.logs.kmsKeyArn } : {}), tags: b.tags("network.flow-logs.log-group") });
   const roleId = "network.flow-logs.role";
   b.add(roleId, iamRole, {
     name: physicalName(config, "vpc-flow-logs", NAME_LIMITS.iamRole),

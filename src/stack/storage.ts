@@ -1,3 +1,4 @@
+import { ecrTagMutability, ecsExecEnabled } from "../config/protection.js";
 import { NAME_LIMITS, namePrefix, physicalName } from "../config/naming.js";
 import { BUCKET_KEYS, type BucketKey, type Config } from "../config/schema.js";
 import { bucketArn, denyInsecureTransportPolicy, keepLastImagesPolicy, lifecycleRules } from "../resources/spec-helpers.js";
@@ -26,6 +27,8 @@ export const storageIds = {
   repository: (key: RepositoryKey) => `data.ecr.${key}`,
   lifecyclePolicy: (key: RepositoryKey) => `data.ecr.${key}.lifecycle`,
   ecsLogGroup: "data.log-group.ecs",
+  /** ECS Exec session logs (only while services.ecsExec is on). */
+  execLogGroup: "data.log-group.ecs-exec",
   rdsLogGroup: "data.log-group.rds",
 } as const;
 
@@ -110,7 +113,7 @@ function addRepository(b: StackBuilder, config: Config, key: RepositoryKey): voi
   b.add(id, ecrRepository, {
     name: repositoryName(config, key),
     scanOnPush: config.ecr.scanOnPush,
-    imageTagMutability: config.ecr.imageTagMutability,
+    imageTagMutability: ecrTagMutability(config),
     encryption: kmsKeyArn ? { type: "KMS", kmsKeyArn } : { type: "AES256" },
     tags: b.tags(id),
   });
@@ -118,12 +121,20 @@ function addRepository(b: StackBuilder, config: Config, key: RepositoryKey): voi
   b.output(`ecr_repository_${key.replace(/-/g, "_")}_url`, id, "uri");
 }
 
+/** The log group of ECS Exec sessions. */
+export const execLogGroupName = (config: Config) => `/ecs/${namePrefix(config)}/exec`;
+
 function addLogGroups(b: StackBuilder, config: Config): void {
   const retentionDays = config.logs.retentionDays;
   const ecs = storageIds.ecsLogGroup;
-  b.add(ecs, logGroup, { name: `/ecs/${namePrefix(config)}`, retentionDays, tags: b.tags(ecs) });
+  const kms = config.logs.kmsKeyArn ? { kmsKeyArn: config.logs.kmsKeyArn } : {};
+  b.add(ecs, logGroup, { name: `/ecs/${namePrefix(config)}`, retentionDays, ...kms, tags: b.tags(ecs) });
+  if (ecsExecEnabled(config)) {
+    // ECS Exec sessions (commands and output), written by the task's SSM agent under the task role.
+    b.add(storageIds.execLogGroup, logGroup, { name: execLogGroupName(config), retentionDays, ...kms, tags: b.tags(storageIds.execLogGroup) });
+  }
   // Created ahead of the database, so its retention is ours rather than RDS's "never expire".
   const rds = storageIds.rdsLogGroup;
-  b.add(rds, logGroup, { name: rdsLogGroupName(servingDatabaseIdentifier(config, b.facts.databaseIdentifier)), retentionDays, tags: b.tags(rds) });
+  b.add(rds, logGroup, { name: rdsLogGroupName(servingDatabaseIdentifier(config, b.facts.databaseIdentifier)), retentionDays, ...kms, tags: b.tags(rds) });
   b.output("ecs_log_group", ecs, "name");
 }

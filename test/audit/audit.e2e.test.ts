@@ -37,7 +37,7 @@ describe("platform audit of a deployed dev environment", () => {
     state = await deploy(cwd, "dev");
   });
 
-  it("passes a freshly deployed dev environment, each check with its FSBP controls; deletion protection (prod only) is skipped", async () => {
+  it("passes a freshly deployed dev environment, each check with its FSBP controls; the protected environments' checks are skipped", async () => {
     const r = await runCli(cwd, ["audit", "--env", "dev"]);
     expect(r.stderr).toBe("");
     expect(r.code, r.stdout).toBe(0);
@@ -48,7 +48,7 @@ describe("platform audit of a deployed dev environment", () => {
       "Database storage encrypted [RDS.3]": "PASS",
       "Database not publicly accessible [RDS.2]": "PASS",
       "Database backups kept at least 7 days [RDS.11]": "PASS",
-      "Database deletion protection (production) [RDS.8]": "SKIP",
+      "Database deletion protection (protected environments) [RDS.8]": "SKIP",
       "Database requires TLS (rds.force_ssl)": "PASS",
       "No security group open to the internet except the load balancer's 80/443 [EC2.18, EC2.19]": "PASS",
       "VPC flow logs on [EC2.6]": "PASS",
@@ -63,12 +63,22 @@ describe("platform audit of a deployed dev environment", () => {
       "Database snapshots keep the instance's tags [RDS.17]": "PASS",
       "PHI buckets (raw, silver, gold) versioned [HIPAA 164.312(c)(1)]": "PASS",
       "Audit logs kept through their retention (down --delete-data refuses) [HIPAA 164.312(b)]": "PASS",
+      "Load balancer serves HTTPS only; HTTP only redirects (protected environments) [ELB.1, HIPAA 164.312(e)(1)]": "SKIP",
+      "HTTPS listeners allow TLS 1.2 and later only [ELB.17, HIPAA 164.312(e)(2)(ii)]": "SKIP",
+      "Blue-green test listener not open to the internet (protected environments) [HIPAA 164.312(a)(1), HIPAA 164.312(e)(1)]": "SKIP",
+      "Monitoring UIs not routed from the internet [HIPAA 164.312(a)(1), HIPAA 164.312(d)]": "PASS",
+      "ECS Exec off in protected environments; sessions logged wherever it is on [HIPAA 164.312(b), HIPAA 164.312(a)(1)]": "PASS",
+      "Log groups encrypted with the environment's KMS key (protected environments) [HIPAA 164.312(a)(2)(iv)]": "SKIP",
+      "Image tags immutable (protected environments) [ECR.2, HIPAA 164.312(c)(1)]": "SKIP",
+      "Database admits only the API, dbt and Marquez groups [HIPAA 164.312(a)(1), HIPAA 164.308(a)(4)]": "PASS",
+      "Tasks reach AWS through VPC endpoints (protected environments) [HIPAA 164.312(e)(1)]": "SKIP",
     });
     expect(r.stdout).toContain(`${RAW}: AES256`);
     expect(r.stdout).toContain("clinical-platform-dev-postgres16: rds.force_ssl=1");
     expect(r.stdout).toContain(`${TRAIL}: logging, multi-region, log file validation on`);
-    expect(r.stdout).toContain(`required in production only (dev is not); ${DB}: deletion protection off`);
-    expect(r.stdout).toMatch(/Summary: All 17 checks that ran passed \(4 skipped\)\./);
+    expect(r.stdout).toContain(`required in protected environments only (dev is not); ${DB}: deletion protection off`);
+    expect(r.stdout).toContain("clinical-platform-dev-cluster: ECS Exec on for api; session logging to /ecs/clinical-platform-dev/exec");
+    expect(r.stdout).toMatch(/Summary: All 20 checks that ran passed \(10 skipped\)\./);
   });
 
   it("fails and names the rule when a security group is opened to the internet", async () => {
@@ -82,7 +92,9 @@ describe("platform audit of a deployed dev environment", () => {
     expect(r.stdout).toContain(`${dbGroup} `);
     expect(r.stdout).toMatch(/tcp 5432-5432 from 0\.0\.0\.0\/0/);
     expect(r.stdout).toMatch(/fix: revoke sgr-\w+ \(aws ec2 revoke-security-group-ingress/);
-    expect(r.stdout).toMatch(/Summary: 1 of 21 checks failed/);
+    // The database's own check names the rule too.
+    expect(r.stdout).toMatch(/^FAIL {2}29\. Database admits only the API, dbt and Marquez groups/m);
+    expect(r.stdout).toMatch(/Summary: 2 of 30 checks failed/);
   });
 
   it("fails the tag check where resources lack DataClassification", async () => {
@@ -146,7 +158,7 @@ describe("platform audit of a deployed dev environment", () => {
   });
 });
 
-describe("platform audit with configured keys, in production, and before anything is deployed", () => {
+describe("platform audit with configured keys, and before anything is deployed", () => {
   beforeEach(() => {
     aws = installFakeAws();
   });
@@ -173,23 +185,7 @@ describe("platform audit with configured keys, in production, and before anythin
     expect(r.stdout).toContain("clinical-platform-dev/database/credentials: aws/secretsmanager (AWS managed key)");
     expect(r.stdout).toContain(`secret clinical-platform-dev/database/credentials is not encrypted with ${key}`);
     expect(r.stdout).toContain("fix: run 'platform up --env dev' to restore secrets.database-credentials;");
-    expect(r.stdout).toMatch(/Summary: 2 of 21 checks failed/);
-  });
-
-  it("requires deletion protection on the production database", async () => {
-    const cwd = tempProject({ prod: { ...COMPLIANT_DEV, database: { ...DEV.database, deletionProtection: true } } });
-    await deploy(cwd, "prod");
-    const ok = await runCli(cwd, ["audit", "--env", "prod"]);
-    expect(ok.stdout).toMatch(/^PASS {2}7\. Database deletion protection \(production\) \[RDS\.8\]$/m);
-    expect(ok.stdout).toContain("clinical-platform-prod-db: deletion protection on");
-    expect(ok.code, ok.stdout).toBe(0);
-
-    aws.rds.instances.get("clinical-platform-prod-db")!.DeletionProtection = false;
-    const r = await runCli(cwd, ["audit", "--env", "prod"]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^FAIL {2}7\. Database deletion protection \(production\) \[RDS\.8\]$/m);
-    expect(r.stdout).toContain("cause: production database clinical-platform-prod-db can be deleted");
-    expect(r.stdout).toContain("fix: set database.deletionProtection to true in config/prod.json and run 'platform up --env prod'");
+    expect(r.stdout).toMatch(/Summary: 2 of 30 checks failed/);
   });
 
   it("fails (exit 1, nothing deployed) on an environment that was never deployed, instead of passing 0 checks", async () => {

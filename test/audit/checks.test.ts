@@ -36,13 +36,23 @@ describe("auditChecks", () => {
       "log-retention": "none: the standard has no CloudWatch Logs control",
       "secrets-encrypted": "none: the standard's Secrets Manager controls ([SecretsManager.1]-[SecretsManager.4]) cover rotation and unused secrets, not the key",
       "tags-data-classification": "none: the standard has no tag-presence control",
+      "alb-https-only": ["ELB.1"],
+      "alb-tls-policy": ["ELB.17"],
+      "alb-test-listener-restricted": "none: the standard's EC2.18 allows unrestricted ingress on any port an account authorises; the test port is not one a protected environment authorises",
+      "monitoring-uis-private": "none: the standard has no control on what a load balancer routes",
+      "ecs-exec-logged": "none: the standard's ECS controls do not cover ECS Exec",
+      "log-groups-kms": "none: the standard has no CloudWatch Logs encryption control",
+      "ecr-tag-immutability": ["ECR.2"],
+      "vpc-endpoints": "none: the standard's EC2.10 asks for an EC2 service endpoint only, not for the services the tasks call",
+      "db-ingress-least-privilege": "none: the standard's EC2.18/EC2.19 check internet ingress only, not which groups reach a database",
     });
   });
 
   it("gives a reason exactly when a check has no control, and ids in the standard's form", () => {
     for (const c of auditChecks()) {
       expect(Boolean(c.noControl), c.id).toBe(c.controls.length === 0);
-      for (const id of c.controls) expect(id, c.id).toMatch(/^(S3|RDS|EC2|CloudTrail)\.\d+$/);
+      for (const id of c.controls) expect(id, c.id).toMatch(/^(S3|RDS|EC2|CloudTrail|ELB|ECR)\.\d+$/);
+      for (const section of c.hipaa ?? []) expect(section, c.id).toMatch(/^164\.3(08|10|12)\([a-z]\)(\(\d+\))?(\([ivx]+\))?$/);
     }
   });
 });

@@ -17,7 +17,7 @@ const PROD_LIKE = {
   network: { cidr: "10.0.0.0/16", natGateway: false, flowLogs: { enabled: false } },
   logs: { retentionDays: 7 },
   alarms: { email: [] },
-  services: { api: { desiredCount: 2, deployment: { strategy: "blue-green", smokeTestPath: "/health", bakeMinutes: 1 } } },
+  services: { api: { desiredCount: 2, deployment: { strategy: "blue-green", smokeTestPath: "/health", bakeMinutes: 1, testListenerCidrs: ["0.0.0.0/0"] } } },
 };
 const REPO = "clinical-platform-dev/api";
 const URI = `123456789012.dkr.ecr.us-east-1.amazonaws.com/${REPO}`;

@@ -8,7 +8,7 @@ import { memoryIo, runCli, tempProject, withoutGuardNotice, type CliRun } from "
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { masterPasswordOf, rdsError } from "../fakes/rds.js";
 import { currentValue, secretByName } from "../fakes/secretsmanager.js";
-import { TEST_WAITS } from "../helpers.js";
+import { TEST_WAITS, holdingPhi } from "../helpers.js";
 
 /** The repository's dev config plus two extra secrets: one the user supplies, one generated. */
 const REPO_DEV = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../../config/dev.json"), "utf8"));
@@ -21,7 +21,7 @@ const DEV = {
     },
   },
 };
-const PROD = { ...REPO_DEV, network: { ...REPO_DEV.network, cidr: "10.2.0.0/16" } };
+const PROD = holdingPhi({ ...REPO_DEV, network: { ...REPO_DEV.network, cidr: "10.2.0.0/16" } });
 
 const P = "clinical-platform-dev";
 const NAMES = {
@@ -270,7 +270,7 @@ describe("bootstrap-secrets", () => {
     aws.cloud.calls.length = 0;
     const refused = await cli("down", "--env", "prod", "--yes", "--force-delete-secrets");
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe("error: prod is a production environment: --force-delete-secrets (no recovery window) is honoured there only together with --force-prod; nothing was deleted\n");
+    expect(refused.stderr).toBe("error: prod is a protected environment: --force-delete-secrets (no recovery window) is honoured there only together with --force-prod; nothing was deleted\n");
     expect(mutating()).toEqual([]);
 
     const forced = await cli("down", "--env", "prod", "--yes", "--force-prod", "--force-delete-secrets");

@@ -6,7 +6,7 @@ import { memoryIo, runCli, tempProject, type CliRun } from "../cli-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { masterPasswordOf } from "../fakes/rds.js";
 import { currentValue, secretByName } from "../fakes/secretsmanager.js";
-import { TEST_WAITS } from "../helpers.js";
+import { TEST_WAITS, holdingPhi } from "../helpers.js";
 
 /** Settings the restore APIs do not take (maintenance window, Performance Insights, monitoring, autoscaling) are on. */
 const STAGING = {
@@ -516,7 +516,7 @@ describe("production guards", () => {
   const PROD_DB = "clinical-platform-prod-db";
   const prodState = () => JSON.parse(readFileSync(path.join(cwd, "state/prod.json"), "utf8"));
   beforeEach(async () => {
-    cwd = tempProject({ prod: { ...STAGING, network: { ...STAGING.network, cidr: "10.2.0.0/16" }, database: { ...STAGING.database, deletionProtection: true } } });
+    cwd = tempProject({ prod: holdingPhi({ ...STAGING, network: { ...STAGING.network, cidr: "10.2.0.0/16" }, database: { ...STAGING.database, deletionProtection: true } }) });
     await runCli(cwd, ["up", ...PROD, "--yes"]);
     expect((await runCli(cwd, ["db", "snapshot", ...PROD, "--name", "prod-snap"])).code).toBe(0);
     aws.cloud.calls.length = 0;
@@ -526,7 +526,7 @@ describe("production guards", () => {
     const before = prodState().resources;
     const wrong = await onTerminal(["db", "restore", ...PROD, "--snapshot", "prod-snap"], "y");
     // The prompt wraps at the terminal's width: compare the words without escape codes and line breaks.
-    expect(wrong.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, " ")).toMatch(/roll the services onto \S+\? prod is a production environment: type its name to confirm/);
+    expect(wrong.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\s+/g, " ")).toMatch(/roll the services onto \S+\? prod is a protected environment: type its name to confirm/);
     expect(wrong.code).toBe(1);
     expect(prodState().resources).toEqual(before);
     const target = aws.cloud.callsTo("RestoreDBInstanceFromDBSnapshot")[0]!.input.DBInstanceIdentifier as string;
@@ -545,7 +545,7 @@ describe("production guards", () => {
     aws.cloud.calls.length = 0;
     const yesOnly = await runCli(cwd, ["db", "restore", ...PROD, "--retire-old", "--yes", "--disable-deletion-protection"]);
     expect(yesOnly.code).toBe(2);
-    expect(yesOnly.stderr).toBe("error: prod is a production environment: pass --yes --force-prod to delete its retired databases without typing its name\n");
+    expect(yesOnly.stderr).toBe("error: prod is a protected environment: pass --yes --force-prod to delete its retired databases without typing its name\n");
     expect(aws.cloud.mutatingCalls()).toEqual([]);
     const forced = await runCli(cwd, ["db", "restore", ...PROD, "--retire-old", "--yes", "--force-prod", "--disable-deletion-protection"]);
     expect(forced.code).toBe(0);

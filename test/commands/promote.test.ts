@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HttpGet } from "../../src/workloads/smoke-test.js";
 import { runCli, tempProject } from "../cli-harness.js";
+import { optOutOfKeysIn } from "../helpers.js";
 import { MEDIA_TYPES, pushImage, pushImageIndex, serveBlobs } from "../fakes/ecr.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 
@@ -36,8 +37,10 @@ beforeEach(async () => {
   aws = installFakeAws();
   blobs = await serveBlobs(aws.ecr);
   cwd = tempProject();
+  optOutOfKeysIn(cwd, "staging", "prod");
+  // Some tests move a tag in staging after its deploy: staging's repositories are mutable (an opt-out of its protection).
   const staging = JSON.parse(readFileSync(path.join(cwd, "config/staging.json"), "utf8"));
-  writeFileSync(path.join(cwd, "config/staging.json"), JSON.stringify({ ...staging, services: { api: { desiredCount: 2 } } }));
+  writeFileSync(path.join(cwd, "config/staging.json"), JSON.stringify({ ...staging, services: { api: { desiredCount: 2 } }, ecr: { imageTagMutability: "MUTABLE", allowMutableTags: true } }));
 });
 afterEach(async () => {
   aws.restore();
@@ -256,7 +259,7 @@ describe("promote refuses", () => {
     const digest = await deployToStaging("v1");
     const run = await promote();
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`error: not promoting ${digest} (what staging's api runs) to production environment prod: there is no terminal to confirm on; pass --yes`);
+    expect(run.stderr).toContain(`error: not promoting ${digest} (what staging's api runs) to protected environment prod: there is no terminal to confirm on; pass --yes`);
     expect(aws.cloud.mutatingCalls()).toEqual([]);
     expect(existsSync(path.join(cwd, "state/prod.lock"))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { readFileSync, statSync, existsSync } from "node:fs";
+import { holdingPhi } from "../helpers.js";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
@@ -19,7 +20,7 @@ let cwd: string;
 
 beforeEach(() => {
   aws = installFakeAws();
-  cwd = tempProject({ dev: DEV, prod: { ...DEV, network: { ...DEV.network, cidr: "10.2.0.0/16" } } });
+  cwd = tempProject({ dev: DEV, prd: holdingPhi({ ...DEV, network: { ...DEV.network, cidr: "10.2.0.0/16" } }) });
 });
 afterEach(() => aws.restore());
 
@@ -100,14 +101,14 @@ describe("safety", () => {
     expect(mutating()).toEqual([]);
   });
 
-  it("refuses to destroy prod with --yes alone", async () => {
-    await runCli(cwd, ["up", "--env", "prod", "--yes"]);
+  it("refuses to destroy an environment holding PHI (named prd, not prod) with --yes alone", async () => {
+    expect((await runCli(cwd, ["up", "--env", "prd", "--yes"])).code).toBe(0);
     aws.cloud.calls.length = 0;
-    const down = await runCli(cwd, ["down", "--env", "prod", "--yes"]);
+    const down = await runCli(cwd, ["down", "--env", "prd", "--yes"]);
     expect(down.code).toBe(2);
-    expect(down.stderr).toMatch(/prod is a production environment: pass --yes --force-prod/);
+    expect(down.stderr).toMatch(/prd is a protected environment: pass --yes --force-prod/);
     expect(mutating()).toEqual([]);
-    const forced = await runCli(cwd, ["down", "--env", "prod", "--yes", "--force-prod"]);
+    const forced = await runCli(cwd, ["down", "--env", "prd", "--yes", "--force-prod"]);
     expect(forced.code).toBe(0);
   });
 

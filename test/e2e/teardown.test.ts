@@ -9,7 +9,7 @@ import { memoryIo, runCli, tempProject } from "../cli-harness.js";
 import { pushImage } from "../fakes/ecr.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { putObjectVersion } from "../fakes/s3-buckets.js";
-import { TEST_WAITS } from "../helpers.js";
+import { TEST_WAITS, optOutOfKeysIn } from "../helpers.js";
 import { expectGone } from "./convergence.js";
 
 /**
@@ -21,6 +21,7 @@ let cwd: string;
 beforeEach(() => {
   aws = installFakeAws();
   cwd = tempProject();
+  optOutOfKeysIn(cwd, "staging", "prod");
 });
 afterEach(() => aws.restore());
 
@@ -150,7 +151,7 @@ describe("protections", () => {
     aws.cloud.calls.length = 0;
     const yesOnly = await runCli(cwd, ["down", ...prod, "--yes"]);
     expect(yesOnly.code).toBe(2);
-    expect(yesOnly.stderr).toMatch(/prod is a production environment: pass --yes --force-prod to destroy it without typing its name/);
+    expect(yesOnly.stderr).toMatch(/prod is a protected environment: pass --yes --force-prod to destroy it without typing its name/);
 
     const typed = async (answer: string) => {
       const io = memoryIo();
@@ -166,7 +167,7 @@ describe("protections", () => {
     expect(aws.cloud.mutatingCalls()).toEqual([]);
 
     const right = await typed("prod");
-    expect(right.stdout).toMatch(/This deletes \d+ resources of production environment prod\. Type its name to/);
+    expect(right.stdout).toMatch(/This deletes \d+ resources of protected environment prod\. Type its name to/);
     expect(right.code, right.stdout + right.stderr).toBe(0);
     expect(Object.keys(state("prod").resources)).toEqual([]);
   });

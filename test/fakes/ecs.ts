@@ -26,6 +26,8 @@ export interface FakeEcsCluster {
   clusterArn: string;
   status: "ACTIVE" | "INACTIVE";
   settings: { name: string; value: string }[];
+  /** CreateCluster/UpdateCluster configuration (execute-command configuration), as given; absent when never set. */
+  configuration?: any;
   tags: Tags;
 }
 
@@ -467,6 +469,17 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
 
   // ---- shapes -------------------------------------------------------------------------------------------------------
 
+  /** ECS's checks of an execute-command configuration: OVERRIDE needs a log destination; encryption needs the log group to be KMS-encrypted. */
+  const validClusterConfiguration = (configuration: any) => {
+    const exec = configuration.executeCommandConfiguration;
+    if (!exec) return structuredClone(configuration);
+    if (!["NONE", "DEFAULT", "OVERRIDE"].includes(exec.logging ?? "DEFAULT")) throw invalid(`Invalid logging value ${exec.logging}`);
+    const cw = exec.logConfiguration?.cloudWatchLogGroupName;
+    if (exec.logging === "OVERRIDE" && !cw && !exec.logConfiguration?.s3BucketName) throw invalid("A log configuration is required when logging is OVERRIDE.");
+    if (exec.logging !== "OVERRIDE" && exec.logConfiguration) throw invalid("logConfiguration is only allowed when logging is OVERRIDE.");
+    return structuredClone(configuration);
+  };
+
   const describeCluster = (c: FakeEcsCluster, include: string[] = []) => ({
     clusterArn: c.clusterArn,
     clusterName: c.clusterName,
@@ -478,6 +491,7 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     capacityProviders: [],
     defaultCapacityProviderStrategy: [],
     ...(include.includes("SETTINGS") ? { settings: c.settings.map((s) => ({ ...s })) } : {}),
+    ...(include.includes("CONFIGURATIONS") && c.configuration ? { configuration: structuredClone(c.configuration) } : {}),
     ...(include.includes("TAGS") ? { tags: tagList(c.tags) } : {}),
   });
 
@@ -811,6 +825,7 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
         clusterArn: arn(`cluster/${name}`),
         status: "ACTIVE",
         settings: [{ name: "containerInsights", value: "disabled" }, ...(input.settings ?? [])].filter((s, i, all) => all.findLastIndex((x) => x.name === s.name) === i),
+        ...(input.configuration ? { configuration: validClusterConfiguration(input.configuration) } : {}),
         tags: validateTags(input.tags),
       };
       state.clusters.set(name, cluster);
@@ -835,6 +850,11 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
         cluster.settings = [...cluster.settings.filter((x) => x.name !== s.name), { name: s.name, value: s.value }];
       }
       return { cluster: describeCluster(cluster, ["SETTINGS"]) };
+    },
+    UpdateCluster: (input) => {
+      const cluster = clusterOf(input.cluster);
+      if (input.configuration) cluster.configuration = validClusterConfiguration(input.configuration);
+      return { cluster: describeCluster(cluster, ["CONFIGURATIONS", "SETTINGS"]) };
     },
     DeleteCluster: (input) => {
       settle();

@@ -78,7 +78,7 @@ export interface FakeRule {
   RuleArn: string;
   ListenerArn: string;
   Priority: number;
-  Conditions: { Field: string; Values: string[]; PathPatternConfig?: { Values: string[] } }[];
+  Conditions: { Field: string; Values: string[]; PathPatternConfig?: { Values: string[] }; SourceIpConfig?: { Values: string[] } }[];
   Actions: Action[];
   tags: Tags;
 }
@@ -412,17 +412,26 @@ export function elbv2Model(cloud: FakeCloud, ec2?: Ec2State, state: Elbv2State =
     state.listeners.delete(l.ListenerArn);
   };
 
-  /** Path-pattern conditions (the only field modelled), as DescribeRules returns them: Values and PathPatternConfig both. */
+  /**
+   * Path-pattern conditions, as DescribeRules returns them (Values and PathPatternConfig both), and source-ip conditions
+   * (SourceIpConfig only: Values is for host-header and path-pattern); the only fields modelled.
+   */
   const ruleConditions = (conditions: any[] | undefined) => {
     if (!conditions?.length) throw validation("A rule must have at least one condition");
     const out = conditions.map((c) => {
+      if (c.Field === "source-ip") {
+        const cidrs: string[] = c.SourceIpConfig?.Values ?? [];
+        if (!cidrs.length || cidrs.some((v) => !/^[0-9.]+\/\d+$|^[0-9a-f:]+\/\d+$/i.test(v))) throw validation("Source IP values must be CIDR blocks");
+        return { Field: "source-ip", Values: [] as string[], SourceIpConfig: { Values: [...cidrs] }, count: cidrs.length };
+      }
       if (c.Field !== "path-pattern") throw new Error(`fake elbv2: condition field ${c.Field} is not modelled`);
       const values: string[] = c.PathPatternConfig?.Values ?? c.Values ?? [];
       if (!values.length || values.some((v) => !v || v.length > 128)) throw validation("Path patterns must be 1 to 128 characters");
-      return { Field: "path-pattern", Values: [...values], PathPatternConfig: { Values: [...values] } };
+      return { Field: "path-pattern", Values: [...values], PathPatternConfig: { Values: [...values] }, count: values.length };
     });
-    if (out.reduce((n, c) => n + c.Values.length, 0) > 5) throw validation("A rule can have at most 5 condition values");
-    return out;
+    if (new Set(out.map((c) => c.Field)).size !== out.length) throw validation("A rule can have only one condition of each field");
+    if (out.reduce((n, c) => n + c.count, 0) > 5) throw validation("A rule can have at most 5 condition values");
+    return out.map(({ count: _count, ...c }) => c);
   };
   const checkPriority = (listenerArn: string, priority: unknown, except?: string) => {
     if (!Number.isInteger(priority) || (priority as number) < 1 || (priority as number) > 50000) throw validation("Priority must be between 1 and 50000");

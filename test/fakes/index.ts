@@ -6,6 +6,7 @@ import { snsModel } from "./sns.js";
 import { ec2Model, newEc2State, type Ec2State } from "./ec2.js";
 import { ecrModel } from "./ecr.js";
 import { ecsModel } from "./ecs.js";
+import { registerEndpointsFake } from "./ec2-endpoints.js";
 import { registerRoutingFake } from "./ec2-routing.js";
 import { registerSecurityFake } from "./ec2-security.js";
 import { elbv2Model } from "./elbv2.js";
@@ -43,6 +44,7 @@ export interface FakeAws {
 
 export function installFakeAws(timings?: FakeTimings): FakeAws {
   registerRoutingFake();
+  registerEndpointsFake();
   registerSecurityFake();
   registerS3ObjectsFake();
   registerS3BucketsFake();

@@ -7,6 +7,7 @@ import {
   DescribeClustersCommand,
   ECSClient,
   ECSServiceException,
+  UpdateClusterCommand,
   UpdateClusterSettingsCommand,
 } from "@aws-sdk/client-ecs";
 import { ecsCluster, type EcsClusterAttrs } from "../../src/resources/ecs-cluster.js";
@@ -19,7 +20,7 @@ const tags = testTags(ID);
 const NAME = "clinical-platform-dev-cluster";
 const ARN = `arn:aws:ecs:us-east-1:123456789012:cluster/${NAME}`;
 const spec = { name: NAME, containerInsights: "enabled" as const, tags };
-const attrs: EcsClusterAttrs = { name: NAME, arn: ARN, containerInsights: "enabled", tags };
+const attrs: EcsClusterAttrs = { name: NAME, arn: ARN, containerInsights: "enabled", execLogGroup: "", execKmsKeyArn: "", tags };
 
 const cluster = (over: Partial<Cluster> = {}): Cluster => ({
   clusterName: NAME,
@@ -34,7 +35,7 @@ beforeEach(() => ecs.reset());
 
 describe("ecs:cluster", () => {
   it("finds by recorded name with its settings and tags", async () => {
-    ecs.on(DescribeClustersCommand, { clusters: [NAME], include: ["SETTINGS", "TAGS"] }).resolves({ clusters: [cluster()], failures: [] });
+    ecs.on(DescribeClustersCommand, { clusters: [NAME], include: ["CONFIGURATIONS", "SETTINGS", "TAGS"] }).resolves({ clusters: [cluster()], failures: [] });
     await expect(ecsCluster.find(testContext(), { logicalId: ID, recorded: attrs })).resolves.toEqual(attrs);
   });
 
@@ -55,6 +56,26 @@ describe("ecs:cluster", () => {
       settings: [{ name: "containerInsights", value: "enabled" }],
       tags: expect.arrayContaining([{ key: "platform:logical-id", value: ID }, { key: "ManagedBy", value: "platform" }]),
     });
+  });
+
+  it("logs ECS Exec sessions to the encrypted log group: configuration on create, UpdateCluster when it drifts", async () => {
+    const KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const GROUP = "/ecs/clinical-platform-dev/exec";
+    const logged = { ...spec, execLogging: { logGroupName: GROUP, kmsKeyArn: KEY } };
+    const exec = { executeCommandConfiguration: { kmsKeyId: KEY, logging: "OVERRIDE" as const, logConfiguration: { cloudWatchLogGroupName: GROUP, cloudWatchEncryptionEnabled: true } } };
+    ecs.on(DescribeClustersCommand).resolvesOnce({ clusters: [], failures: [{ arn: ARN, reason: "MISSING" }] }).resolves({ clusters: [cluster({ configuration: exec })] });
+    ecs.on(CreateClusterCommand).resolves({ cluster: cluster({ configuration: exec }) });
+    const created = await ecsCluster.create(testContext(), logged, { logicalId: ID });
+    expect(created).toEqual({ ...attrs, execLogGroup: GROUP, execKmsKeyArn: KEY });
+    expect(ecs).toHaveReceivedCommandWith(CreateClusterCommand, { clusterName: NAME, configuration: exec });
+    // Someone set logging back to DEFAULT: diff shows it, update restores the configuration.
+    const drifted = { ...attrs };
+    expect(ecsCluster.diff(logged, drifted).map((c) => c.field)).toEqual(["execLogGroup", "execKmsKeyArn"]);
+    ecs.on(UpdateClusterCommand).resolves({});
+    await ecsCluster.update!(testContext(), logged, drifted, ecsCluster.diff(logged, drifted));
+    expect(ecs).toHaveReceivedCommandWith(UpdateClusterCommand, { cluster: NAME, configuration: exec });
+    // Without execLogging (ECS Exec off) the configuration is DEFAULT.
+    expect(ecsCluster.diff(spec, created).map((c) => c.field)).toEqual(["execLogGroup", "execKmsKeyArn"]);
   });
 
   it("retries CreateCluster while ECS's service-linked role is not assumable yet", async () => {

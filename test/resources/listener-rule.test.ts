@@ -22,7 +22,7 @@ const LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/a
 const RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/clinical-platform-dev-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
 const TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/clinical-platform-dev-graf/0123456789abcdef";
 const spec = { listenerArn: LISTENER, priority: 10, pathPatterns: ["/grafana*"], targetGroupArn: TG, tags };
-const attrs: ListenerRuleAttrs = { arn: RULE, ...spec };
+const attrs: ListenerRuleAttrs = { arn: RULE, ...spec, sourceIpCidrs: [] };
 
 const rule = (over: Partial<Rule> = {}): Rule => ({
   RuleArn: RULE,
@@ -85,6 +85,35 @@ describe("elbv2:listener-rule", () => {
     elbv2.on(DeleteRuleCommand).rejects(elbError("RuleNotFoundException"));
     await expect(listenerRule.destroy(testContext(), attrs)).resolves.toBeUndefined();
     expect(elbv2).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: RULE });
+  });
+
+  it("limits a rule to source ranges with a source-ip condition, reads them back, and puts them back when removed", async () => {
+    const OFFICE = ["203.0.113.0/24", "198.51.100.7/32"];
+    const limited = rule({ Conditions: [...rule().Conditions!, { Field: "source-ip", SourceIpConfig: { Values: OFFICE } }] });
+    elbv2.on(CreateRuleCommand).resolves({ Rules: [limited] });
+    elbv2.on(DescribeRulesCommand, { RuleArns: [RULE] }).resolves({ Rules: [limited] });
+    elbv2.on(DescribeTagsCommand).resolves(tagged());
+    const want = { ...spec, sourceIpCidrs: OFFICE };
+    await expect(listenerRule.create(testContext(), want, { logicalId: ID })).resolves.toEqual({ ...attrs, sourceIpCidrs: [...OFFICE].sort() });
+    expect(elbv2).toHaveReceivedCommandWith(CreateRuleCommand, {
+      Conditions: [
+        { Field: "path-pattern", PathPatternConfig: { Values: ["/grafana*"] } },
+        { Field: "source-ip", SourceIpConfig: { Values: OFFICE } },
+      ],
+    });
+    // The condition removed by hand: the rule now matches any source; diff names it and ModifyRule restores it.
+    const changes = listenerRule.diff(want, attrs);
+    expect(changes.map((c) => c.field)).toEqual(["sourceIpCidrs"]);
+    elbv2.on(ModifyRuleCommand).resolves({});
+    await listenerRule.update!(testContext(), want, attrs, changes);
+    expect(elbv2).toHaveReceivedCommandWith(ModifyRuleCommand, { RuleArn: RULE, Conditions: expect.arrayContaining([{ Field: "source-ip", SourceIpConfig: { Values: OFFICE } }]) });
+  });
+
+  it("refuses more than five patterns and ranges together before calling AWS", async () => {
+    await expect(listenerRule.create(testContext(), { ...spec, pathPatterns: ["/a", "/b"], sourceIpCidrs: ["10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"] }, { logicalId: ID })).rejects.toThrow(
+      /path patterns and source ranges together are at most 5/,
+    );
+    expect(elbv2).not.toHaveReceivedCommand(CreateRuleCommand);
   });
 
   it("refuses more than five patterns before calling AWS", async () => {

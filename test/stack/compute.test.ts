@@ -153,7 +153,7 @@ describe("compute layer: IAM scoped to the stack's ARNs", () => {
       for (const s of statements(stack, role)) {
         if (!s.resources.includes("*")) continue;
         expect(s.resources, role).toEqual(["*"]);
-        expect([[ECR_AUTH_ACTION], ECS_EXEC_ACTIONS], `${role}: ${s.actions.join(",")}`).toContainEqual(s.actions);
+        expect([[ECR_AUTH_ACTION], ECS_EXEC_ACTIONS, ["logs:DescribeLogGroups"]], `${role}: ${s.actions.join(",")}`).toContainEqual(s.actions);
       }
     }
   });
@@ -232,15 +232,16 @@ describe("compute layer: placement", () => {
 });
 
 describe("compute layer: monitoring toggles", () => {
-  it("adds Prometheus, Grafana and Marquez services, the UIs' target groups and listener rules, and their network rules", () => {
-    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts);
-    for (const w of ["prometheus", "grafana", "marquez"] as const) {
+  it("adds Prometheus, Grafana and Marquez services, the UIs' target groups and listener rules (from monitoring.uiAccessCidrs only), and their network rules", () => {
+    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts);
+    // Marquez has its own group, which the database admits; Grafana and Prometheus share one it does not.
+    for (const [w, group] of [["prometheus", "monitoring"], ["grafana", "monitoring"], ["marquez", "lineage"]] as const) {
       expect(ids(stack)).toContain(computeIds.service(w));
-      expect(node(stack, computeIds.service(w))!.spec.securityGroupIds.map(refOf)).toEqual(["network.security-group.monitoring.groupId"]);
+      expect(node(stack, computeIds.service(w))!.spec.securityGroupIds.map(refOf)).toEqual([`network.security-group.${group}.groupId`]);
     }
     const rule = (ui: "grafana" | "marquez") => node(stack, computeIds.listenerRule(ui))!;
-    expect(rule("grafana").spec).toMatchObject({ priority: 10, pathPatterns: ["/grafana*"] });
-    expect(rule("marquez").spec).toMatchObject({ priority: 20, pathPatterns: ["/marquez*"] });
+    expect(rule("grafana").spec).toMatchObject({ priority: 10, pathPatterns: ["/grafana*"], sourceIpCidrs: ["203.0.113.0/24"] });
+    expect(rule("marquez").spec).toMatchObject({ priority: 20, pathPatterns: ["/marquez*"], sourceIpCidrs: ["203.0.113.0/24"] });
     expect(refOf(rule("grafana").spec.targetGroupArn)).toBe("compute.target-group.grafana.arn");
     expect(refOf(rule("grafana").spec.listenerArn)).toBe("compute.listener.http.arn");
     expect(node(stack, computeIds.targetGroup("grafana"))!.spec).toMatchObject({ name: "clinical-platform-dev-graf", port: 3000, targetType: "ip" });
@@ -248,16 +249,32 @@ describe("compute layer: monitoring toggles", () => {
     const grafana = node(stack, computeIds.service("grafana"))!;
     expect(grafana.spec.loadBalancers.map((l: any) => [refOf(l.targetGroupArn), l.containerName, l.containerPort])).toEqual([["compute.target-group.grafana.arn", "grafana", 3000]]);
     expect(dependenciesOf(grafana)).toContain(computeIds.listenerRule("grafana"));
-    expect(ids(stack)).toEqual(expect.arrayContaining(["alb-monitoring-ui-out", "monitoring-alb-ui-in", "monitoring-db-out", "db-monitoring-in"].map(computeIds.securityGroupRule)));
+    expect(ids(stack)).toEqual(expect.arrayContaining(["alb-monitoring-ui-out", "monitoring-alb-ui-in", "alb-lineage-ui-out", "lineage-alb-ui-in", "lineage-db-out", "db-lineage-in"].map(computeIds.securityGroupRule)));
+    const dbIngress = stack.nodes.map((n) => ({ spec: n.spec as any })).filter((n) => n.spec.groupId && refOf(n.spec.groupId) === "network.security-group.db.groupId" && n.spec.direction === "ingress");
+    expect(dbIngress.map((n) => refOf(n.spec.referencedGroupId)).sort()).toEqual(["network.security-group.api.groupId", "network.security-group.dbt.groupId", "network.security-group.lineage.groupId"]);
     expect(node(stack, computeIds.service("prometheus"))!.spec.loadBalancers).toEqual([]);
   });
 
+  it("without monitoring.uiAccessCidrs the UIs are not routed from the load balancer at all: no target groups, rules or load balancer rules", () => {
+    const stack = buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts);
+    for (const ui of ["grafana", "marquez"] as const) {
+      expect(ids(stack)).toContain(computeIds.service(ui));
+      expect(ids(stack)).not.toContain(computeIds.listenerRule(ui));
+      expect(ids(stack)).not.toContain(computeIds.targetGroup(ui));
+      expect(node(stack, computeIds.service(ui))!.spec.loadBalancers).toEqual([]);
+    }
+    expect(ids(stack)).not.toContain(computeIds.securityGroupRule("alb-monitoring-ui-out"));
+    expect(ids(stack)).not.toContain(computeIds.securityGroupRule("monitoring-alb-ui-in"));
+  });
+
   it("turned off, a monitoring service and everything only it needs leave the stack (the engine then deletes them)", () => {
-    const on = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true } }), facts)));
-    const off = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: false, openlineage: true } }), facts)));
+    const on = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: true, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts)));
+    const off = new Set(ids(buildStack(dev({ monitoring: { prometheus: true, grafana: false, openlineage: true, uiAccessCidrs: ["203.0.113.0/24"] } }), facts)));
     expect([...on].filter((id) => !off.has(id)).sort()).toEqual(
       [
         "compute.listener-rule.grafana",
+        "compute.security-group-rule.alb-monitoring-ui-out",
+        "compute.security-group-rule.monitoring-alb-ui-in",
         "compute.role.task.grafana",
         "compute.service.grafana",
         "compute.target-group.grafana",
@@ -275,7 +292,7 @@ describe("config: services", () => {
     expect(dev().services).toEqual({
       imageTag: "latest",
       containerInsights: false,
-      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, testListenerCidrs: ["0.0.0.0/0"], bakeMinutes: 15 } },
+      api: { cpu: 256, memory: 512, desiredCount: 1, deployment: { strategy: "rolling", testListenerPort: 8443, allowPublicTestListener: false, bakeMinutes: 15 } },
       worker: { enabled: false, cpu: 256, memory: 512, desiredCount: 1 },
       dbtRunner: { cpu: 512, memory: 1024 },
     });

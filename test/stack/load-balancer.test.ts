@@ -130,7 +130,14 @@ describe("addLoadBalancer", () => {
 
 describe("config: loadBalancer", () => {
   it("defaults", () => {
-    expect(configFrom("qa", {}).loadBalancer).toEqual({ healthCheckPath: "/health", deregistrationDelaySeconds: 30, idleTimeoutSeconds: 60, deletionProtection: false });
+    expect(configFrom("qa", {}).loadBalancer).toEqual({
+      healthCheckPath: "/health",
+      deregistrationDelaySeconds: 30,
+      idleTimeoutSeconds: 60,
+      deletionProtection: false,
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      allowPlainHttp: false,
+    });
   });
 
   it.each([

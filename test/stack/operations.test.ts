@@ -192,7 +192,7 @@ describe("GitHub Actions role", () => {
   });
 
   it("blue-green: may roll both slots, switch exactly the production and test listeners, and read listeners, load balancer, tags and alarms", () => {
-    const role = spec(buildStack(configFrom("dev", { github, services: { api: { deployment: { strategy: "blue-green" } } } }), facts), "ops.github.role");
+    const role = spec(buildStack(configFrom("dev", { github, services: { api: { deployment: { strategy: "blue-green", testListenerCidrs: ["203.0.113.0/24"] } } } }), facts), "ops.github.role");
     const st = Object.fromEntries(role.inlinePolicies.deploy.Statement.map((x: any) => [x.Sid, x]));
     expect(st.RollServices.Resource.map(refOf)).toEqual(["compute.service.api.arn", "compute.service.api-green.arn"]);
     expect(st.SwitchListeners).toEqual({ Sid: "SwitchListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: expect.any(Array) });

@@ -47,6 +47,7 @@ describe("storage nodes", () => {
       ]),
       ...["api", "dbt-runner", "worker"].flatMap((r) => [`data.ecr.${r}`, `data.ecr.${r}.lifecycle`]),
       "data.log-group.ecs",
+      "data.log-group.ecs-exec",
       "data.log-group.rds",
     ]);
     for (const n of stack.nodes) expect(registry.get(n.type.type), n.type.type).toBe(n.type);
