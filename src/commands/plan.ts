@@ -1,6 +1,6 @@
 import { estimateConfig } from "../cost/estimate.js";
 import { costDeltaLine, estimateState } from "../cost/from-state.js";
-import { hasChanges } from "../engine/plan.js";
+import { foreignResource, hasChanges } from "../engine/plan.js";
 import { RunFailure } from "../errors.js";
 import { planJson, renderPlan } from "../ui/plan.js";
 import { observe } from "./observe.js";
@@ -25,6 +25,8 @@ export async function planCommand(cc: CommandContext, flags: PlanFlags): Promise
       cc.say(renderPlan(plan, cc.c));
       cc.say(costDeltaLine(cost.before, cost.after));
     }
+    const foreign = foreignResource(plan);
+    if (foreign) throw foreign;
     if (plan.errors.length) throw new RunFailure(`${plan.errors.length} resources could not be read; the plan is incomplete`);
     return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
   } finally {

@@ -8,6 +8,7 @@ import type { StateStore } from "../state/store.js";
 import type { Action, EventSink } from "./events.js";
 import { runGraph, type Outcome } from "./executor.js";
 import type { Plan, PlannedResource } from "./plan.js";
+import { notOurs } from "./ownership.js";
 import type { Registry } from "./registry.js";
 
 export interface ApplyOptions {
@@ -80,7 +81,6 @@ async function applyOne(
   options: ApplyOptions,
 ): Promise<{ action: Action; attributes: Record<string, unknown> }> {
   const record = store.get(logicalId);
-  const identity = { logicalId, recorded: record?.attributes };
   let actual = planned?.actual;
   const started = Date.now();
   let action: Action = "noop";
@@ -92,7 +92,7 @@ async function applyOne(
     let attributes: unknown;
     if (!actual) {
       emitStart("create");
-      attributes = await type.create(ctx, spec, identity);
+      attributes = await createOnce(type, ctx, spec, logicalId);
     } else {
       const changes = type.diff(spec, actual);
       const replacing = changes.filter((c) => c.action === "replace");
@@ -104,7 +104,7 @@ async function applyOne(
       if (replacing.length) {
         emitStart("replace");
         await type.destroy(ctx, actual);
-        attributes = await type.create(ctx, spec, { logicalId });
+        attributes = await createOnce(type, ctx, spec, logicalId);
       } else if (changes.length) {
         emitStart("update");
         if (!type.update) throw new Error(`internal: ${type.type} has in-place changes but no update`);
@@ -138,6 +138,67 @@ async function applyOne(
     });
     throw failure;
   }
+}
+
+/** Create attempts after ambiguous failures whose lookup found nothing (the request never ran). */
+const CREATE_ATTEMPTS = 3;
+
+/**
+ * Creates `logicalId` exactly once, whatever happens to the answers. A create that fails in a way that leaves open
+ * whether AWS ran it (no answer, a connection error, a throttle or 5xx: see `mayHaveRun`), or that meets "already
+ * exists" (a retry of a request that had run), is followed by a lookup with the type's own finder, by what the create
+ * would have made it with (its tags or its name), before any new attempt: what is found is adopted when its tags prove
+ * it ours and it is exactly what was asked (else updated in place, or refused); only when nothing is found is the create
+ * tried again.
+ */
+async function createOnce(type: ResourceType<unknown, unknown>, ctx: ResourceContext, spec: unknown, logicalId: string): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    let created: unknown;
+    try {
+      created = await type.create(ctx, spec, { logicalId, wanted: spec });
+    } catch (err) {
+      const existed = alreadyExists(err);
+      if (ctx.signal?.aborted || !(existed || mayHaveRun(err))) throw err;
+      const found = await type.find(ctx, { logicalId, wanted: spec });
+      if (found === undefined) {
+        if (existed || attempt >= CREATE_ATTEMPTS) throw err;
+        continue;
+      }
+      const foreign = notOurs(type, ctx, found, logicalId);
+      if (foreign) throw foreign;
+      const changes = type.diff(spec, found);
+      if (!changes.length) return found;
+      if (changes.some((c) => c.action === "replace") || !type.update) {
+        throw new Error(
+          `${logicalId}: ${type.type} ${type.physicalId(found)} exists but differs from what was asked (${changes.map((c) => c.field).join(", ")}); delete it and run again`,
+          { cause: err },
+        );
+      }
+      return type.update(ctx, spec, found, changes);
+    }
+    // A create that hands back what already had the name (ECS CreateCluster does) hands back someone else's too.
+    const foreign = notOurs(type, ctx, created, logicalId);
+    if (foreign) throw foreign;
+    return created;
+  }
+}
+
+/** AWS's answer that what a create asked for is there already (a replay of a request that ran, or a resource a killed run made). */
+export function alreadyExists(err: unknown): boolean {
+  const code = errorCode(err) ?? "";
+  return /AlreadyExists|Duplicate|AlreadyAssociated|AlreadyOwnedByYou|ResourceExistsException|EntityAlreadyExists|PriorityInUse/.test(code) && code !== "BucketAlreadyExists";
+}
+
+/** Failures after which AWS may have run the request: no answer (network, timeout), throttling, or a 5xx. */
+export function mayHaveRun(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
+  if (!e || typeof e !== "object") return false;
+  if (e.name === "AmbiguousAnswer") return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestTimeout|ServiceUnavailable|InternalError|InternalFailure/.test(e.name ?? "")) return true;
+  // No HTTP answer at all: a socket error or a timeout.
+  return status === undefined && /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|TimeoutError|NetworkingError|socket hang up/.test(`${e.code ?? ""} ${e.name ?? ""}`);
 }
 
 export interface DestroyOptions {

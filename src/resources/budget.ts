@@ -19,7 +19,7 @@ import {
 import { awsFailure, hasCode, orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
-import { compareFields, compareTags, sameValue, tagDelta, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, sameValue, tagDelta, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
  * A monthly AWS Budgets cost budget for one environment, with e-mail alerts at 80% of actual spend and 100% of
@@ -206,8 +206,8 @@ export const budget: ResourceType<BudgetSpec, BudgetAttrs> = {
   type: "budgets:budget",
 
   // The name is the key; a budget of that name is ours only when it filters on our Environment tag (else create says so).
-  async find(ctx, { recorded, logicalId: _ }) {
-    const name = recorded?.name;
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
     if (!name) return undefined;
     return findBudgetByName(ctx, name);
   },
@@ -222,14 +222,6 @@ export const budget: ResourceType<BudgetSpec, BudgetAttrs> = {
   },
 
   async create(ctx, spec) {
-    const existing = await describeBudget(ctx, spec.name);
-    if (existing) {
-      // Adopted by exact name only when it filters on this environment's tag: then the update brings it in line.
-      if (filteredEnvironment(existing) !== spec.environment) await createBudget(ctx, spec); // throws the clear DuplicateRecord error
-      const attrs = await toAttrs(ctx, existing);
-      const changes = budget.diff(spec, attrs);
-      return changes.length ? budget.update!(ctx, spec, attrs, changes) : attrs;
-    }
     await createBudget(ctx, spec);
     return readBack(ctx, spec.name);
   },

@@ -1,6 +1,6 @@
 import { ECRClient, GetLifecyclePolicyCommand, PutLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
 import { orUndefined } from "../aws/errors.js";
-import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { knownKey, compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface EcrLifecyclePolicySpec {
   /** A ref to the repository's name. */
@@ -41,7 +41,10 @@ async function putPolicy(ctx: ResourceContext, spec: EcrLifecyclePolicySpec): Pr
 export const ecrLifecyclePolicy: ResourceType<EcrLifecyclePolicySpec, EcrLifecyclePolicyAttrs> = {
   type: "ecr:lifecycle-policy",
 
-  find: async (ctx, { recorded }) => (recorded?.repository ? findLifecyclePolicy(ctx, recorded.repository) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const repository = knownKey(recorded?.repository, wanted?.repository);
+    return repository ? findLifecyclePolicy(ctx, repository) : undefined;
+  },
 
   diff(spec, actual) {
     const changes: Change[] = compareFields(spec, actual, [{ field: "repository", action: "replace" }]);
