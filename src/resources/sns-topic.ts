@@ -11,7 +11,7 @@ import {
 import { orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
 import { partitionOf } from "./bucket.js";
-import { compareFields, compareTags, knownKey, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, readAfterCreate, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface SnsTopicSpec {
   /** 1–256 of letters, digits, "-" and "_". */
@@ -41,9 +41,7 @@ export async function findTopicByArn(ctx: ResourceContext, arn: string): Promise
 }
 
 async function readBack(ctx: ResourceContext, arn: string): Promise<SnsTopicAttrs> {
-  const found = await findTopicByArn(ctx, arn);
-  if (!found) throw new Error(`reading ${KIND} (${arn}): not found right after it was written; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${arn}`, () => findTopicByArn(ctx, arn));
 }
 
 export const snsTopic: ResourceType<SnsTopicSpec, SnsTopicAttrs> = {
