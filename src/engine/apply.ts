@@ -1,7 +1,9 @@
 import { awsFailure, errorCode } from "../aws/errors.js";
 import { isOurs } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import type { ResourceContext, ResourceType } from "../resources/types.js";
+import { backoffMs } from "../resources/retry.js";
+import type { Change, ResourceContext, ResourceType } from "../resources/types.js";
+import { sleep } from "../run/wait-for.js";
 import { sameValue } from "../resources/types.js";
 import { dependenciesOf, resolveSpec, Ref, type Stack } from "../stack/model.js";
 import type { StateStore } from "../state/store.js";
@@ -108,7 +110,7 @@ async function applyOne(
       } else if (changes.length) {
         emitStart("update");
         if (!type.update) throw new Error(`internal: ${type.type} has in-place changes but no update`);
-        attributes = await type.update(ctx, spec, actual, changes);
+        attributes = await updateOnce(type, ctx, spec, actual, changes, logicalId);
       } else {
         attributes = actual;
         if (!record) action = "adopt";
@@ -140,8 +142,8 @@ async function applyOne(
   }
 }
 
-/** Create attempts after ambiguous failures whose lookup found nothing (the request never ran). */
-const CREATE_ATTEMPTS = 3;
+/** Attempts of a create or update whose earlier attempts failed ambiguously and whose lookup found nothing (the request never ran). */
+const CREATE_ATTEMPTS = 5;
 
 /**
  * Creates `logicalId` exactly once, whatever happens to the answers. A create that fails in a way that leaves open
@@ -159,9 +161,11 @@ async function createOnce(type: ResourceType<unknown, unknown>, ctx: ResourceCon
     } catch (err) {
       const existed = alreadyExists(err);
       if (ctx.signal?.aborted || !(existed || mayHaveRun(err))) throw err;
-      const found = await type.find(ctx, { logicalId, wanted: spec });
+      // A ClientToken makes the retry itself return the first result: no lookup needed after an ambiguous failure.
+      const found = type.createIdempotency === "token" && !existed ? undefined : await type.find(ctx, { logicalId, wanted: spec });
       if (found === undefined) {
         if (existed || attempt >= CREATE_ATTEMPTS) throw err;
+        await sleep(backoffMs(ctx, attempt - 1), ctx.signal);
         continue;
       }
       const foreign = notOurs(type, ctx, found, logicalId);
@@ -183,10 +187,31 @@ async function createOnce(type: ResourceType<unknown, unknown>, ctx: ResourceCon
   }
 }
 
+/**
+ * Applies in-place changes; an update whose answer was lost (an entry or association call inside it replayed into "already
+ * exists", or no answer at all) is read again and diffed: done when nothing is left to change, else applied again.
+ */
+async function updateOnce(type: ResourceType<unknown, unknown>, ctx: ResourceContext, spec: unknown, actual: unknown, changes: Change[], logicalId: string): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await type.update!(ctx, spec, actual, changes);
+    } catch (err) {
+      if (ctx.signal?.aborted || !(alreadyExists(err) || mayHaveRun(err)) || attempt >= CREATE_ATTEMPTS) throw err;
+      const found = await type.find(ctx, { logicalId, recorded: actual, wanted: spec });
+      if (found === undefined) throw err;
+      actual = found;
+      changes = type.diff(spec, found);
+      if (!changes.length) return found;
+      if (changes.some((c) => c.action === "replace")) throw err;
+      await sleep(backoffMs(ctx, attempt - 1), ctx.signal);
+    }
+  }
+}
+
 /** AWS's answer that what a create asked for is there already (a replay of a request that ran, or a resource a killed run made). */
 export function alreadyExists(err: unknown): boolean {
   const code = errorCode(err) ?? "";
-  return /AlreadyExists|Duplicate|AlreadyAssociated|AlreadyOwnedByYou|ResourceExistsException|EntityAlreadyExists|PriorityInUse/.test(code) && code !== "BucketAlreadyExists";
+  return /AlreadyExists|Duplicate|AlreadyAssociated|AlreadyOwnedByYou|ResourceExistsException|PriorityInUse|^InvalidSubnet\.Conflict$/.test(code) && code !== "BucketAlreadyExists";
 }
 
 /** Failures after which AWS may have run the request: no answer (network, timeout), throttling, or a 5xx. */

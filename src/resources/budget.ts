@@ -158,11 +158,8 @@ async function createBudget(ctx: ResourceContext, spec: BudgetSpec): Promise<voi
       }),
     );
   } catch (err) {
-    if (hasCode(err, "DuplicateRecordException")) {
-      throw new UserError(
-        `${KIND} ${spec.name} already exists but does not filter on Environment=${spec.environment}, so platform did not create it; rename or delete it (aws budgets delete-budget) and run again`,
-      );
-    }
+    // The name is taken (a run that stopped before recording it, a lost answer): the engine looks the budget up by it.
+    if (hasCode(err, "DuplicateRecordException")) throw err;
     throw awsFailure(`creating ${KIND} (${spec.name})`, err);
   }
 }
@@ -211,6 +208,9 @@ export const budget: ResourceType<BudgetSpec, BudgetAttrs> = {
     if (!name) return undefined;
     return findBudgetByName(ctx, name);
   },
+
+  // A budget takes tags only recently: the one of our name is ours when it filters on this environment's tag.
+  owns: (ctx, actual) => actual.environment === ctx.identity.environment,
 
   diff(spec, actual) {
     const want = { amountUsd: spec.amountUsd, environment: spec.environment, alerts: wantedAlerts(spec) };

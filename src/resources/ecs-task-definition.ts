@@ -7,6 +7,7 @@ import {
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
   type Tag,
+  ECSClient,
 } from "@aws-sdk/client-ecs";
 import { errorCode, hasCode } from "../aws/errors.js";
 import { TAG_LOGICAL_ID } from "../aws/tags.js";
@@ -234,8 +235,10 @@ function assertSpec(spec: EcsTaskDefinitionSpec): void {
  */
 async function register(ctx: ResourceContext, spec: EcsTaskDefinitionSpec): Promise<EcsTaskDefinitionAttrs> {
   assertSpec(spec);
+  // Sent once (AwsClients.once): every RegisterTaskDefinition makes a revision, so a replay after a lost answer would
+  // make two; the engine looks the family's latest revision up (by its tags) before any new attempt.
   const out = await retryWhileIamPropagates(ctx, () =>
-    ecs(ctx).send(
+    ctx.aws.once(ECSClient).send(
       new RegisterTaskDefinitionCommand({
         family: spec.family,
         taskRoleArn: spec.taskRoleArn,
@@ -289,6 +292,7 @@ async function deleteRevisions(ctx: ResourceContext, arns: string[], logicalId: 
 
 export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefinitionAttrs> = {
   type: "ecs:task-definition",
+  createIdempotency: "tags",
 
   // The recorded revision while it is ACTIVE (a revision a killed deploy registered but never released is not what the
   // stack runs); else the latest ACTIVE one of the family (recorded, else the one create would register).

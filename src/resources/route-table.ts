@@ -73,6 +73,7 @@ async function readBack(ctx: ResourceContext, routeTableId: string): Promise<Rou
 
 export const routeTable: ResourceType<RouteTableSpec, RouteTableAttrs> = {
   type: "ec2:route-table",
+  createIdempotency: "token",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.routeTableId) {

@@ -22,6 +22,16 @@ export interface ResourceType<S, A> {
    * its parent, which its key names.
    */
   owns?(ctx: ResourceContext, actual: A, logicalId: string): boolean;
+  /**
+   * How the create survives a lost answer (the request ran, the response never came), absent meaning "key":
+   * - "token": it takes a ClientToken, so a retry returns the first result (CreateRouteTable, CreateNatGateway, ...);
+   * - "key": its name or key is unique, so a replay fails with "already exists" (a bucket, a role, a route's destination,
+   *   a subnet's association, a rule's priority, a subnet's CIDR), and the engine looks the result up by that key;
+   * - "tags": neither (CreateVpc, CreateInternetGateway, AllocateAddress, RegisterTaskDefinition). The create request is
+   *   sent once (`AwsClients.once`: no SDK retry can replay it) with the tags set atomically (TagSpecifications, tags),
+   *   and after an ambiguous failure the engine finds the result by them before any new attempt.
+   */
+  createIdempotency?: "token" | "key" | "tags";
   /** Pure: what would change to make `actual` match `spec`. */
   diff(spec: S, actual: A): Change[];
   /** Creates it, tagged; returns what the finder reads back. */
