@@ -249,6 +249,32 @@ export async function destroyResources(
   const waitsFor = new Map<string, string[]>([...ids].map((id) => [id, []]));
   for (const t of targets) for (const dep of t.dependsOn) if (ids.has(dep)) waitsFor.get(dep)!.push(t.logicalId);
 
+  // The ids (physical id, ARN) of each parent whose tags, read from AWS, prove it ours; undefined when not proven.
+  const provenParents = new Map<string, Promise<Set<string> | undefined>>();
+  const provenIds = (parentId: string) => {
+    let proven = provenParents.get(parentId);
+    if (!proven) {
+      proven = (async () => {
+        const record = store.get(parentId);
+        const parentType = registry.get(byId.get(parentId)?.type ?? record?.type ?? "");
+        if (!parentType) return undefined;
+        const parent = (byId.get(parentId)?.actual ?? (await parentType.find(ctx, { logicalId: parentId, recorded: record?.attributes }))) as Record<string, unknown> | undefined;
+        if (!parent?.tags || notOurs(parentType, ctx, parent, record?.retired?.from ?? parentId)) return undefined;
+        return new Set([parentType.physicalId(parent), parent.arn].filter((v): v is string => typeof v === "string"));
+      })().catch(() => undefined);
+      provenParents.set(parentId, proven);
+    }
+    return proven;
+  };
+  const hangsOnOwnedParent = async (parents: string[], actual: Record<string, unknown>) => {
+    const refs = new Set(Object.values(actual).filter((v): v is string => typeof v === "string"));
+    for (const parentId of parents) {
+      const ids = await provenIds(parentId);
+      if (ids && [...ids].some((v) => refs.has(v))) return true;
+    }
+    return false;
+  };
+
   const outcomes = await runGraph(
     [...waitsFor].map(([id, deps]) => ({ id, deps })),
     async (id) => {
@@ -264,6 +290,14 @@ export async function destroyResources(
           // A retired resource still carries the logical id it served as (see ResourceRecord.retired).
           if (tags && !isOurs(tags, ctx.identity, store.get(id)?.retired?.from ?? id)) {
             throw new UserError(`${id} (${type.physicalId(actual)}) is not tagged as this environment's ${id}; refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`);
+          }
+          // Untagged (an association, a route, a bucket's setting): deleted only when it hangs on a parent whose tags,
+          // read from AWS now, prove it this environment's. State alone (possibly copied from another environment) never does.
+          // A type with its own proof (a dashboard's marker) uses that.
+          if (!tags && !(type.owns ? type.owns(ctx, actual, id) : await hangsOnOwnedParent(target.dependsOn, actual))) {
+            throw new UserError(
+              `${id} (${type.physicalId(actual)}) carries no tags and hangs on no resource whose tags prove it this environment's (${target.dependsOn.join(", ") || "no parent recorded"}); refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`,
+            );
           }
           await type.destroy(ctx, actual);
         }
