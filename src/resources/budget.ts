@@ -18,7 +18,6 @@ import {
 } from "@aws-sdk/client-budgets";
 import { awsFailure, hasCode, orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
-import { UserError } from "../errors.js";
 import { compareFields, compareTags, knownKey, sameValue, tagDelta, type ResourceContext, type ResourceType } from "./types.js";
 
 /**

@@ -14,7 +14,7 @@ import {
   type Trail,
   UpdateTrailCommand,
 } from "@aws-sdk/client-cloudtrail";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
 import { partitionOf } from "./bucket.js";
 import { retryWhile } from "./retry.js";
@@ -41,7 +41,6 @@ export interface TrailAttrs extends TrailSpec {
 }
 
 const KIND = "CloudTrail trail";
-const ALREADY_EXISTS = ["TrailAlreadyExistsException"];
 /** CloudTrail checks the bucket policy on create; a policy written a moment ago may not be visible to it yet. */
 const POLICY_NOT_VISIBLE = ["InsufficientS3BucketPolicyException", "S3BucketDoesNotExistException"];
 const ct = (ctx: ResourceContext) => ctx.aws.get(CloudTrailClient);

@@ -1,7 +1,7 @@
 import { AddTagsCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client, RemoveTagsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { orUndefined } from "../aws/errors.js";
+import { tagList, tagRecord } from "../aws/tags.js";
+import { UserError } from "../errors.js";
 import { tagDelta, type ResourceContext } from "./types.js";
 
 /** Helpers shared by the ELBv2 resource modules (load balancer, target group, listener). */

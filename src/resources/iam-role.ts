@@ -59,7 +59,6 @@ export interface IamRoleAttrs {
   tags: Record<string, string>;
 }
 
-const KIND = "IAM role";
 const DEFAULT_PATH = "/";
 const DEFAULT_MAX_SESSION = 3600;
 // SDK v3 names IAM exceptions "<Code>Exception"; the wire code (also kept on err.Code) lacks the suffix. Both are accepted.

@@ -8,9 +8,9 @@ import {
   type Rule,
   SetRulePrioritiesCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { isOurs, tagList } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
 import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
 import { type Change, compareFields, compareTags, knownKey, type ResourceContext, type ResourceType } from "./types.js";
