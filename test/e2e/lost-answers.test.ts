@@ -119,5 +119,5 @@ describe("a lost answer leaves no second copy", () => {
     await expectConverged(aws, cwd, run, clients);
     const plan = await run(["plan", "--env", "dev", "--detailed-exitcode"]);
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
-  });
+  }, 60_000); // two full runs of the stack beneath the SDK's retry middleware
 });
