@@ -29,6 +29,7 @@ export const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class AwsClients {
   private readonly cache = new Map<ClientClass<unknown>, unknown>();
+  private readonly singleAttempt = new Map<ClientClass<unknown>, unknown>();
 
   constructor(readonly settings: ClientSettings) {}
 
@@ -38,13 +39,29 @@ export class AwsClients {
   }
 
   get<T>(Client: ClientClass<T>): T {
-    let client = this.cache.get(Client) as T | undefined;
+    return this.build(Client, this.cache, undefined);
+  }
+
+  /**
+   * The client that makes exactly one attempt per call, for a create that is not idempotent (no ClientToken, no unique
+   * name: CreateVpc, CreateInternetGateway, AllocateAddress, RegisterTaskDefinition). The SDK retries throttling, 5xx and
+   * dropped connections by sending the request again, and a request whose answer was lost has already run: replayed, it
+   * makes a second resource. Sent once, its ambiguous failure reaches the engine, which looks the result up by the tags
+   * the create set before any new attempt (src/engine/apply.ts, createOnce).
+   */
+  once<T>(Client: ClientClass<T>): T {
+    return this.build(Client, this.singleAttempt, 1);
+  }
+
+  private build<T>(Client: ClientClass<T>, cache: Map<ClientClass<unknown>, unknown>, attempts: number | undefined): T {
+    let client = cache.get(Client) as T | undefined;
     if (!client) {
       const config: Record<string, unknown> = {
         region: this.settings.region,
         retryMode: process.env.AWS_RETRY_MODE ?? "standard",
       };
-      if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (attempts !== undefined) config.maxAttempts = attempts;
+      else if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
       if (this.settings.profile) config.profile = this.settings.profile;
       if (this.settings.requestHandler) config.requestHandler = this.settings.requestHandler;
       if (this.settings.endpoint && !process.env.AWS_ENDPOINT_URL) config.endpoint = this.settings.endpoint;
@@ -52,7 +69,7 @@ export class AwsClients {
       if (Client.name === "S3Client" && this.endpointOverridden) config.forcePathStyle = true;
       client = new Client(config);
       this.settings.onClient?.(client as SdkClient, Client.name);
-      this.cache.set(Client, client);
+      cache.set(Client, client);
     }
     return client;
   }

@@ -93,17 +93,6 @@ export async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** Runs a create call: true when it created, false when it failed with one of `codes` (the name is already taken). */
-export async function createdUnlessTaken(call: Promise<unknown>, ...codes: string[]): Promise<boolean> {
-  try {
-    await call;
-    return true;
-  } catch (err) {
-    if (hasCode(err, ...codes)) return false;
-    throw err;
-  }
-}
-
 /** What a user can do about common AWS error codes. */
 const HINTS: Record<string, string> = {
   AccessDenied: "the credentials in use lack this permission; check the IAM policy of the caller (aws sts get-caller-identity)",

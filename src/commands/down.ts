@@ -13,6 +13,8 @@ import { createProgress } from "../ui/progress.js";
 import { confirm, confirmByTyping } from "../ui/prompt.js";
 import { renderTable } from "../ui/table.js";
 import type { ResourceRecord } from "../state/document.js";
+import type { PlannedResource } from "../engine/plan.js";
+import { observe } from "./observe.js";
 import { engineEvents, openEnvironment, type CommandContext, type Environment } from "./runtime.js";
 
 export interface DownFlags {
@@ -31,12 +33,20 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
   const env = await openEnvironment(cc, { command: `down --env ${cc.opts.env ?? cc.opts.config}`, lock: !flags.dryRun, events });
   try {
     const records = Object.entries(env.store.document.resources);
+    // Looked up the way up does: what a killed run made but never recorded is found by its tags or its name.
+    const unrecorded = await unrecordedResources(cc, env);
     if (flags.dryRun) {
       cc.say(records.length ? `down would delete ${records.length} resources from ${env.config.environment}:` : `state records nothing for ${env.config.environment}.`);
       if (records.length) cc.say(renderTable(["RESOURCE", "TYPE", "ID"], records.map(([id, r]) => [id, r.type, r.physicalId])));
+      if (unrecorded.length) {
+        cc.say(`and ${unrecorded.length} resources of the stack that state does not record, found by their tags or names:`);
+        cc.say(renderTable(["RESOURCE", "TYPE", "ID"], unrecorded.map((r) => [r.logicalId, r.type, r.physicalId ?? "-"])));
+      }
       // Tagged as this environment's but not in state: down would leave them (it deletes only what state records).
       const recorded = recordedIds(records);
-      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !(r.logicalId in env.store.document.resources) || !isRecorded(r.arn, recorded));
+      for (const r of unrecorded) recorded.add(r.physicalId ?? "");
+      const known = new Set([...Object.keys(env.store.document.resources), ...unrecorded.map((r) => r.logicalId)]);
+      const untracked = (await listTagged(env)).filter((r) => !r.logicalId || !known.has(r.logicalId) || !isRecorded(r.arn, recorded));
       if (untracked.length) {
         cc.say(cc.c.yellow(`Tagged with ${env.config.project}/${env.config.environment} but not in state, so down would leave them:`));
         cc.say(renderTable(["ARN", "LOGICAL ID"], untracked.map((r) => [r.arn, r.logicalId ?? "-"])));
@@ -46,12 +56,15 @@ export async function downCommand(cc: CommandContext, flags: DownFlags): Promise
       }
       return 0;
     }
-    if (records.length) {
-      assertUnprotected(cc, records);
+    if (records.length || unrecorded.length) {
+      assertUnprotected(cc, [...records, ...unrecorded.map((r) => [r.logicalId, { attributes: r.actual! }] as [string, { attributes: Record<string, unknown> }])]);
       await assertAuditLogsKept(cc, env);
-      await confirmDestroy(cc, env, flags, records.length);
+      await confirmDestroy(cc, env, flags, records.length + unrecorded.length);
       const results = await destroyResources(
-        records.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
+        [
+          ...records.map(([logicalId, r]) => ({ logicalId, type: r.type, dependsOn: r.dependsOn })),
+          ...unrecorded.map((r) => ({ logicalId: r.logicalId, type: r.type, dependsOn: r.dependsOn, actual: r.actual })),
+        ],
         env.store,
         registry,
         env.ctx,
@@ -144,6 +157,22 @@ async function confirmDestroy(cc: CommandContext, env: Environment, flags: DownF
     ? await confirmByTyping(cc.io, `This deletes ${count} resources of protected environment ${name}. Type its name to confirm:`, name)
     : await confirm(cc.io, `Delete ${count} resources of ${name}?`);
   if (!ok) throw new Declined("nothing was deleted");
+}
+
+/**
+ * The stack's resources state does not record that exist and are provably this environment's: looked up as `up` looks
+ * them up (by tags, or by the name or key the config gives them, ownership decided by the engine). What cannot be read
+ * or is not ours is left alone; when the stack cannot be built or observed at all, down deletes what state records.
+ */
+async function unrecordedResources(cc: CommandContext, env: Environment): Promise<PlannedResource[]> {
+  try {
+    const { plan } = await observe(cc, env);
+    // A secret already scheduled for deletion (an earlier down) is down's work done, not a leftover.
+    return plan.resources.filter((r) => r.actual && !r.inState && !r.actual.deletedDate);
+  } catch (err) {
+    cc.say(cc.c.yellow(`could not look up the stack's resources that state does not record (${(err as Error).message}); deleting what state records`));
+    return [];
+  }
 }
 
 async function listTagged(env: Environment) {

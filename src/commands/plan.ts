@@ -1,5 +1,5 @@
 import { costDeltaLine, estimatePlanned, estimateState, retiredCost } from "../cost/from-state.js";
-import { hasChanges } from "../engine/plan.js";
+import { foreignResource, hasChanges } from "../engine/plan.js";
 import { RunFailure } from "../errors.js";
 import { planJson, renderPlan } from "../ui/plan.js";
 import { observe } from "./observe.js";
@@ -33,6 +33,8 @@ export async function planCommand(cc: CommandContext, flags: PlanFlags): Promise
       cc.say(renderPlan(plan, cc.c));
       cc.say(costDeltaLine(cost.before, cost.after, retired, env.config.environment));
     }
+    const foreign = foreignResource(plan);
+    if (foreign) throw foreign;
     if (plan.errors.length) throw new RunFailure(`${plan.errors.length} resources could not be read; the plan is incomplete`);
     return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
   } finally {

@@ -1,5 +1,5 @@
 import { applyStack } from "../engine/apply.js";
-import { countActions, hasChanges } from "../engine/plan.js";
+import { countActions, foreignResource, hasChanges } from "../engine/plan.js";
 import { Declined, UserError } from "../errors.js";
 import { registry } from "../resources/index.js";
 import { forgetSupersededDeployments } from "../state/deployments.js";
@@ -25,6 +25,8 @@ export async function upCommand(cc: CommandContext, flags: UpFlags): Promise<num
     const { stack, plan } = await observe(cc, env);
     cc.say(renderPlan(plan, cc.c));
     const adoptOrCleanOnly = !hasChanges(plan);
+    const foreign = foreignResource(plan);
+    if (foreign) throw foreign;
     if (plan.errors.length) {
       throw new UserError(`${plan.errors.length} resources could not be read, so the plan is incomplete; nothing was changed. Fix the errors above and run again`);
     }

@@ -2,13 +2,16 @@ import { awsFailure, errorCode } from "../aws/errors.js";
 import { isOurs } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
 import { loadResourceTypes } from "../resources/catalog.js";
-import type { ResourceContext, ResourceType } from "../resources/types.js";
+import { backoffMs } from "../resources/retry.js";
+import type { Change, ResourceContext, ResourceType } from "../resources/types.js";
+import { sleep } from "../run/wait-for.js";
 import { sameValue } from "../resources/types.js";
 import { dependenciesOf, resolveSpec, Ref, type Stack } from "../stack/model.js";
 import type { StateStore } from "../state/store.js";
 import type { Action, EventSink } from "./events.js";
 import { runGraph, type Outcome } from "./executor.js";
 import type { Plan, PlannedResource } from "./plan.js";
+import { notOurs } from "./ownership.js";
 import type { Registry } from "./registry.js";
 
 export interface ApplyOptions {
@@ -82,7 +85,6 @@ async function applyOne(
   options: ApplyOptions,
 ): Promise<{ action: Action; attributes: Record<string, unknown> }> {
   const record = store.get(logicalId);
-  const identity = { logicalId, recorded: record?.attributes };
   let actual = planned?.actual;
   const started = Date.now();
   let action: Action = "noop";
@@ -94,7 +96,7 @@ async function applyOne(
     let attributes: unknown;
     if (!actual) {
       emitStart("create");
-      attributes = await type.create(ctx, spec, identity);
+      attributes = await createOnce(type, ctx, spec, logicalId);
     } else {
       const changes = type.diff(spec, actual);
       const replacing = changes.filter((c) => c.action === "replace");
@@ -106,11 +108,11 @@ async function applyOne(
       if (replacing.length) {
         emitStart("replace");
         await type.destroy(ctx, actual);
-        attributes = await type.create(ctx, spec, { logicalId });
+        attributes = await createOnce(type, ctx, spec, logicalId);
       } else if (changes.length) {
         emitStart("update");
         if (!type.update) throw new Error(`internal: ${type.type} has in-place changes but no update`);
-        attributes = await type.update(ctx, spec, actual, changes);
+        attributes = await updateOnce(type, ctx, spec, actual, changes, logicalId);
       } else {
         attributes = actual;
         if (!record) action = "adopt";
@@ -142,6 +144,90 @@ async function applyOne(
   }
 }
 
+/** Attempts of a create or update whose earlier attempts failed ambiguously and whose lookup found nothing (the request never ran). */
+const CREATE_ATTEMPTS = 5;
+
+/**
+ * Creates `logicalId` exactly once, whatever happens to the answers. A create that fails in a way that leaves open
+ * whether AWS ran it (no answer, a connection error, a throttle or 5xx: see `mayHaveRun`), or that meets "already
+ * exists" (a retry of a request that had run), is followed by a lookup with the type's own finder, by what the create
+ * would have made it with (its tags or its name), before any new attempt: what is found is adopted when its tags prove
+ * it ours and it is exactly what was asked (else updated in place, or refused); only when nothing is found is the create
+ * tried again.
+ */
+async function createOnce(type: ResourceType<unknown, unknown>, ctx: ResourceContext, spec: unknown, logicalId: string): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    let created: unknown;
+    try {
+      created = await type.create(ctx, spec, { logicalId, wanted: spec });
+    } catch (err) {
+      const existed = alreadyExists(err);
+      if (ctx.signal?.aborted || !(existed || mayHaveRun(err))) throw err;
+      // A ClientToken makes the retry itself return the first result: no lookup needed after an ambiguous failure.
+      const found = type.createIdempotency === "token" && !existed ? undefined : await type.find(ctx, { logicalId, wanted: spec });
+      if (found === undefined) {
+        if (existed || attempt >= CREATE_ATTEMPTS) throw err;
+        await sleep(backoffMs(ctx, attempt - 1), ctx.signal);
+        continue;
+      }
+      const foreign = notOurs(type, ctx, found, logicalId);
+      if (foreign) throw foreign;
+      const changes = type.diff(spec, found);
+      if (!changes.length) return found;
+      if (changes.some((c) => c.action === "replace") || !type.update) {
+        throw new Error(
+          `${logicalId}: ${type.type} ${type.physicalId(found)} exists but differs from what was asked (${changes.map((c) => c.field).join(", ")}); delete it and run again`,
+          { cause: err },
+        );
+      }
+      return type.update(ctx, spec, found, changes);
+    }
+    // A create that hands back what already had the name (ECS CreateCluster does) hands back someone else's too.
+    const foreign = notOurs(type, ctx, created, logicalId);
+    if (foreign) throw foreign;
+    return created;
+  }
+}
+
+/**
+ * Applies in-place changes; an update whose answer was lost (an entry or association call inside it replayed into "already
+ * exists", or no answer at all) is read again and diffed: done when nothing is left to change, else applied again.
+ */
+async function updateOnce(type: ResourceType<unknown, unknown>, ctx: ResourceContext, spec: unknown, actual: unknown, changes: Change[], logicalId: string): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await type.update!(ctx, spec, actual, changes);
+    } catch (err) {
+      if (ctx.signal?.aborted || !(alreadyExists(err) || mayHaveRun(err)) || attempt >= CREATE_ATTEMPTS) throw err;
+      const found = await type.find(ctx, { logicalId, recorded: actual, wanted: spec });
+      if (found === undefined) throw err;
+      actual = found;
+      changes = type.diff(spec, found);
+      if (!changes.length) return found;
+      if (changes.some((c) => c.action === "replace")) throw err;
+      await sleep(backoffMs(ctx, attempt - 1), ctx.signal);
+    }
+  }
+}
+
+/** AWS's answer that what a create asked for is there already (a replay of a request that ran, or a resource a killed run made). */
+export function alreadyExists(err: unknown): boolean {
+  const code = errorCode(err) ?? "";
+  return /AlreadyExists|Duplicate|AlreadyAssociated|AlreadyOwnedByYou|ResourceExistsException|PriorityInUse|^InvalidSubnet\.Conflict$/.test(code) && code !== "BucketAlreadyExists";
+}
+
+/** Failures after which AWS may have run the request: no answer (network, timeout), throttling, or a 5xx. */
+export function mayHaveRun(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
+  if (!e || typeof e !== "object") return false;
+  if (e.name === "AmbiguousAnswer") return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestTimeout|ServiceUnavailable|InternalError|InternalFailure/.test(e.name ?? "")) return true;
+  // No HTTP answer at all: a socket error or a timeout.
+  return status === undefined && /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|TimeoutError|NetworkingError|socket hang up/.test(`${e.code ?? ""} ${e.name ?? ""}`);
+}
+
 export interface DestroyOptions {
   concurrency: number;
   signal?: AbortSignal;
@@ -166,6 +252,32 @@ export async function destroyResources(
   const waitsFor = new Map<string, string[]>([...ids].map((id) => [id, []]));
   for (const t of targets) for (const dep of t.dependsOn) if (ids.has(dep)) waitsFor.get(dep)!.push(t.logicalId);
 
+  // The ids (physical id, ARN) of each parent whose tags, read from AWS, prove it ours; undefined when not proven.
+  const provenParents = new Map<string, Promise<Set<string> | undefined>>();
+  const provenIds = (parentId: string) => {
+    let proven = provenParents.get(parentId);
+    if (!proven) {
+      proven = (async () => {
+        const record = store.get(parentId);
+        const parentType = registry.get(byId.get(parentId)?.type ?? record?.type ?? "");
+        if (!parentType) return undefined;
+        const parent = (byId.get(parentId)?.actual ?? (await parentType.find(ctx, { logicalId: parentId, recorded: record?.attributes }))) as Record<string, unknown> | undefined;
+        if (!parent?.tags || notOurs(parentType, ctx, parent, record?.retired?.from ?? parentId)) return undefined;
+        return new Set([parentType.physicalId(parent), parent.arn].filter((v): v is string => typeof v === "string"));
+      })().catch(() => undefined);
+      provenParents.set(parentId, proven);
+    }
+    return proven;
+  };
+  const hangsOnOwnedParent = async (parents: string[], actual: Record<string, unknown>) => {
+    const refs = new Set(Object.values(actual).filter((v): v is string => typeof v === "string"));
+    for (const parentId of parents) {
+      const ids = await provenIds(parentId);
+      if (ids && [...ids].some((v) => refs.has(v))) return true;
+    }
+    return false;
+  };
+
   const outcomes = await runGraph(
     [...waitsFor].map(([id, deps]) => ({ id, deps })),
     async (id) => {
@@ -181,6 +293,14 @@ export async function destroyResources(
           // A retired resource still carries the logical id it served as (see ResourceRecord.retired).
           if (tags && !isOurs(tags, ctx.identity, store.get(id)?.retired?.from ?? id)) {
             throw new UserError(`${id} (${type.physicalId(actual)}) is not tagged as this environment's ${id}; refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`);
+          }
+          // Untagged (an association, a route, a bucket's setting): deleted only when it hangs on a parent whose tags,
+          // read from AWS now, prove it this environment's. State alone (possibly copied from another environment) never does.
+          // A type with its own proof (a dashboard's marker) uses that.
+          if (!tags && !(type.owns ? type.owns(ctx, actual, id) : await hangsOnOwnedParent(target.dependsOn, actual))) {
+            throw new UserError(
+              `${id} (${type.physicalId(actual)}) carries no tags and hangs on no resource whose tags prove it this environment's (${target.dependsOn.join(", ") || "no parent recorded"}); refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`,
+            );
           }
           await type.destroy(ctx, actual);
         }

@@ -5,6 +5,7 @@ import { dependenciesOf, resolveSpec, type Stack, type StackNode } from "../stac
 import type { StateDocument } from "../state/document.js";
 import type { EventSink } from "./events.js";
 import { runGraph, topologicalOrder } from "./executor.js";
+import { NotOurs, notOurs } from "./ownership.js";
 import type { Registry } from "./registry.js";
 
 export type PlannedAction = "create" | "update" | "replace" | "delete" | "noop";
@@ -63,25 +64,37 @@ export async function planStack(stack: Stack, state: StateDocument, registry: Re
   const observed = new Map<string, Record<string, unknown> | undefined>();
   const errors: Plan["errors"] = [];
 
-  const observeTasks = [...wanted.keys(), ...removed.map(([id]) => id)].map((id) => ({ id, deps: [] }));
+  // A resource state records is read by its recorded id at once; one it does not is looked up by what its create would
+  // use (tags, or a name or key in its spec that may name a parent), so it waits for its dependencies to be observed.
+  const observeTasks = [
+    ...[...wanted.values()].map((n) => ({ id: n.logicalId, deps: state.resources[n.logicalId] ? [] : dependenciesOf(n) })),
+    ...removed.map(([id]) => ({ id, deps: [] })),
+  ];
   const outcomes = await runGraph(
     observeTasks,
     async (id) => {
-      const type = wanted.get(id)?.type ?? registry.get(state.resources[id]!.type);
+      const node = wanted.get(id);
+      const type = node?.type ?? registry.get(state.resources[id]!.type);
       if (!type) throw new Error(`state records ${id} with unknown type ${state.resources[id]!.type}`);
       const started = Date.now();
       options.events?.({ kind: "start", logicalId: id, type: type.type, action: "read" });
-      const actual = await type.find(ctx, { logicalId: id, recorded: state.resources[id]?.attributes }).catch((err: unknown) => {
+      const wantedSpec = node ? wantedSpecOf(node, (dep) => observed.get(dep) ?? state.resources[dep]?.attributes) : undefined;
+      const actual = await type.find(ctx, { logicalId: id, recorded: state.resources[id]?.attributes, wanted: wantedSpec }).catch((err: unknown) => {
         options.events?.({ kind: "failed", logicalId: id, type: type.type, action: "read", message: (err as Error)?.message ?? String(err), elapsedMs: Date.now() - started });
         throw err;
       });
       options.events?.({ kind: "done", logicalId: id, type: type.type, action: "read", elapsedMs: Date.now() - started });
+      // Found without a record: adopted only when its tags prove it ours (the engine decides, once, for every type).
+      const foreign = actual !== undefined && !state.resources[id] ? notOurs(type, ctx, actual, id) : undefined;
+      if (foreign) throw foreign;
       observed.set(id, actual as Record<string, unknown> | undefined);
     },
     { concurrency: options.concurrency * READS_PER_SLOT, signal: options.signal },
   );
   for (const [id, outcome] of outcomes) {
-    if (outcome.status === "failed") errors.push({ logicalId: id, error: awsFailure(`reading ${id}`, outcome.error) });
+    if (outcome.status === "failed") errors.push({ logicalId: id, error: outcome.error instanceof NotOurs ? outcome.error : awsFailure(`reading ${id}`, outcome.error) });
+    // Not looked up because a dependency could not be read: unknown, not absent.
+    if (outcome.status === "skipped" && !options.signal?.aborted) errors.push({ logicalId: id, error: new Error(`not read: ${outcome.reason}`) });
   }
 
   const resources: PlannedResource[] = [];
@@ -110,6 +123,15 @@ export async function planStack(stack: Stack, state: StateDocument, registry: Re
   return { resources, errors, ...(stack.notes?.length ? { notes: stack.notes } : {}) };
 }
 
+/** The node's spec with references resolved against what is known so far; undefined when it cannot be resolved. */
+export function wantedSpecOf(node: StackNode, lookup: (logicalId: string) => Record<string, unknown> | undefined): unknown {
+  try {
+    return resolveSpec(node.spec, lookup);
+  } catch {
+    return undefined; // an attribute an older record lacks: look up by tags or recorded ids only
+  }
+}
+
 function planNode(node: StackNode, actual: Record<string, unknown> | undefined, state: StateDocument, planned: Map<string, PlannedResource>): PlannedResource {
   const record = state.resources[node.logicalId];
   const base = { logicalId: node.logicalId, type: node.type.type, inState: Boolean(record), dependsOn: dependenciesOf(node) };
@@ -130,6 +152,11 @@ function planNode(node: StackNode, actual: Record<string, unknown> | undefined, 
     physicalId: node.type.physicalId(actual),
     reason: record ? undefined : "found by its tags: adopted into state",
   };
+}
+
+/** The first resource the plan found under its key but could not prove ours: the run stops with it (exit 2). */
+export function foreignResource(plan: Plan): NotOurs | undefined {
+  return plan.errors.map((e) => e.error).find((e): e is NotOurs => e instanceof NotOurs);
 }
 
 /** True when applying the plan would change anything in AWS (adoptions and state clean-ups alone do not count). */

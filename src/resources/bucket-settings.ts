@@ -21,7 +21,7 @@ import { hasCode, isNotFound, orUndefined } from "../aws/errors.js";
 import { BUCKET_SETTLING } from "./bucket.js";
 import { retryWhile } from "./retry.js";
 import { waitFor } from "../run/wait-for.js";
-import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType, knownKey } from "./types.js";
 import { denyInsecureTransportPolicy, LIFECYCLE_RULE_ID, lifecycleRules, type LifecycleSettings } from "./spec-helpers.js";
 export { denyInsecureTransportPolicy, LIFECYCLE_RULE_ID, lifecycleRules, type LifecycleSettings };
 
@@ -126,7 +126,10 @@ const writeEncryption = putThenRead(putEncryption, findBucketEncryption, "defaul
 
 export const bucketEncryption: ResourceType<BucketEncryptionSpec, BucketEncryptionAttrs> = {
   type: "s3:bucket-encryption",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findBucketEncryption(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findBucketEncryption(ctx, bucket) : undefined;
+  },
   // The key and the Bucket Key matter only with aws:kms; going back to AES256 is the algorithm change alone.
   diff: (spec, actual) =>
     compareFields(spec, actual, [bucketField, { field: "algorithm" }, ...(spec.algorithm === "aws:kms" ? [{ field: "kmsKeyArn" as const }, { field: "bucketKeyEnabled" as const }] : [])]),
@@ -182,7 +185,10 @@ const writePublicAccessBlock = putThenRead(putPublicAccessBlock, findPublicAcces
 
 export const bucketPublicAccessBlock: ResourceType<PublicAccessBlockSpec, PublicAccessBlockAttrs> = {
   type: "s3:bucket-public-access-block",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findPublicAccessBlock(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findPublicAccessBlock(ctx, bucket) : undefined;
+  },
   diff: (spec, actual) => compareFields(spec, actual, [bucketField, ...PUBLIC_ACCESS_FIELDS.map((field) => ({ field }))]),
   create: writePublicAccessBlock,
   update: writePublicAccessBlock,
@@ -226,7 +232,10 @@ const writePolicy = putThenRead(putPolicy, findBucketPolicy, "bucket policy");
 
 export const bucketPolicy: ResourceType<BucketPolicySpec, BucketPolicyAttrs> = {
   type: "s3:bucket-policy",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findBucketPolicy(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findBucketPolicy(ctx, bucket) : undefined;
+  },
   diff(spec, actual) {
     const changes: Change[] = compareFields(spec, actual, [bucketField]);
     if (!sameValue(normalizePolicy(spec.policy), normalizePolicy(actual.policy))) changes.push({ field: "policy", from: actual.policy, to: spec.policy, action: "update" });
@@ -263,7 +272,10 @@ const writeVersioning = putThenRead(putVersioning, findBucketVersioning, "versio
 
 export const bucketVersioning: ResourceType<BucketVersioningSpec, BucketVersioningAttrs> = {
   type: "s3:bucket-versioning",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findBucketVersioning(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findBucketVersioning(ctx, bucket) : undefined;
+  },
   diff: (spec, actual) => compareFields(spec, actual, [bucketField, { field: "enabled" }]),
   async create(ctx, spec) {
     // A new bucket is unversioned, which is already "off": leave it so rather than marking it Suspended.
@@ -349,7 +361,10 @@ const writeLifecycle = putThenRead(putLifecycle, findBucketLifecycle, "lifecycle
 
 export const bucketLifecycle: ResourceType<BucketLifecycleSpec, BucketLifecycleAttrs> = {
   type: "s3:bucket-lifecycle",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findBucketLifecycle(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findBucketLifecycle(ctx, bucket) : undefined;
+  },
   diff(spec, actual) {
     const changes: Change[] = compareFields(spec, actual, [bucketField]);
     const want = spec.rules.map(canonicalRule).sort((a, b) => String(a.ID ?? "").localeCompare(String(b.ID ?? "")));
@@ -387,7 +402,10 @@ const writeOwnershipControls = putThenRead(putOwnershipControls, findOwnershipCo
 
 export const bucketOwnershipControls: ResourceType<OwnershipControlsSpec, OwnershipControlsAttrs> = {
   type: "s3:bucket-ownership-controls",
-  find: async (ctx, { recorded }) => (recorded?.bucket ? findOwnershipControls(ctx, recorded.bucket) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const bucket = knownKey(recorded?.bucket, wanted?.bucket);
+    return bucket ? findOwnershipControls(ctx, bucket) : undefined;
+  },
   diff: (spec, actual) => compareFields(spec, actual, [bucketField, { field: "objectOwnership" }]),
   create: writeOwnershipControls,
   update: writeOwnershipControls,

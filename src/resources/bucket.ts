@@ -18,7 +18,7 @@ import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { retryWhile } from "./retry.js";
 import { waitFor } from "../run/wait-for.js";
-import { compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType, knownKey } from "./types.js";
 import { partitionOf, bucketArn } from "./spec-helpers.js";
 export { partitionOf, bucketArn };
 
@@ -216,10 +216,16 @@ async function deleteBucket(ctx: ResourceContext, name: string, logicalId: strin
 export const bucket: ResourceType<BucketSpec, BucketAttrs> = {
   type: "s3:bucket",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a bucket of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findBucketByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findBucketByName(ctx, name) : undefined;
   },
+
+  // CreateBucket takes no tags: a run killed between CreateBucket and PutBucketTagging leaves the bucket untagged. In
+  // us-east-1 CreateBucket answers 200 for a bucket this account already owns, so there an untagged one of the name has
+  // always counted as just created (see assertAdoptable); elsewhere only the tags prove a bucket ours.
+  owns: (ctx, actual, logicalId) => isOurs(actual.tags, ctx.identity, logicalId) || (Object.keys(actual.tags).length === 0 && ctx.region === "us-east-1"),
 
   diff(spec, actual) {
     return [...compareFields(spec, actual, [{ field: "name", action: "replace" }]), ...compareTags(spec.tags, actual.tags)];

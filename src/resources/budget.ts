@@ -18,8 +18,7 @@ import {
 } from "@aws-sdk/client-budgets";
 import { awsFailure, hasCode, orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
-import { UserError } from "../errors.js";
-import { compareFields, compareTags, sameValue, tagDelta, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, sameValue, tagDelta, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
  * A monthly AWS Budgets cost budget for one environment, with e-mail alerts at 80% of actual spend and 100% of
@@ -155,11 +154,8 @@ async function createBudget(ctx: ResourceContext, spec: BudgetSpec): Promise<voi
       }),
     );
   } catch (err) {
-    if (hasCode(err, "DuplicateRecordException")) {
-      throw new UserError(
-        `${KIND} ${spec.name} already exists but does not filter on Environment=${spec.environment}, so platform did not create it; rename or delete it (aws budgets delete-budget) and run again`,
-      );
-    }
+    // The name is taken (a run that stopped before recording it, a lost answer): the engine looks the budget up by it.
+    if (hasCode(err, "DuplicateRecordException")) throw err;
     throw awsFailure(`creating ${KIND} (${spec.name})`, err);
   }
 }
@@ -203,11 +199,14 @@ export const budget: ResourceType<BudgetSpec, BudgetAttrs> = {
   type: "budgets:budget",
 
   // The name is the key; a budget of that name is ours only when it filters on our Environment tag (else create says so).
-  async find(ctx, { recorded, logicalId: _ }) {
-    const name = recorded?.name;
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
     if (!name) return undefined;
     return findBudgetByName(ctx, name);
   },
+
+  // A budget takes tags only recently: the one of our name is ours when it filters on this environment's tag.
+  owns: (ctx, actual) => actual.environment === ctx.identity.environment,
 
   diff(spec, actual) {
     const want = { amountUsd: spec.amountUsd, environment: spec.environment, alerts: wantedAlerts(spec) };
@@ -219,14 +218,6 @@ export const budget: ResourceType<BudgetSpec, BudgetAttrs> = {
   },
 
   async create(ctx, spec) {
-    const existing = await describeBudget(ctx, spec.name);
-    if (existing) {
-      // Adopted by exact name only when it filters on this environment's tag: then the update brings it in line.
-      if (filteredEnvironment(existing) !== spec.environment) await createBudget(ctx, spec); // throws the clear DuplicateRecord error
-      const attrs = await toAttrs(ctx, existing);
-      const changes = budget.diff(spec, attrs);
-      return changes.length ? budget.update!(ctx, spec, attrs, changes) : attrs;
-    }
     await createBudget(ctx, spec);
     return readBack(ctx, spec.name);
   },

@@ -14,11 +14,11 @@ import {
   type Trail,
   UpdateTrailCommand,
 } from "@aws-sdk/client-cloudtrail";
-import { hasCode, orUndefined } from "../aws/errors.js";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import { orUndefined } from "../aws/errors.js";
+import { tagList, tagRecord } from "../aws/tags.js";
 import { partitionOf } from "./bucket.js";
 import { retryWhile } from "./retry.js";
-import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface TrailSpec {
   /** 3–128 of letters, digits, ".", "_" and "-". */
@@ -41,7 +41,6 @@ export interface TrailAttrs extends TrailSpec {
 }
 
 const KIND = "CloudTrail trail";
-const ALREADY_EXISTS = ["TrailAlreadyExistsException"];
 /** CloudTrail checks the bucket policy on create; a policy written a moment ago may not be visible to it yet. */
 const POLICY_NOT_VISIBLE = ["InsufficientS3BucketPolicyException", "S3BucketDoesNotExistException"];
 const ct = (ctx: ResourceContext) => ctx.aws.get(CloudTrailClient);
@@ -152,35 +151,29 @@ async function applyChanges(ctx: ResourceContext, spec: TrailSpec, actual: Trail
 export const cloudTrail: ResourceType<TrailSpec, TrailAttrs> = {
   type: "cloudtrail:trail",
 
-  async find(ctx, { recorded }) {
-    return recorded?.arn ? findTrailByName(ctx, recorded.arn) : undefined;
+  // By the recorded ARN, else by the name create would use.
+  async find(ctx, { recorded, wanted }) {
+    const key = recorded?.arn ?? knownKey(undefined, wanted?.name);
+    return key ? findTrailByName(ctx, key) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    try {
-      await retryWhile(ctx, POLICY_NOT_VISIBLE, 60, () =>
-        ct(ctx).send(
-          new CreateTrailCommand({
-            Name: spec.name,
-            S3BucketName: spec.bucket,
-            IsMultiRegionTrail: true,
-            IncludeGlobalServiceEvents: true,
-            EnableLogFileValidation: true,
-            ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
-            TagsList: tagList(spec.tags),
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!hasCode(err, ...ALREADY_EXISTS)) throw err;
-      const existing = await findTrailByName(ctx, spec.name);
-      if (!existing || !isOurs(existing.tags, ctx.identity, logicalId)) {
-        throw new Error(`creating ${KIND} (${spec.name}): a trail of this name exists and is not tagged as ${logicalId} of this environment; delete or rename it`);
-      }
-      return applyChanges(ctx, spec, existing, diff(spec, existing));
-    }
+  async create(ctx, spec) {
+    // TrailAlreadyExists: the engine looks the trail up by its name and adopts it only when its tags prove it ours.
+    await retryWhile(ctx, POLICY_NOT_VISIBLE, 60, () =>
+      ct(ctx).send(
+        new CreateTrailCommand({
+          Name: spec.name,
+          S3BucketName: spec.bucket,
+          IsMultiRegionTrail: true,
+          IncludeGlobalServiceEvents: true,
+          EnableLogFileValidation: true,
+          ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
+          TagsList: tagList(spec.tags),
+        }),
+      ),
+    );
     const created = await readBack(ctx, spec.name);
     // A new trail logs nothing until StartLogging, and records management events only until selectors say more.
     return applyChanges(ctx, spec, created, diff(spec, created));

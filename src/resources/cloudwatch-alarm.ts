@@ -12,7 +12,7 @@ import {
 import { orUndefined } from "../aws/errors.js";
 import { tagList, tagRecord } from "../aws/tags.js";
 import { batchedRead } from "./read-batch.js";
-import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /** A metric and the statistic read from it: `stat` is "Average", "Sum", "Maximum", "Minimum", "SampleCount" or a percentile ("p95"). */
 export interface AlarmMetric {
@@ -228,8 +228,9 @@ export const metricAlarm: ResourceType<MetricAlarmSpec, MetricAlarmAttrs> = {
 
   // Alarm names are the key. Tags cannot be searched, so an alarm created by a crashed run is found by its name, and
   // PutMetricAlarm on it overwrites the settings (it is ours by name: <project>-<env>-...).
-  async find(ctx, { recorded, logicalId: _ }) {
-    return recorded?.name ? findAlarmByName(ctx, recorded.name) : undefined;
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findAlarmByName(ctx, name) : undefined;
   },
 
   diff,

@@ -1,7 +1,7 @@
 import { CloudWatchClient, DeleteDashboardsCommand, GetDashboardCommand, PutDashboardCommand } from "@aws-sdk/client-cloudwatch";
 import { orUndefined } from "../aws/errors.js";
 import { metricDimensionValue } from "./cloudwatch-alarm.js";
-import { sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { knownKey, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
  * Dashboards have no tags, so ownership is written into the body: the first widget is a text widget whose markdown
@@ -65,13 +65,19 @@ async function getDashboard(ctx: ResourceContext, name: string) {
 
 /** Our dashboard of that name (the marker proves it); undefined when absent; an error when it is someone else's. */
 export async function findDashboard(ctx: ResourceContext, name: string, logicalId: string): Promise<DashboardAttrs | undefined> {
-  const found = await getDashboard(ctx, name);
-  if (!found) return undefined;
-  const marker = markerOf(found.body);
-  if (marker !== ownershipMarker(ctx, logicalId)) {
+  const found = await readDashboard(ctx, name);
+  if (found && found.marker !== ownershipMarker(ctx, logicalId)) {
     throw new Error(`reading ${KIND} (${name}): a dashboard of this name exists and was not made by platform for ${ctx.identity.project}-${ctx.identity.environment}; delete or rename it`);
   }
-  const widgets = (found.body.widgets as Record<string, unknown>[]).slice(1);
+  return found;
+}
+
+/** The dashboard of that name, whoever made it (its marker says who); undefined when absent. */
+async function readDashboard(ctx: ResourceContext, name: string): Promise<DashboardAttrs | undefined> {
+  const found = await getDashboard(ctx, name);
+  if (!found) return undefined;
+  const marker = markerOf(found.body) ?? "";
+  const widgets = ((found.body.widgets as Record<string, unknown>[] | undefined) ?? []).slice(1);
   return { name, arn: found.arn, url: dashboardUrl(ctx.region, name), marker, body: { ...found.body, widgets } };
 }
 
@@ -88,9 +94,15 @@ async function put(ctx: ResourceContext, spec: DashboardSpec, logicalId: string)
 export const dashboard: ResourceType<DashboardSpec, DashboardAttrs> = {
   type: "cloudwatch:dashboard",
 
-  async find(ctx, { recorded, logicalId }) {
-    return recorded?.name ? findDashboard(ctx, recorded.name, logicalId) : undefined;
+  // The name is the key: the recorded one, else the one create would use (whoever's: the marker says, see `owns`).
+  async find(ctx, { recorded, logicalId, wanted }) {
+    if (recorded?.name) return findDashboard(ctx, recorded.name, logicalId);
+    const name = knownKey(undefined, wanted?.name);
+    return name ? readDashboard(ctx, name) : undefined;
   },
+
+  // Dashboards take no tags: the marker widget platform writes into the body proves whose it is.
+  owns: (ctx, actual, logicalId) => actual.marker === ownershipMarker(ctx, logicalId),
 
   diff(spec, actual): Change[] {
     const want = normalizeBody(spec.body);
@@ -101,7 +113,7 @@ export const dashboard: ResourceType<DashboardSpec, DashboardAttrs> = {
   },
 
   async create(ctx, spec, { logicalId }) {
-    // A dashboard left by a crashed run carries our marker and is simply overwritten; anyone else's stops here.
+    // PutDashboard overwrites whatever has the name: a dashboard not ours stops here (the engine's plan found it first).
     await findDashboard(ctx, spec.name, logicalId);
     return put(ctx, spec, logicalId);
   },

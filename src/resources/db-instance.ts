@@ -9,15 +9,15 @@ import {
   waitUntilDBInstanceAvailable,
   waitUntilDBInstanceDeleted,
 } from "@aws-sdk/client-rds";
-import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
+import { hasCode, orUndefined } from "../aws/errors.js";
 import { readSecretJson } from "../aws/secret-value.js";
-import { TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
+import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
-import { applyRdsTags, assertAdoptable, rdsClient } from "./rds-tags.js";
+import { applyRdsTags, rdsClient } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
 import { WaitFailed, WaitTimeout, waitFor, withHeartbeat } from "../run/wait-for.js";
-import { compareTags, sameValue, type Change, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
+import { compareTags, sameValue, type Change, type ResourceContext, type ResourceType, waiterOptions, knownKey, readAfterCreate } from "./types.js";
 
 /**
  * An RDS for PostgreSQL instance: encrypted gp3 storage, private, in the database security group and subnet group, with
@@ -226,9 +226,7 @@ export async function findDbInstanceById(ctx: ResourceContext, identifier: strin
 }
 
 async function readBack(ctx: ResourceContext, identifier: string): Promise<DbInstanceAttrs> {
-  const found = await findDbInstanceById(ctx, identifier);
-  if (!found) throw new Error(`reading ${KIND} (${identifier}) back: it is not visible; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${identifier}`, () => findDbInstanceById(ctx, identifier));
 }
 
 const logicalIdOf = (a: { tags: Record<string, string>; identifier: string }) => a.tags[TAG_LOGICAL_ID] ?? a.identifier;
@@ -313,13 +311,12 @@ export async function masterPassword(ctx: ResourceContext, spec: DbInstanceSpec)
 }
 
 /**
- * True when the instance was created, false when the identifier is taken. Enhanced monitoring is turned on after the
+ * Sends CreateDBInstance. Enhanced monitoring is turned on after the
  * instance is available (see create): a monitoring role created moments earlier may not be usable by RDS yet.
  */
-async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: string): Promise<boolean> {
+async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: string): Promise<void> {
   const performanceInsights = effectivePerformanceInsights(spec);
-  return createdUnlessTaken(
-    rdsClient(ctx).send(
+  await rdsClient(ctx).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: spec.identifier,
         Engine: ENGINE,
@@ -351,23 +348,24 @@ async function sendCreate(ctx: ResourceContext, spec: DbInstanceSpec, password: 
         EnableIAMDatabaseAuthentication: spec.iamDatabaseAuthentication,
         Tags: tagList(spec.tags),
       }),
-    ),
-    ...ALREADY_EXISTS,
-  );
+    );
 }
 
 /**
- * The identifier is taken: an instance of ours (by its tags) is adopted once available, or waited out if it is being
- * deleted (an interrupted `down`), after which it is created anew. Anyone else's is never touched.
+ * Creates the instance. An identifier taken by an instance of ours that is being deleted (an interrupted `down`; finders
+ * treat it as gone) is waited out, then created anew. Any other instance of that identifier is the engine's to adopt or
+ * refuse (the create fails with DBInstanceAlreadyExists and the engine looks it up).
  */
-async function createOrAdopt(ctx: ResourceContext, spec: DbInstanceSpec, logicalId: string, password: string): Promise<"created" | "adopted"> {
-  if (await sendCreate(ctx, spec, password)) return "created";
-  const existing = await describeById(ctx, spec.identifier);
-  assertAdoptable(KIND, spec.identifier, existing && tagRecord(existing.TagList), ctx, logicalId);
-  if (existing!.DBInstanceStatus !== "deleting") return "adopted";
-  await waitDeleted(ctx, logicalId, spec.identifier);
-  if (await sendCreate(ctx, spec, password)) return "created";
-  throw new Error(`creating ${KIND} (${spec.identifier}): the identifier is still taken after the old instance was deleted; run again`);
+async function createInstance(ctx: ResourceContext, spec: DbInstanceSpec, logicalId: string, password: string): Promise<void> {
+  try {
+    await sendCreate(ctx, spec, password);
+  } catch (err) {
+    if (!hasCode(err, ...ALREADY_EXISTS)) throw err;
+    const existing = await describeById(ctx, spec.identifier);
+    if (existing?.DBInstanceStatus !== "deleting" || !isOurs(tagRecord(existing.TagList), ctx.identity, logicalId)) throw err;
+    await waitDeleted(ctx, logicalId, spec.identifier);
+    await sendCreate(ctx, spec, password);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -618,19 +616,20 @@ async function allowDeletion(ctx: ResourceContext, actual: DbInstanceAttrs): Pro
 export const dbInstance: ResourceType<DbInstanceSpec, DbInstanceAttrs> = {
   type: "rds:db-instance",
 
-  // The identifier is the key; without a recorded one there is nothing to look up (create adopts an instance of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.identifier ? findDbInstanceById(ctx, recorded.identifier) : undefined;
+  // The identifier is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const identifier = knownKey(recorded?.identifier, wanted?.identifier);
+    return identifier ? findDbInstanceById(ctx, identifier) : undefined;
   },
 
   diff,
 
   async create(ctx, spec, { logicalId }) {
-    const outcome = await createOrAdopt(ctx, spec, logicalId, await masterPassword(ctx, spec));
+    await createInstance(ctx, spec, logicalId, await masterPassword(ctx, spec));
     const pi = spec.performanceInsights && !supportsPerformanceInsights(spec.instanceClass) ? `; ${spec.instanceClass} has no Performance Insights, so it is off` : "";
-    await waitAvailable(ctx, logicalId, spec.identifier, outcome === "created" ? `creating PostgreSQL ${spec.engineVersion} on ${spec.instanceClass}${pi}` : "found an instance of ours");
+    await waitAvailable(ctx, logicalId, spec.identifier, `creating PostgreSQL ${spec.engineVersion} on ${spec.instanceClass}${pi}`);
     const attrs = await readBack(ctx, spec.identifier);
-    // Enhanced monitoring (and anything an adopted instance lacks) is set now that the instance is available.
+    // Enhanced monitoring is set now that the instance is available.
     const changes = diff(spec, attrs);
     return changes.length ? applyChanges(ctx, spec, attrs, changes) : attrs;
   },

@@ -8,13 +8,13 @@ import {
   paginateDescribeDBParameters,
   ResetDBParameterGroupCommand,
 } from "@aws-sdk/client-rds";
-import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { tagList } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
-import { applyRdsTags, assertAdoptable, rdsClient, readRdsTags } from "./rds-tags.js";
+import { applyRdsTags, rdsClient, readRdsTags } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
-import { compareFields, compareTags, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, sameValue, type Change, type ResourceContext, type ResourceType, knownKey, readAfterCreate } from "./types.js";
 import { postgresFamily } from "./spec-helpers.js";
 export { postgresFamily };
 
@@ -34,7 +34,6 @@ export interface DbParameterGroupAttrs extends DbParameterGroupSpec {
 }
 
 const KIND = "RDS DB parameter group";
-const ALREADY_EXISTS = ["DBParameterGroupAlreadyExistsFault", "DBParameterGroupAlreadyExists"];
 /** Deleting a group an instance still uses. */
 const IN_USE = ["InvalidDBParameterGroupStateFault", "InvalidDBParameterGroupState"];
 /** ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call. */
@@ -77,19 +76,7 @@ export async function findDbParameterGroupByName(ctx: ResourceContext, name: str
 }
 
 async function readBack(ctx: ResourceContext, name: string): Promise<DbParameterGroupAttrs> {
-  const found = await findDbParameterGroupByName(ctx, name);
-  if (!found) throw new Error(`reading ${KIND} (${name}) back: it is not visible; run again`);
-  return found;
-}
-
-/** True when the group was created, false when the name was already taken. */
-async function createGroup(ctx: ResourceContext, spec: DbParameterGroupSpec): Promise<boolean> {
-  return createdUnlessTaken(
-    rdsClient(ctx).send(
-      new CreateDBParameterGroupCommand({ DBParameterGroupName: spec.name, DBParameterGroupFamily: spec.family, Description: spec.description, Tags: tagList(spec.tags) }),
-    ),
-    ...ALREADY_EXISTS,
-  );
+  return readAfterCreate(ctx, `${KIND} ${name}`, () => findDbParameterGroupByName(ctx, name));
 }
 
 /**
@@ -178,21 +165,20 @@ async function applyChanges(ctx: ResourceContext, spec: DbParameterGroupSpec, ac
 export const dbParameterGroup: ResourceType<DbParameterGroupSpec, DbParameterGroupAttrs> = {
   type: "rds:db-parameter-group",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a group of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findDbParameterGroupByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findDbParameterGroupByName(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    if (await createGroup(ctx, spec)) {
-      await syncParameters(ctx, spec, spec.name, {});
-      return readBack(ctx, spec.name);
-    }
-    const existing = await findDbParameterGroupByName(ctx, spec.name);
-    assertAdoptable(KIND, spec.name, existing?.tags, ctx, logicalId);
-    return applyChanges(ctx, spec, existing!, diff(spec, existing!));
+  async create(ctx, spec) {
+    await rdsClient(ctx).send(
+      new CreateDBParameterGroupCommand({ DBParameterGroupName: spec.name, DBParameterGroupFamily: spec.family, Description: spec.description, Tags: tagList(spec.tags) }),
+    );
+    await syncParameters(ctx, spec, spec.name, {});
+    return readBack(ctx, spec.name);
   },
 
   update: applyChanges,

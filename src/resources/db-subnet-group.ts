@@ -5,12 +5,12 @@ import {
   DescribeDBSubnetGroupsCommand,
   ModifyDBSubnetGroupCommand,
 } from "@aws-sdk/client-rds";
-import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { tagList } from "../aws/tags.js";
 import { single } from "./find.js";
-import { applyRdsTags, assertAdoptable, rdsClient, readRdsTags } from "./rds-tags.js";
+import { applyRdsTags, rdsClient, readRdsTags } from "./rds-tags.js";
 import { retryWhile } from "./retry.js";
-import { compareFields, compareTags, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, readAfterCreate, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface DbSubnetGroupSpec {
   /** ≤ 255 letters, digits, periods, underscores, spaces or hyphens, starting with a letter; not "default". RDS stores it lowercase. */
@@ -29,7 +29,6 @@ export interface DbSubnetGroupAttrs extends DbSubnetGroupSpec {
 }
 
 const KIND = "RDS DB subnet group";
-const ALREADY_EXISTS = ["DBSubnetGroupAlreadyExistsFault", "DBSubnetGroupAlreadyExists"];
 /** Deleting a group an instance still uses (one being deleted counts until it is gone). */
 const IN_USE = ["InvalidDBSubnetGroupStateFault", "InvalidDBSubnetGroupState"];
 
@@ -57,19 +56,7 @@ export async function findDbSubnetGroupByName(ctx: ResourceContext, name: string
 }
 
 async function readBack(ctx: ResourceContext, name: string): Promise<DbSubnetGroupAttrs> {
-  const found = await findDbSubnetGroupByName(ctx, name);
-  if (!found) throw new Error(`reading ${KIND} (${name}) back: it is not visible; run again`);
-  return found;
-}
-
-/** True when the group was created, false when the name was already taken. */
-async function createGroup(ctx: ResourceContext, spec: DbSubnetGroupSpec): Promise<boolean> {
-  return createdUnlessTaken(
-    rdsClient(ctx).send(
-      new CreateDBSubnetGroupCommand({ DBSubnetGroupName: spec.name, DBSubnetGroupDescription: spec.description, SubnetIds: spec.subnetIds, Tags: tagList(spec.tags) }),
-    ),
-    ...ALREADY_EXISTS,
-  );
+  return readAfterCreate(ctx, `${KIND} ${name}`, () => findDbSubnetGroupByName(ctx, name));
 }
 
 /** Subnets compare as a set. */
@@ -99,18 +86,19 @@ async function applyChanges(ctx: ResourceContext, spec: DbSubnetGroupSpec, actua
 export const dbSubnetGroup: ResourceType<DbSubnetGroupSpec, DbSubnetGroupAttrs> = {
   type: "rds:db-subnet-group",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a group of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findDbSubnetGroupByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findDbSubnetGroupByName(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    if (await createGroup(ctx, spec)) return readBack(ctx, spec.name);
-    const existing = await findDbSubnetGroupByName(ctx, spec.name);
-    assertAdoptable(KIND, spec.name, existing?.tags, ctx, logicalId);
-    return applyChanges(ctx, spec, existing!, diff(spec, existing!));
+  async create(ctx, spec) {
+    await rdsClient(ctx).send(
+      new CreateDBSubnetGroupCommand({ DBSubnetGroupName: spec.name, DBSubnetGroupDescription: spec.description, SubnetIds: spec.subnetIds, Tags: tagList(spec.tags) }),
+    );
+    return readBack(ctx, spec.name);
   },
 
   update: applyChanges,

@@ -1,6 +1,6 @@
 import { ECRClient, GetLifecyclePolicyCommand, PutLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
 import { orUndefined } from "../aws/errors.js";
-import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType, knownKey } from "./types.js";
 import { keepLastImagesPolicy } from "./spec-helpers.js";
 export { keepLastImagesPolicy };
 
@@ -29,7 +29,10 @@ async function putPolicy(ctx: ResourceContext, spec: EcrLifecyclePolicySpec): Pr
 export const ecrLifecyclePolicy: ResourceType<EcrLifecyclePolicySpec, EcrLifecyclePolicyAttrs> = {
   type: "ecr:lifecycle-policy",
 
-  find: async (ctx, { recorded }) => (recorded?.repository ? findLifecyclePolicy(ctx, recorded.repository) : undefined),
+  find: async (ctx, { recorded, wanted }) => {
+    const repository = knownKey(recorded?.repository, wanted?.repository);
+    return repository ? findLifecyclePolicy(ctx, repository) : undefined;
+  },
 
   diff(spec, actual) {
     const changes: Change[] = compareFields(spec, actual, [{ field: "repository", action: "replace" }]);

@@ -11,12 +11,12 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from "@aws-sdk/client-ecr";
-import { createdUnlessTaken, hasCode, orUndefined } from "../aws/errors.js";
-import { isOurs, TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
+import { hasCode, orUndefined } from "../aws/errors.js";
+import { TAG_LOGICAL_ID, tagList, tagRecord } from "../aws/tags.js";
 import { UserError } from "../errors.js";
 import { single } from "./find.js";
 import { batchedRead } from "./read-batch.js";
-import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, readAfterCreate, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface EcrRepositorySpec {
   /** `<project>-<env>/api`: lowercase, 2-256 characters, `/` separates namespaces. */
@@ -93,35 +93,20 @@ export async function countRepositoryImages(ctx: ResourceContext, name: string):
 }
 
 async function readBack(ctx: ResourceContext, name: string): Promise<EcrRepositoryAttrs> {
-  const found = await findRepositoryByName(ctx, name);
-  if (!found) throw new Error(`${KIND} ${name} is not visible after the change; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${name}`, () => findRepositoryByName(ctx, name));
 }
 
-/** True when created, false when the name was taken. */
-async function createRepository(ctx: ResourceContext, spec: EcrRepositorySpec): Promise<boolean> {
-  return createdUnlessTaken(
-    // Tags on create: a repository whose creation outlived a crash can be proven ours and adopted.
-    ecr(ctx).send(
-      new CreateRepositoryCommand({
-        repositoryName: spec.name,
-        imageTagMutability: spec.imageTagMutability,
-        imageScanningConfiguration: { scanOnPush: spec.scanOnPush },
-        encryptionConfiguration: { encryptionType: spec.encryption.type, ...(spec.encryption.type === "KMS" && spec.encryption.kmsKeyArn ? { kmsKey: spec.encryption.kmsKeyArn } : {}) },
-        tags: tagList(spec.tags),
-      }),
-    ),
-    "RepositoryAlreadyExistsException",
+async function createRepository(ctx: ResourceContext, spec: EcrRepositorySpec): Promise<void> {
+  // Tags on create: a repository whose creation outlived a crash is found by its name and proven ours by them.
+  await ecr(ctx).send(
+    new CreateRepositoryCommand({
+      repositoryName: spec.name,
+      imageTagMutability: spec.imageTagMutability,
+      imageScanningConfiguration: { scanOnPush: spec.scanOnPush },
+      encryptionConfiguration: { encryptionType: spec.encryption.type, ...(spec.encryption.type === "KMS" && spec.encryption.kmsKeyArn ? { kmsKey: spec.encryption.kmsKeyArn } : {}) },
+      tags: tagList(spec.tags),
+    }),
   );
-}
-
-async function adoptExisting(ctx: ResourceContext, name: string, logicalId: string): Promise<EcrRepositoryAttrs> {
-  const existing = await findRepositoryByName(ctx, name);
-  if (!existing) throw new Error(`creating ${KIND} (${name}): AWS reports the name is taken, but no such repository is visible; run again`);
-  if (!isOurs(existing.tags, ctx.identity, logicalId)) {
-    throw new UserError(`${logicalId}: ${KIND} ${name} already exists and is not tagged as this environment's ${logicalId}; delete or rename it, then run again`);
-  }
-  return existing;
 }
 
 function diff(spec: EcrRepositorySpec, actual: EcrRepositoryAttrs): Change[] {
@@ -157,18 +142,17 @@ async function deleteRepository(ctx: ResourceContext, name: string, force: boole
 export const ecrRepository: ResourceType<EcrRepositorySpec, EcrRepositoryAttrs> = {
   type: "ecr:repository",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a repository of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findRepositoryByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findRepositoryByName(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    if (await createRepository(ctx, spec)) return readBack(ctx, spec.name);
-    const existing = await adoptExisting(ctx, spec.name, logicalId);
-    const inPlace = diff(spec, existing).filter((c) => c.action === "update");
-    return inPlace.length ? applyChanges(ctx, spec, existing, inPlace) : existing;
+  async create(ctx, spec) {
+    await createRepository(ctx, spec);
+    return readBack(ctx, spec.name);
   },
 
   update: applyChanges,

@@ -1,12 +1,11 @@
 import { type Cluster, type ClusterConfiguration, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, UpdateClusterCommand, UpdateClusterSettingsCommand } from "@aws-sdk/client-ecs";
 import { orUndefined } from "../aws/errors.js";
-import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
-import { AwsFailure } from "../errors.js";
+import { TAG_LOGICAL_ID } from "../aws/tags.js";
 import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
 import { single } from "./find.js";
 import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { retryWhile } from "./retry.js";
-import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, knownKey, readAfterCreate, type ResourceContext, type ResourceType } from "./types.js";
 
 export type ContainerInsights = "enabled" | "disabled";
 
@@ -90,9 +89,7 @@ export async function findClusterByName(ctx: ResourceContext, name: string): Pro
 }
 
 async function readBack(ctx: ResourceContext, name: string): Promise<EcsClusterAttrs> {
-  const found = await findClusterByName(ctx, name);
-  if (!found) throw new Error(`reading ${KIND} (${name}) back: DescribeClusters does not list it; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${name}`, () => findClusterByName(ctx, name));
 }
 
 function diff(spec: EcsClusterSpec, actual: EcsClusterAttrs): Change[] {
@@ -112,33 +109,21 @@ async function applyChanges(ctx: ResourceContext, spec: EcsClusterSpec, actual: 
   return readBack(ctx, actual.name);
 }
 
-function notOurs(name: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (${name})`,
-    "ClusterAlreadyExists",
-    `a cluster named ${name} already exists and is not tagged as ${logicalId} of this environment`,
-    "delete or rename that cluster, or change project or environment so the names differ",
-  );
-}
-
 export const ecsCluster: ResourceType<EcsClusterSpec, EcsClusterAttrs> = {
   type: "ecs:cluster",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a cluster of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findClusterByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findClusterByName(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
+  async create(ctx, spec) {
     if (!NAME.test(spec.name)) throw new Error(`internal: ${KIND} name ${spec.name} is not 1-255 letters, digits, hyphens or underscores`);
-    // CreateCluster returns an ACTIVE cluster of the same name as it is, so look first: only ours is adopted.
-    const existing = await findClusterByName(ctx, spec.name);
-    if (existing) {
-      if (!isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, logicalId);
-      return applyChanges(ctx, spec, existing, diff(spec, existing));
-    }
+    // CreateCluster returns an ACTIVE cluster of the same name as it is (someone else's too): what it returns is read back,
+    // and the engine refuses a result whose tags are not ours.
     // The first cluster of an account creates ECS's service-linked role, which can take a moment to be assumable.
     await retryWhileIamPropagates(ctx, () =>
       ecs(ctx).send(

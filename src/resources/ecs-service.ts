@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { hasCode, orUndefined } from "../aws/errors.js";
-import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
+import { TAG_LOGICAL_ID } from "../aws/tags.js";
 import { AwsFailure } from "../errors.js";
 import { elbv2 } from "./elbv2-shared.js";
 import { applyEcsTags, assertOnlyMissing, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
@@ -20,7 +20,8 @@ import { retryWhileIamPropagates } from "./iam-propagation.js";
 import { single } from "./find.js";
 import { batchedRead } from "./read-batch.js";
 import { retryUntil, WaitTimeout, waitFor } from "../run/wait-for.js";
-import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, waiterOptions, type ResourceContext, type ResourceType, knownKey, readAfterCreate } from "./types.js";
+import { deadlineAfter, retryWhile } from "./retry.js";
 
 export interface LoadBalancerBinding {
   targetGroupArn: string;
@@ -169,9 +170,7 @@ export async function findService(ctx: ResourceContext, cluster: string, name: s
 }
 
 async function readBack(ctx: ResourceContext, cluster: string, name: string): Promise<EcsServiceAttrs> {
-  const found = await findService(ctx, cluster, name);
-  if (!found) throw new Error(`reading ${KIND} (${name}) back: DescribeServices does not list it as ACTIVE; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${name}`, () => findService(ctx, cluster, name));
 }
 
 function networkConfiguration(spec: EcsServiceSpec) {
@@ -434,31 +433,19 @@ async function applyChanges(ctx: ResourceContext, spec: EcsServiceSpec, actual: 
   return readBack(ctx, actual.cluster, actual.name);
 }
 
-function notOurs(name: string, cluster: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (${name})`,
-    "ServiceAlreadyExists",
-    `cluster ${cluster} already has a service named ${name} that is not tagged as ${logicalId} of this environment`,
-    "delete that service or change project or environment so the names differ",
-  );
-}
-
 export const ecsService: ResourceType<EcsServiceSpec, EcsServiceAttrs> = {
   type: "ecs:service",
 
-  // Cluster and name are the key; without a record there is nothing to look up (create adopts a service of ours).
-  async find(ctx, { recorded }) {
-    return recorded?.cluster && recorded.name ? findService(ctx, recorded.cluster, recorded.name) : undefined;
+  // Cluster and name are the key: the recorded ones, else the ones create would use.
+  async find(ctx, { recorded, wanted }) {
+    const cluster = knownKey(recorded?.cluster, wanted?.cluster);
+    const name = knownKey(recorded?.name, wanted?.name);
+    return cluster && name ? findService(ctx, cluster, name) : undefined;
   },
 
   diff,
 
   async create(ctx, spec, { logicalId }) {
-    const existing = await findService(ctx, spec.cluster, spec.name);
-    if (existing) {
-      if (!isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec.name, spec.cluster, logicalId);
-      return applyChanges(ctx, spec, existing, diff(spec, existing), logicalId);
-    }
     const now = { ...spec, desiredCount: await runnableCount(ctx, spec, logicalId, "creating") };
     await createService(ctx, now, logicalId);
     await waitForSteadyState(ctx, steadyTarget(now, logicalId));

@@ -7,13 +7,14 @@ import {
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
   type Tag,
+  ECSClient,
 } from "@aws-sdk/client-ecs";
 import { errorCode, hasCode } from "../aws/errors.js";
-import { isOurs, TAG_LOGICAL_ID } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { TAG_LOGICAL_ID } from "../aws/tags.js";
+import { UserError } from "../errors.js";
 import { applyEcsTags, ecs, ecsTagList, ecsTagRecord } from "./ecs-shared.js";
 import { retryWhileIamPropagates } from "./iam-propagation.js";
-import { type Change, compareFields, compareTags, sameValue, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, knownKey, readAfterCreate, sameValue, type ResourceContext, type ResourceType } from "./types.js";
 
 /** A secret handed to a container by ARN: ECS reads it at task start with the execution role; the value never passes through platform. */
 export interface ContainerSecret {
@@ -234,8 +235,10 @@ function assertSpec(spec: EcsTaskDefinitionSpec): void {
  */
 async function register(ctx: ResourceContext, spec: EcsTaskDefinitionSpec): Promise<EcsTaskDefinitionAttrs> {
   assertSpec(spec);
+  // Sent once (AwsClients.once): every RegisterTaskDefinition makes a revision, so a replay after a lost answer would
+  // make two; the engine looks the family's latest revision up (by its tags) before any new attempt.
   const out = await retryWhileIamPropagates(ctx, () =>
-    ecs(ctx).send(
+    ctx.aws.once(ECSClient).send(
       new RegisterTaskDefinitionCommand({
         family: spec.family,
         taskRoleArn: spec.taskRoleArn,
@@ -250,9 +253,7 @@ async function register(ctx: ResourceContext, spec: EcsTaskDefinitionSpec): Prom
     ),
   );
   const arn = out.taskDefinition!.taskDefinitionArn!;
-  const found = await findTaskDefinition(ctx, arn);
-  if (!found) throw new Error(`reading ${KIND} (${arn}) back: DescribeTaskDefinition does not find it; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${arn}`, () => findTaskDefinition(ctx, arn));
 }
 
 async function applyChanges(ctx: ResourceContext, spec: EcsTaskDefinitionSpec, actual: EcsTaskDefinitionAttrs, changes: Change[]): Promise<EcsTaskDefinitionAttrs> {
@@ -266,15 +267,6 @@ async function applyChanges(ctx: ResourceContext, spec: EcsTaskDefinitionSpec, a
   }
   if (changes.some((c) => c.field === "tags")) await applyEcsTags(ctx, actual.arn, spec.tags, actual.tags);
   return (await findTaskDefinition(ctx, actual.arn)) ?? actual;
-}
-
-function notOurs(family: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `registering ${KIND} (${family})`,
-    "FamilyNotOurs",
-    `the latest revision of task definition family ${family} is not tagged as ${logicalId} of this environment`,
-    "another stack or person uses this family; deregister its revisions or change project or environment so the names differ",
-  );
 }
 
 async function listRevisions(ctx: ResourceContext, family: string, status: "ACTIVE" | "INACTIVE"): Promise<string[]> {
@@ -300,15 +292,16 @@ async function deleteRevisions(ctx: ResourceContext, arns: string[], logicalId: 
 
 export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefinitionAttrs> = {
   type: "ecs:task-definition",
+  createIdempotency: "tags",
 
   // The recorded revision while it is ACTIVE (a revision a killed deploy registered but never released is not what the
-  // stack runs); else the family's latest ACTIVE one. Without a recorded family there is nothing to look up (create
-  // adopts ours).
-  async find(ctx, { recorded }) {
-    if (!recorded?.family) return undefined;
-    const current = recorded.arn ? await findTaskDefinition(ctx, recorded.arn) : undefined;
+  // stack runs); else the latest ACTIVE one of the family (recorded, else the one create would register).
+  async find(ctx, { recorded, wanted }) {
+    const family = knownKey(recorded?.family, wanted?.family);
+    if (!family) return undefined;
+    const current = recorded?.arn ? await findTaskDefinition(ctx, recorded.arn) : undefined;
     if (current && !current.inactive) return current;
-    const latest = await findTaskDefinition(ctx, recorded.family);
+    const latest = await findTaskDefinition(ctx, family);
     if (latest) return latest;
     // No ACTIVE revision, but the recorded one still exists INACTIVE (a run died between deregistering and deleting it):
     // found, so down finishes deleting it and up registers a new revision.
@@ -317,12 +310,8 @@ export const ecsTaskDefinition: ResourceType<EcsTaskDefinitionSpec, EcsTaskDefin
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    // State lost after a run: the family's latest revision, if ours and unchanged, is used as it is (no new revision).
-    const latest = await findTaskDefinition(ctx, spec.family);
-    if (!latest) return register(ctx, spec);
-    if (!isOurs(latest.tags, ctx.identity, logicalId)) throw notOurs(spec.family, logicalId);
-    return applyChanges(ctx, spec, latest, diff(spec, latest));
+  async create(ctx, spec) {
+    return register(ctx, spec);
   },
 
   update: applyChanges,

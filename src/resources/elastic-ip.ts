@@ -4,7 +4,7 @@ import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
-import { compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { compareTags, readAfterCreate, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface ElasticIpSpec {
   tags: Record<string, string>;
@@ -48,6 +48,7 @@ async function release(ctx: ResourceContext, allocationId: string): Promise<void
 
 export const elasticIp: ResourceType<ElasticIpSpec, ElasticIpAttrs> = {
   type: "ec2:eip",
+  createIdempotency: "tags",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.allocationId) {
@@ -64,9 +65,10 @@ export const elasticIp: ResourceType<ElasticIpSpec, ElasticIpAttrs> = {
 
   async create(ctx, spec) {
     // AllocateAddress takes no ClientToken: tags on create make a crashed run's address adoptable.
-    const out = await ctx.aws.get(EC2Client).send(new AllocateAddressCommand({ Domain: "vpc", TagSpecifications: ec2TagSpecification("elastic-ip", spec.tags) }));
+    // Sent once (AwsClients.once): a replay after a lost answer would allocate a second address; the engine looks up by the tags.
+    const out = await ctx.aws.once(EC2Client).send(new AllocateAddressCommand({ Domain: "vpc", TagSpecifications: ec2TagSpecification("elastic-ip", spec.tags) }));
     const allocationId = out.AllocationId!;
-    return (await findElasticIpById(ctx, allocationId)) ?? { ...spec, allocationId, publicIp: out.PublicIp! };
+    return readAfterCreate(ctx, `Elastic IP ${allocationId}`, () => findElasticIpById(ctx, allocationId));
   },
 
   async update(ctx, spec, actual) {

@@ -1,7 +1,7 @@
 import { AddTagsCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client, RemoveTagsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { orUndefined } from "../aws/errors.js";
+import { tagList, tagRecord } from "../aws/tags.js";
+import { UserError } from "../errors.js";
 import { tagDelta, type ResourceContext } from "./types.js";
 import { batchedRead } from "./read-batch.js";
 
@@ -74,45 +74,6 @@ export function elbv2NameProblem(name: string, kind: "load balancer" | "target g
 export function assertElbv2Name(name: string, kind: "load balancer" | "target group"): void {
   const problem = elbv2NameProblem(name, kind);
   if (problem) throw new UserError(`${problem}; shorten or rename project or environment in the config`);
-}
-
-/** A load balancer or target group, for createOrAdopt's errors: "ELBv2 target group", "target group", "DuplicateTargetGroupName". */
-export interface Elbv2Named {
-  kind: string;
-  noun: "load balancer" | "target group";
-  duplicateCode: string;
-}
-
-/**
- * CreateLoadBalancer and CreateTargetGroup are idempotent: the same name with the same settings returns the existing
- * resource (a crashed run gets its own back); other settings fail with the duplicate-name code. Either way the resource
- * is used only when its tags prove it is this environment's `logicalId`.
- */
-export async function createOrAdopt<A extends { tags: Record<string, string> }>(
-  ctx: ResourceContext,
-  what: Elbv2Named,
-  name: string,
-  logicalId: string,
-  create: () => Promise<A>,
-  findByName: () => Promise<A | undefined>,
-): Promise<{ attrs: A; created: boolean }> {
-  const notOurs = () =>
-    new AwsFailure(
-      `creating ${what.kind} (${name})`,
-      what.duplicateCode,
-      `a ${what.noun} named ${name} already exists and is not tagged as ${logicalId} of this environment`,
-      `delete or rename that ${what.noun}, or change project or environment so the names differ`,
-    );
-  try {
-    const attrs = await create();
-    if (!isOurs(attrs.tags, ctx.identity, logicalId)) throw notOurs();
-    return { attrs, created: true };
-  } catch (err) {
-    if (!hasCode(err, ...codes(what.duplicateCode))) throw err;
-    const existing = await findByName();
-    if (!existing || !isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs();
-    return { attrs: existing, created: false };
-  }
 }
 
 /** ELBv2 attributes are string pairs; these turn them into a record and back. */

@@ -106,6 +106,7 @@ async function createFlowLog(ctx: ResourceContext, spec: FlowLogSpec, token: str
 
 export const flowLog: ResourceType<FlowLogSpec, FlowLogAttrs> = {
   type: "ec2:flow-log",
+  createIdempotency: "token",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.flowLogId) {

@@ -21,11 +21,11 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
-import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import { orUndefined } from "../aws/errors.js";
+import { tagList, tagRecord } from "../aws/tags.js";
 import { retryWhile } from "./retry.js";
 import { batchedRead } from "./read-batch.js";
-import { compareFields, compareTags, sameValue, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, sameValue, tagDelta, type Change, type ResourceContext, type ResourceType, knownKey } from "./types.js";
 
 /** An IAM policy document as JSON ({ Version, Statement }). */
 export type PolicyDocument = Record<string, unknown>;
@@ -60,12 +60,10 @@ export interface IamRoleAttrs {
   tags: Record<string, string>;
 }
 
-const KIND = "IAM role";
 const DEFAULT_PATH = "/";
 const DEFAULT_MAX_SESSION = 3600;
 // SDK v3 names IAM exceptions "<Code>Exception"; the wire code (also kept on err.Code) lacks the suffix. Both are accepted.
 const NO_SUCH_ENTITY = ["NoSuchEntityException", "NoSuchEntity"];
-const ALREADY_EXISTS = ["EntityAlreadyExistsException", "EntityAlreadyExists"];
 const DELETE_CONFLICT = ["DeleteConflictException", "DeleteConflict"];
 
 const iamClient = (ctx: ResourceContext) => ctx.aws.get(IAMClient);
@@ -216,28 +214,17 @@ async function readBack(ctx: ResourceContext, name: string): Promise<IamRoleAttr
   return whileRoleUnknown(ctx, async () => readAttrs(ctx, (await iamClient(ctx).send(new GetRoleCommand({ RoleName: name }))).Role!));
 }
 
-/** True when the role was created, false when the name was already taken. */
-async function createRole(ctx: ResourceContext, spec: IamRoleSpec): Promise<boolean> {
+async function createRole(ctx: ResourceContext, spec: IamRoleSpec): Promise<void> {
   const input = {
     RoleName: spec.name,
     Path: spec.path ?? DEFAULT_PATH,
     AssumeRolePolicyDocument: JSON.stringify(spec.assumeRolePolicy),
     Description: spec.description,
     MaxSessionDuration: spec.maxSessionDuration,
-    // Tags on create: a role whose creation outlived a crash can be proven ours and adopted.
+    // Tags on create: a role whose creation outlived a crash is found by its name and proven ours by them.
     Tags: tagList(spec.tags),
   };
-  return createdUnlessTaken(iamClient(ctx).send(new CreateRoleCommand(input)), ...ALREADY_EXISTS);
-}
-
-/** The existing role of that name, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */
-async function adoptExisting(ctx: ResourceContext, name: string, logicalId: string): Promise<IamRoleAttrs> {
-  const existing = await findRoleByName(ctx, name);
-  if (!existing) throw new Error(`creating ${KIND} (${name}): AWS reports the name is taken, but no such role is visible; run again`);
-  if (!isOurs(existing.tags, ctx.identity, logicalId)) {
-    throw new Error(`creating ${KIND} (${name}): a role of this name already exists and is not tagged as ${logicalId} of this environment; delete or rename it, or choose another name`);
-  }
-  return existing;
+  await iamClient(ctx).send(new CreateRoleCommand(input));
 }
 
 async function putInlinePolicy(ctx: ResourceContext, roleName: string, policyName: string, doc: PolicyDocument): Promise<void> {
@@ -331,20 +318,18 @@ async function emptyRole(ctx: ResourceContext, RoleName: string): Promise<void> 
 export const iamRole: ResourceType<IamRoleSpec, IamRoleAttrs> = {
   type: "iam:role",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a role of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findRoleBatched(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findRoleBatched(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    if (await createRole(ctx, spec)) {
-      await whileRoleUnknown(ctx, () => attachEverything(ctx, spec));
-      return readBack(ctx, spec.name);
-    }
-    const existing = await adoptExisting(ctx, spec.name, logicalId);
-    return applyChanges(ctx, spec, existing, diff(spec, existing));
+  async create(ctx, spec) {
+    await createRole(ctx, spec);
+    await whileRoleUnknown(ctx, () => attachEverything(ctx, spec));
+    return readBack(ctx, spec.name);
   },
 
   update: applyChanges,

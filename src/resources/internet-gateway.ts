@@ -13,7 +13,7 @@ import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
-import { compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, readAfterCreate, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface InternetGatewaySpec {
   /** The VPC it is attached to. */
@@ -68,6 +68,7 @@ async function detach(ctx: ResourceContext, internetGatewayId: string, vpcId: st
 
 export const internetGateway: ResourceType<InternetGatewaySpec, InternetGatewayAttrs> = {
   type: "ec2:internet-gateway",
+  createIdempotency: "tags",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.internetGatewayId) {
@@ -84,10 +85,11 @@ export const internetGateway: ResourceType<InternetGatewaySpec, InternetGatewayA
 
   async create(ctx, spec) {
     // CreateInternetGateway takes no ClientToken: tags on create make a crashed run's gateway adoptable (then attached by update).
-    const out = await ctx.aws.get(EC2Client).send(new CreateInternetGatewayCommand({ TagSpecifications: ec2TagSpecification("internet-gateway", spec.tags) }));
+    // Sent once (AwsClients.once): a replay after a lost answer would make a second gateway; the engine looks up by the tags.
+    const out = await ctx.aws.once(EC2Client).send(new CreateInternetGatewayCommand({ TagSpecifications: ec2TagSpecification("internet-gateway", spec.tags) }));
     const internetGatewayId = out.InternetGateway!.InternetGatewayId!;
     await attach(ctx, internetGatewayId, spec.vpcId);
-    return (await findInternetGatewayById(ctx, internetGatewayId)) ?? { internetGatewayId, vpcId: spec.vpcId, tags: spec.tags };
+    return readAfterCreate(ctx, `internet gateway ${internetGatewayId}`, () => findInternetGatewayById(ctx, internetGatewayId));
   },
 
   async update(ctx, spec, actual, changes) {

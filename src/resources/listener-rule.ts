@@ -8,12 +8,12 @@ import {
   type Rule,
   SetRulePrioritiesCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { isOurs, tagList } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
 import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
-import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, knownKey, type ResourceContext, type ResourceType } from "./types.js";
 
 /** A listener rule that forwards requests whose path matches to one target group (Grafana's and Marquez's UIs). */
 export interface ListenerRuleSpec {
@@ -147,25 +147,23 @@ async function applyChanges(ctx: ResourceContext, spec: ListenerRuleSpec, actual
   return readBack(ctx, actual.arn);
 }
 
-function notOurs(spec: ListenerRuleSpec, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (priority ${spec.priority})`,
-    "PriorityInUse",
-    `listener ${spec.listenerArn} already has a rule at priority ${spec.priority} that is not tagged as ${logicalId} of this environment`,
-    "delete that rule (it was not made by platform) and run up again",
-  );
-}
-
 export const listenerRule: ResourceType<ListenerRuleSpec, ListenerRuleAttrs> = {
   type: "elbv2:listener-rule",
 
-  // By the recorded ARN; else the recorded listener's rule at the recorded priority, if its tags prove it ours.
-  async find(ctx, { logicalId, recorded }) {
-    if (recorded?.arn) {
+  // By the recorded ARN; else the recorded listener's rule at the recorded priority, if its tags prove it ours. Without a
+  // record: the rule at the priority of the listener create would use, whoever's (the engine decides).
+  async find(ctx, { logicalId, recorded, wanted }) {
+    if (!recorded) {
+      const listenerArn = knownKey(undefined, wanted?.listenerArn);
+      const priority = knownKey(undefined, wanted?.priority);
+      const rule = listenerArn && priority ? await ruleAtPriority(ctx, listenerArn, priority) : undefined;
+      return rule && readAttrs(ctx, rule);
+    }
+    if (recorded.arn) {
       const found = await findRuleByArn(ctx, recorded.arn);
       if (found) return found;
     }
-    if (recorded?.listenerArn && recorded.priority) {
+    if (recorded.listenerArn && recorded.priority) {
       const rule = await ruleAtPriority(ctx, recorded.listenerArn, recorded.priority);
       const attrs = rule && (await readAttrs(ctx, rule));
       if (attrs && isOurs(attrs.tags, ctx.identity, logicalId)) return attrs;
@@ -175,22 +173,14 @@ export const listenerRule: ResourceType<ListenerRuleSpec, ListenerRuleAttrs> = {
 
   diff,
 
-  // A priority is unique on a listener: PriorityInUse means a rule is there already, adopted only when its tags prove it ours.
-  async create(ctx, spec, { logicalId }) {
+  // A priority is unique on a listener: PriorityInUse means a rule is there already, which the engine looks up.
+  async create(ctx, spec) {
     assertSpec(spec);
-    try {
-      // A target group made a moment ago can be briefly unknown to CreateRule.
-      const out = await retryWhile(ctx, codes("TargetGroupNotFound"), 30, () =>
-        elbv2(ctx).send(new CreateRuleCommand({ ListenerArn: spec.listenerArn, Priority: spec.priority, Conditions: conditions(spec), Actions: actions(spec), Tags: tagList(spec.tags) })),
-      );
-      return readBack(ctx, out.Rules![0]!.RuleArn!);
-    } catch (err) {
-      if (!hasCode(err, ...codes("PriorityInUse"))) throw err;
-      const rule = await ruleAtPriority(ctx, spec.listenerArn, spec.priority);
-      const existing = rule && (await readAttrs(ctx, rule));
-      if (!existing || !isOurs(existing.tags, ctx.identity, logicalId)) throw notOurs(spec, logicalId);
-      return applyChanges(ctx, spec, existing, diff(spec, existing));
-    }
+    // A target group made a moment ago can be briefly unknown to CreateRule.
+    const out = await retryWhile(ctx, codes("TargetGroupNotFound"), 30, () =>
+      elbv2(ctx).send(new CreateRuleCommand({ ListenerArn: spec.listenerArn, Priority: spec.priority, Conditions: conditions(spec), Actions: actions(spec), Tags: tagList(spec.tags) })),
+    );
+    return readBack(ctx, out.Rules![0]!.RuleArn!);
   },
 
   update: applyChanges,

@@ -10,12 +10,12 @@ import {
   paginateDescribeListeners,
   type RedirectActionConfig,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { isOurs, tagList } from "../aws/tags.js";
-import { AwsFailure, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
 import { applyElbv2Tags, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { retryWhile } from "./retry.js";
-import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType, knownKey } from "./types.js";
 import { DEFAULT_SSL_POLICY } from "./spec-helpers.js";
 export { DEFAULT_SSL_POLICY };
 
@@ -194,33 +194,23 @@ async function applyChanges(ctx: ResourceContext, spec: ListenerSpec, actual: Li
   return readBack(ctx, actual.arn);
 }
 
-function notOurs(port: number, loadBalancerArn: string, logicalId: string): AwsFailure {
-  return new AwsFailure(
-    `creating ${KIND} (port ${port})`,
-    "DuplicateListener",
-    `load balancer ${loadBalancerArn} already has a listener on port ${port} that is not tagged as ${logicalId} of this environment`,
-    "delete that listener (it was not made by platform) and run up again",
-  );
-}
-
-async function adoptOnPort(ctx: ResourceContext, spec: ListenerSpec, logicalId: string): Promise<ListenerAttrs> {
-  const existing = await listenerOnPort(ctx, spec.loadBalancerArn, spec.port);
-  const attrs = existing && (await readAttrs(ctx, existing));
-  if (!attrs || !isOurs(attrs.tags, ctx.identity, logicalId)) throw notOurs(spec.port, spec.loadBalancerArn, logicalId);
-  return attrs;
-}
-
 export const listener: ResourceType<ListenerSpec, ListenerAttrs> = {
   type: "elbv2:listener",
 
   // By the recorded ARN; else the recorded load balancer's listener on the recorded port, if its tags prove it ours.
-  // Without a record there is nothing to look up: create adopts a listener of ours that it runs into.
-  async find(ctx, { logicalId, recorded }) {
-    if (recorded?.arn) {
+  // Without a record: the listener on the port of the load balancer create would use, whoever's (the engine decides).
+  async find(ctx, { logicalId, recorded, wanted }) {
+    if (!recorded) {
+      const loadBalancerArn = knownKey(undefined, wanted?.loadBalancerArn);
+      const port = knownKey(undefined, wanted?.port);
+      const l = loadBalancerArn && port ? await listenerOnPort(ctx, loadBalancerArn, port) : undefined;
+      return l && readAttrs(ctx, l);
+    }
+    if (recorded.arn) {
       const l = await describeListener(ctx, recorded.arn);
       if (l) return readAttrs(ctx, l);
     }
-    if (recorded?.loadBalancerArn && recorded.port) {
+    if (recorded.loadBalancerArn && recorded.port) {
       const l = await listenerOnPort(ctx, recorded.loadBalancerArn, recorded.port);
       const attrs = l && (await readAttrs(ctx, l));
       if (attrs && isOurs(attrs.tags, ctx.identity, logicalId)) return attrs;
@@ -230,33 +220,26 @@ export const listener: ResourceType<ListenerSpec, ListenerAttrs> = {
 
   diff,
 
-  // CreateListener is idempotent (same settings on the same port return the existing listener); a port taken with other
-  // settings fails with DuplicateListener. Either way the listener is used only when its tags prove it ours.
-  async create(ctx, spec, { logicalId }) {
+  // CreateListener is idempotent (same settings on the same port return the existing listener, whoever's: the engine
+  // refuses one whose tags are not ours); a port taken with other settings fails with DuplicateListener, and the engine
+  // looks the listener up.
+  async create(ctx, spec) {
     const want = desired(spec);
     assertSpec(want);
-    try {
-      // A target group made a moment ago can be briefly unknown to CreateListener.
-      const out = await retryWhile(ctx, codes("TargetGroupNotFound"), 30, () =>
-        elbv2(ctx).send(
-          new CreateListenerCommand({
-            LoadBalancerArn: want.loadBalancerArn,
-            Port: want.port,
-            Protocol: want.protocol,
-            ...tlsInput(want),
-            DefaultActions: actionInput(want.defaultAction),
-            Tags: tagList(want.tags),
-          }),
-        ),
-      );
-      const attrs = await readBack(ctx, out.Listeners![0]!.ListenerArn!);
-      if (!isOurs(attrs.tags, ctx.identity, logicalId)) throw notOurs(spec.port, spec.loadBalancerArn, logicalId);
-      return attrs;
-    } catch (err) {
-      if (!hasCode(err, ...codes("DuplicateListener"))) throw err;
-      const existing = await adoptOnPort(ctx, spec, logicalId);
-      return applyChanges(ctx, spec, existing, diff(spec, existing));
-    }
+    // A target group made a moment ago can be briefly unknown to CreateListener.
+    const out = await retryWhile(ctx, codes("TargetGroupNotFound"), 30, () =>
+      elbv2(ctx).send(
+        new CreateListenerCommand({
+          LoadBalancerArn: want.loadBalancerArn,
+          Port: want.port,
+          Protocol: want.protocol,
+          ...tlsInput(want),
+          DefaultActions: actionInput(want.defaultAction),
+          Tags: tagList(want.tags),
+        }),
+      ),
+    );
+    return readBack(ctx, out.Listeners![0]!.ListenerArn!);
   },
 
   update: applyChanges,

@@ -14,10 +14,10 @@ import {
 import { orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, createOrAdopt, elbv2, type Elbv2Named, readElbv2TagsBatched } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
-import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
+import { type Change, compareFields, compareTags, knownKey, type ResourceContext, type ResourceType, waiterOptions } from "./types.js";
 
 export interface LoadBalancerSpec {
   /** ≤ 32 letters, digits and hyphens; no hyphen first or last; not starting with "internal-". Unique per account and region. */
@@ -134,33 +134,6 @@ async function setAttributes(ctx: ResourceContext, arn: string, spec: LoadBalanc
   await retryWhile(ctx, LB_NOT_FOUND, 30, () => elbv2(ctx).send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes })));
 }
 
-const NAMED: Elbv2Named = { kind: KIND, noun: "load balancer", duplicateCode: "DuplicateLoadBalancerName" };
-
-/** Creates the load balancer, or adopts the one of that name when its tags prove it ours (see createOrAdopt). */
-function createOrAdoptLoadBalancer(ctx: ResourceContext, spec: LoadBalancerSpec, logicalId: string): Promise<{ attrs: LoadBalancerAttrs; created: boolean }> {
-  return createOrAdopt(
-    ctx,
-    NAMED,
-    spec.name,
-    logicalId,
-    async () => {
-      const out = await elbv2(ctx).send(
-        new CreateLoadBalancerCommand({
-          Name: spec.name,
-          Type: "application",
-          Scheme: spec.scheme,
-          IpAddressType: "ipv4",
-          Subnets: spec.subnetIds,
-          SecurityGroups: spec.securityGroupIds,
-          Tags: tagList(spec.tags),
-        }),
-      );
-      return readBack(ctx, out.LoadBalancers![0]!.LoadBalancerArn!);
-    },
-    () => findLoadBalancerByName(ctx, spec.name),
-  );
-}
-
 /** Waits until the load balancer is active; a failed one, or one still provisioning after the budget, is reported with AWS's reason. */
 async function waitActive(ctx: ResourceContext, logicalId: string, attrs: LoadBalancerAttrs): Promise<void> {
   if (attrs.state === "active") return;
@@ -194,11 +167,13 @@ async function applyChanges(ctx: ResourceContext, spec: LoadBalancerSpec, actual
 export const loadBalancer: ResourceType<LoadBalancerSpec, LoadBalancerAttrs> = {
   type: "elbv2:load-balancer",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a load balancer of ours it
-  // runs into). One that is not tagged as ours is not ours, so it is never returned: up then fails on the name instead of
-  // re-tagging someone else's load balancer, and down leaves it alone.
-  async find(ctx, { logicalId, recorded }) {
-    if (!recorded?.name) return undefined;
+  // The name is the key. A recorded load balancer not tagged as ours is never returned (down leaves it alone); without a
+  // record, the one that has the name create would use is returned whoever owns it, and the engine decides.
+  async find(ctx, { logicalId, recorded, wanted }) {
+    if (!recorded?.name) {
+      const name = knownKey(undefined, wanted?.name);
+      return name ? findLoadBalancerByName(ctx, name) : undefined;
+    }
     const found = await findLoadBalancerByName(ctx, recorded.name);
     return found && isOurs(found.tags, ctx.identity, logicalId) ? found : undefined;
   },
@@ -207,12 +182,23 @@ export const loadBalancer: ResourceType<LoadBalancerSpec, LoadBalancerAttrs> = {
 
   async create(ctx, spec, { logicalId }) {
     assertElbv2Name(spec.name, "load balancer");
-    const { attrs, created } = await createOrAdoptLoadBalancer(ctx, spec, logicalId);
-    let current = attrs;
+    const out = await elbv2(ctx).send(
+      new CreateLoadBalancerCommand({
+        Name: spec.name,
+        Type: "application",
+        Scheme: spec.scheme,
+        IpAddressType: "ipv4",
+        Subnets: spec.subnetIds,
+        SecurityGroups: spec.securityGroupIds,
+        Tags: tagList(spec.tags),
+      }),
+    );
+    const attrs = await readBack(ctx, out.LoadBalancers![0]!.LoadBalancerArn!);
+    // CreateLoadBalancer hands back an existing load balancer of that name and settings, whoever's: the engine refuses one not ours.
+    if (!isOurs(attrs.tags, ctx.identity, logicalId)) return attrs;
     // CreateLoadBalancer takes no attributes: they are set right after, while AWS provisions.
-    if (created) await setAttributes(ctx, attrs.arn, spec, ATTRIBUTE_FIELDS);
-    else current = await applyChanges(ctx, spec, attrs, diff(spec, attrs));
-    await waitActive(ctx, logicalId, current);
+    await setAttributes(ctx, attrs.arn, spec, ATTRIBUTE_FIELDS);
+    await waitActive(ctx, logicalId, attrs);
     return readBack(ctx, attrs.arn);
   },
 

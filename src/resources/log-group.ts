@@ -11,10 +11,9 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { createdUnlessTaken, orUndefined } from "../aws/errors.js";
-import { isOurs } from "../aws/tags.js";
+import { orUndefined } from "../aws/errors.js";
 import { retryWhile } from "./retry.js";
-import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, readAfterCreate, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface LogGroupSpec {
   name: string;
@@ -60,29 +59,14 @@ export async function findLogGroupByName(ctx: ResourceContext, name: string): Pr
   return { name, arn, retentionDays: group.retentionInDays, kmsKeyArn: group.kmsKeyId, tags: tagged.tags ?? {} };
 }
 
-/** Right after a create the group can be briefly invisible to DescribeLogGroups; fall back to what was asked for. */
+/** Right after a create the group can be briefly invisible to DescribeLogGroups: read until it shows. */
 async function readBack(ctx: ResourceContext, spec: LogGroupSpec): Promise<LogGroupAttrs> {
-  const found = await findLogGroupByName(ctx, spec.name);
-  return found ?? { ...spec, arn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${spec.name}` };
+  return readAfterCreate(ctx, `${KIND} ${spec.name}`, () => findLogGroupByName(ctx, spec.name));
 }
 
-/** True when the group was created, false when the name was already taken. */
-async function createGroup(ctx: ResourceContext, spec: LogGroupSpec): Promise<boolean> {
-  return createdUnlessTaken(
-    // Tags on create: a group whose creation outlived a crash can be proven ours and adopted.
-    logsClient(ctx).send(new CreateLogGroupCommand({ logGroupName: spec.name, kmsKeyId: spec.kmsKeyArn, tags: spec.tags })),
-    "ResourceAlreadyExistsException",
-  );
-}
-
-/** The existing group of that name, if its tags prove it is this environment's `logicalId`; anyone else's is never adopted. */
-async function adoptExisting(ctx: ResourceContext, name: string, logicalId: string): Promise<LogGroupAttrs> {
-  const existing = await findLogGroupByName(ctx, name);
-  if (!existing) throw new Error(`creating ${KIND} (${name}): AWS reports the name is taken, but no such group is visible; run again`);
-  if (!isOurs(existing.tags, ctx.identity, logicalId)) {
-    throw new Error(`creating ${KIND} (${name}): a log group of this name already exists and is not tagged as ${logicalId} of this environment; delete or rename it, or choose another name`);
-  }
-  return existing;
+async function createGroup(ctx: ResourceContext, spec: LogGroupSpec): Promise<void> {
+  // Tags on create: a group whose creation outlived a crash is found by its name and proven ours by them.
+  await logsClient(ctx).send(new CreateLogGroupCommand({ logGroupName: spec.name, kmsKeyId: spec.kmsKeyArn, tags: spec.tags }));
 }
 
 async function putRetention(ctx: ResourceContext, name: string, days: number): Promise<void> {
@@ -126,21 +110,19 @@ async function applyChanges(ctx: ResourceContext, spec: LogGroupSpec, actual: Lo
 export const logGroup: ResourceType<LogGroupSpec, LogGroupAttrs> = {
   type: "logs:log-group",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a group of ours it runs into).
-  async find(ctx, { recorded }) {
-    return recorded?.name ? findLogGroupByName(ctx, recorded.name) : undefined;
+  // The name is the key: the recorded one, else the one create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(recorded?.name, wanted?.name);
+    return name ? findLogGroupByName(ctx, name) : undefined;
   },
 
   diff,
 
-  async create(ctx, spec, { logicalId }) {
-    if (await createGroup(ctx, spec)) {
-      // CreateLogGroup takes no retention: a new group never expires until PutRetentionPolicy.
-      await putRetention(ctx, spec.name, spec.retentionDays);
-      return readBack(ctx, spec);
-    }
-    const existing = await adoptExisting(ctx, spec.name, logicalId);
-    return applyChanges(ctx, spec, existing, diff(spec, existing));
+  async create(ctx, spec) {
+    await createGroup(ctx, spec);
+    // CreateLogGroup takes no retention: a new group never expires until PutRetentionPolicy.
+    await putRetention(ctx, spec.name, spec.retentionDays);
+    return readBack(ctx, spec);
   },
 
   update: applyChanges,

@@ -164,6 +164,7 @@ const logicalIdOf = (a: NatGatewayAttrs) => a.tags[TAG_LOGICAL_ID] ?? a.natGatew
 
 export const natGateway: ResourceType<NatGatewaySpec, NatGatewayAttrs> = {
   type: "ec2:nat-gateway",
+  createIdempotency: "token",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.natGatewayId) {

@@ -11,7 +11,7 @@ import {
   ReplaceNetworkAclAssociationCommand,
   ReplaceNetworkAclEntryCommand,
 } from "@aws-sdk/client-ec2";
-import { orUndefined } from "../aws/errors.js";
+import { hasCode, orUndefined } from "../aws/errors.js";
 import { ec2TagFilters, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
@@ -109,7 +109,15 @@ async function moveSubnet(ctx: ResourceContext, subnetId: string, networkAclId: 
   const association = acl?.Associations?.find((a) => a.SubnetId === subnetId);
   if (!acl || !association) throw new Error(`associating ${subnetId} with network ACL ${networkAclId}: the subnet has no network ACL association`);
   if (acl.NetworkAclId === networkAclId) return;
-  await ctx.aws.get(EC2Client).send(new ReplaceNetworkAclAssociationCommand({ AssociationId: association.NetworkAclAssociationId, NetworkAclId: networkAclId }));
+  try {
+    await ctx.aws.get(EC2Client).send(new ReplaceNetworkAclAssociationCommand({ AssociationId: association.NetworkAclAssociationId, NetworkAclId: networkAclId }));
+  } catch (err) {
+    // A replay of a replace whose answer was lost names the association the first attempt replaced: done when the subnet
+    // is on the wanted ACL now.
+    if (!hasCode(err, "InvalidAssociationID.NotFound")) throw err;
+    const now = single(await findAcls(ctx, { Filters: [{ Name: "association.subnet-id", Values: [subnetId] }] }), `network ACLs holding ${subnetId}`);
+    if (now?.NetworkAclId !== networkAclId) throw err;
+  }
 }
 
 function entryInput(networkAclId: string, e: NetworkAclEntrySpec) {
@@ -161,6 +169,7 @@ async function createAcl(ctx: ResourceContext, spec: NetworkAclSpec, token: stri
 
 export const networkAcl: ResourceType<NetworkAclSpec, NetworkAclAttrs> = {
   type: "ec2:network-acl",
+  createIdempotency: "token",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.networkAclId) {

@@ -1,5 +1,5 @@
 import { AddTagsToResourceCommand, ListTagsForResourceCommand, RDSClient, RemoveTagsFromResourceCommand } from "@aws-sdk/client-rds";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import { tagList, tagRecord } from "../aws/tags.js";
 import { tagDelta, type ResourceContext } from "./types.js";
 
 /**
@@ -19,15 +19,4 @@ export async function applyRdsTags(ctx: ResourceContext, arn: string, want: Reco
   const { set, remove } = tagDelta(want, have);
   if (Object.keys(set).length) await rdsClient(ctx).send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: tagList(set) }));
   if (remove.length) await rdsClient(ctx).send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: remove }));
-}
-
-/**
- * A create that ran into an existing name: the resource is adopted only when its tags prove it is this environment's
- * `logicalId`; anyone else's is never touched.
- */
-export function assertAdoptable(kind: string, name: string, tags: Record<string, string> | undefined, ctx: ResourceContext, logicalId: string): void {
-  if (!tags) throw new Error(`creating ${kind} (${name}): AWS reports the name is taken, but it is not visible; run again`);
-  if (!isOurs(tags, ctx.identity, logicalId)) {
-    throw new Error(`creating ${kind} (${name}): one of this name already exists and is not tagged as ${logicalId} of this environment; delete or rename it, or change the project or environment name`);
-  }
 }

@@ -5,11 +5,11 @@ import {
   ReplaceRouteTableAssociationCommand,
   type RouteTableAssociation,
 } from "@aws-sdk/client-ec2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { findRouteTables } from "./route-table.js";
-import { compareFields, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, knownKey, readAfterCreate, type ResourceContext, type ResourceType } from "./types.js";
 
 /** The explicit association of one subnet with one route table. Associations carry no tags. */
 export interface RouteTableAssociationSpec {
@@ -53,36 +53,29 @@ async function reassociate(ctx: ResourceContext, associationId: string, routeTab
 }
 
 /**
- * A subnet has at most one explicit association (Resource.AlreadyAssociated otherwise): one from a run that stopped before
- * recording it is adopted, and moved to the wanted table when it points elsewhere (the subnet is ours, so its routing is too).
+ * A subnet has at most one explicit association: Resource.AlreadyAssociated means one exists (a run that stopped before
+ * recording it, or a lost answer), which the engine finds by the subnet and adopts, moved to the wanted table if needed.
  */
-async function adoptExisting(ctx: ResourceContext, spec: RouteTableAssociationSpec, cause: unknown): Promise<string> {
-  const existing = await findAssociationBySubnet(ctx, spec.subnetId);
-  if (!existing) throw cause;
-  if (existing.routeTableId === spec.routeTableId) return existing.associationId;
-  return reassociate(ctx, existing.associationId, spec.routeTableId);
+async function associate(ctx: ResourceContext, spec: RouteTableAssociationSpec): Promise<string> {
+  // Either id can be briefly unknown right after creation.
+  const out = await retryWhile(ctx, ["InvalidRouteTableID.NotFound", "InvalidSubnetID.NotFound"], 60, () =>
+    ctx.aws.get(EC2Client).send(new AssociateRouteTableCommand({ RouteTableId: spec.routeTableId, SubnetId: spec.subnetId })),
+  );
+  return out.AssociationId!;
 }
 
-async function associate(ctx: ResourceContext, spec: RouteTableAssociationSpec): Promise<string> {
-  try {
-    // Either id can be briefly unknown right after creation.
-    const out = await retryWhile(ctx, ["InvalidRouteTableID.NotFound", "InvalidSubnetID.NotFound"], 60, () =>
-      ctx.aws.get(EC2Client).send(new AssociateRouteTableCommand({ RouteTableId: spec.routeTableId, SubnetId: spec.subnetId })),
-    );
-    return out.AssociationId!;
-  } catch (err) {
-    if (!hasCode(err, "Resource.AlreadyAssociated")) throw err;
-    return adoptExisting(ctx, spec, err);
-  }
-}
+const readBack = (ctx: ResourceContext, associationId: string) =>
+  readAfterCreate(ctx, `route table association ${associationId}`, () => findAssociationById(ctx, associationId));
 
 export const routeTableAssociation: ResourceType<RouteTableAssociationSpec, RouteTableAssociationAttrs> = {
   type: "ec2:route-table-association",
 
-  async find(ctx, { recorded }) {
-    // Nothing to search by without the recorded id; create adopts an unrecorded association of the subnet.
-    if (!recorded?.associationId) return undefined;
-    return findAssociationById(ctx, recorded.associationId);
+  // By the recorded id; else the association of the subnet create would associate (a subnet has at most one). Untagged:
+  // the subnet, found by its tags, vouches for it.
+  async find(ctx, { recorded, wanted }) {
+    if (recorded?.associationId) return findAssociationById(ctx, recorded.associationId);
+    const subnetId = knownKey(undefined, wanted?.subnetId);
+    return subnetId ? findAssociationBySubnet(ctx, subnetId) : undefined;
   },
 
   diff(spec, actual) {
@@ -90,13 +83,11 @@ export const routeTableAssociation: ResourceType<RouteTableAssociationSpec, Rout
   },
 
   async create(ctx, spec) {
-    const associationId = await associate(ctx, spec);
-    return (await findAssociationById(ctx, associationId)) ?? { ...spec, associationId };
+    return readBack(ctx, await associate(ctx, spec));
   },
 
   async update(ctx, spec, actual) {
-    const associationId = await reassociate(ctx, actual.associationId, spec.routeTableId);
-    return (await findAssociationById(ctx, associationId)) ?? { ...spec, associationId };
+    return readBack(ctx, await reassociate(ctx, actual.associationId, spec.routeTableId));
   },
 
   async destroy(ctx, actual) {

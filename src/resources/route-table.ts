@@ -2,12 +2,13 @@ import {
   CreateRouteTableCommand,
   DeleteRouteTableCommand,
   DescribeRouteTablesCommand,
+  DisassociateRouteTableCommand,
   type DescribeRouteTablesCommandInput,
   EC2Client,
   type RouteTable,
 } from "@aws-sdk/client-ec2";
 import { isNotFound, orUndefined } from "../aws/errors.js";
-import { ec2TagFilters, tagRecord } from "../aws/tags.js";
+import { ec2TagFilters, TAG_LOGICAL_ID, tagRecord } from "../aws/tags.js";
 import { applyEc2Tags, ec2TagSpecification } from "./ec2-tags.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
@@ -37,6 +38,16 @@ export async function findRouteTableById(ctx: ResourceContext, routeTableId: str
   return t && toAttrs(t);
 }
 
+/** Removes every explicit subnet association of the table (the main association of a VPC's main table is not one). */
+async function disassociateAll(ctx: ResourceContext, routeTableId: string): Promise<void> {
+  const table = single(await findRouteTables(ctx, { RouteTableIds: [routeTableId] }), `route tables with id ${routeTableId}`);
+  for (const a of table?.Associations ?? []) {
+    if (a.Main || !a.RouteTableAssociationId || !a.SubnetId) continue;
+    ctx.note(tagRecord(table!.Tags)[TAG_LOGICAL_ID] ?? routeTableId, `disassociating subnet ${a.SubnetId} first`);
+    await orUndefined(ctx.aws.get(EC2Client).send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })));
+  }
+}
+
 async function sendCreate(ctx: ResourceContext, spec: RouteTableSpec, token: string): Promise<string> {
   const out = await retryWhile(ctx, ["InvalidVpcID.NotFound"], 60, () =>
     ctx.aws.get(EC2Client).send(
@@ -62,6 +73,7 @@ async function readBack(ctx: ResourceContext, routeTableId: string): Promise<Rou
 
 export const routeTable: ResourceType<RouteTableSpec, RouteTableAttrs> = {
   type: "ec2:route-table",
+  createIdempotency: "token",
 
   async find(ctx, { logicalId, recorded }) {
     if (recorded?.routeTableId) {
@@ -92,7 +104,10 @@ export const routeTable: ResourceType<RouteTableSpec, RouteTableAttrs> = {
   },
 
   async destroy(ctx, actual) {
-    // DependencyViolation while a subnet is still associated: the engine removes our associations first, but AWS may lag behind.
+    // What still hangs on the table goes with it: an association a killed run made but never recorded would otherwise
+    // block DeleteRouteTable for good. The engine has proven the table ours by the tags it read from AWS before this.
+    await disassociateAll(ctx, actual.routeTableId);
+    // DependencyViolation while a subnet is still associated: AWS may lag behind the disassociations.
     await retryWhile(ctx, ["DependencyViolation"], 5 * 60, async () => {
       await orUndefined(ctx.aws.get(EC2Client).send(new DeleteRouteTableCommand({ RouteTableId: actual.routeTableId })));
     });

@@ -1,9 +1,9 @@
 import { CreateRouteCommand, DeleteRouteCommand, EC2Client, ReplaceRouteCommand, type Route } from "@aws-sdk/client-ec2";
-import { hasCode, orUndefined } from "../aws/errors.js";
+import { orUndefined } from "../aws/errors.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
 import { findRouteTables } from "./route-table.js";
-import { compareFields, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, knownKey, readAfterCreate, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /** One route in a route table. Routes carry no tags and no id of their own: they are known by table and destination. */
 export interface RouteSpec {
@@ -53,15 +53,13 @@ async function replaceRoute(ctx: ResourceContext, spec: RouteSpec): Promise<void
   await ctx.aws.get(EC2Client).send(new ReplaceRouteCommand(routeInput(spec)));
 }
 
-/** CreateRoute; a route already there for the destination (ours, from a run that stopped before recording it) is pointed at the target instead. */
+/** CreateRoute; RouteAlreadyExists (a run that stopped before recording it, a lost answer) is the engine's to look up. */
 async function putRoute(ctx: ResourceContext, spec: RouteSpec): Promise<void> {
-  try {
-    await ctx.aws.get(EC2Client).send(new CreateRouteCommand(routeInput(spec)));
-  } catch (err) {
-    if (!hasCode(err, "RouteAlreadyExists")) throw err;
-    await replaceRoute(ctx, spec);
-  }
+  await ctx.aws.get(EC2Client).send(new CreateRouteCommand(routeInput(spec)));
 }
+
+const readBack = (ctx: ResourceContext, spec: RouteSpec) =>
+  readAfterCreate(ctx, `route ${spec.routeTableId}_${spec.destinationCidrBlock}`, () => findRoute(ctx, spec.routeTableId, spec.destinationCidrBlock));
 
 function targetChanges(spec: RouteSpec, actual: RouteAttrs): Change[] {
   return TARGETS.filter((t) => !sameValue(spec[t], actual[t])).map((t) => ({ field: t, from: actual[t], to: spec[t], action: "update" as const }));
@@ -70,10 +68,11 @@ function targetChanges(spec: RouteSpec, actual: RouteAttrs): Change[] {
 export const route: ResourceType<RouteSpec, RouteAttrs> = {
   type: "ec2:route",
 
-  async find(ctx, { recorded }) {
-    // Without tags there is nothing to search by but the recorded table and destination; create adopts an unrecorded route.
-    if (!recorded?.routeTableId) return undefined;
-    return findRoute(ctx, recorded.routeTableId, recorded.destinationCidrBlock);
+  // Untagged: by its table and destination (recorded, else the ones create would use); the table, found by its tags, vouches for it.
+  async find(ctx, { recorded, wanted }) {
+    const routeTableId = knownKey(recorded?.routeTableId, wanted?.routeTableId);
+    const destination = knownKey(recorded?.destinationCidrBlock, wanted?.destinationCidrBlock);
+    return routeTableId && destination ? findRoute(ctx, routeTableId, destination) : undefined;
   },
 
   diff(spec, actual) {
@@ -88,12 +87,12 @@ export const route: ResourceType<RouteSpec, RouteAttrs> = {
 
   async create(ctx, spec) {
     await retryWhile(ctx, PROPAGATION_CODES, 60, () => putRoute(ctx, spec));
-    return (await findRoute(ctx, spec.routeTableId, spec.destinationCidrBlock)) ?? { ...spec };
+    return readBack(ctx, spec);
   },
 
   async update(ctx, spec, actual) {
     await retryWhile(ctx, PROPAGATION_CODES, 60, () => replaceRoute(ctx, spec));
-    return (await findRoute(ctx, actual.routeTableId, actual.destinationCidrBlock)) ?? { ...spec };
+    return readBack(ctx, actual);
   },
 
   async destroy(ctx, actual) {

@@ -1,7 +1,7 @@
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { hasCode, isNotFound } from "../aws/errors.js";
 import { readSecretJson } from "../aws/secret-value.js";
-import { sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { knownKey, sameValue, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
  * Non-secret fields kept inside a JSON secret, such as the database's host and port in its credentials (filled in once
@@ -59,9 +59,10 @@ export const secretFields: ResourceType<SecretFieldsSpec, SecretFieldsAttrs> = {
   type: "secretsmanager:secret-fields",
 
   // Which fields to read is known only from what an earlier run recorded; without a record, create merges them (idempotent).
-  async find(ctx, { recorded }) {
-    if (!recorded?.secretArn) return undefined;
-    return readSecretFields(ctx, recorded.secretArn, Object.keys(recorded.fields ?? {}));
+  async find(ctx, { recorded, wanted }) {
+    const secretArn = knownKey(recorded?.secretArn, wanted?.secretArn);
+    if (!secretArn) return undefined;
+    return readSecretFields(ctx, secretArn, Object.keys(recorded?.fields ?? wanted?.fields ?? {}));
   },
 
   diff(spec, actual) {

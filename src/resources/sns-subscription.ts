@@ -1,7 +1,7 @@
 import { paginateListSubscriptionsByTopic, SNSClient, SubscribeCommand, type Subscription, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { isNotFound, orUndefined } from "../aws/errors.js";
 import { single } from "./find.js";
-import { compareFields, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { knownKey, compareFields, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 /**
  * An email subscription to a topic. AWS sends the address a confirmation link; until it is followed, the subscription
@@ -51,8 +51,10 @@ export async function findSubscription(ctx: ResourceContext, topicArn: string, p
 export const snsSubscription: ResourceType<SnsSubscriptionSpec, SnsSubscriptionAttrs> = {
   type: "sns:subscription",
 
-  async find(ctx, { recorded }) {
-    return recorded ? findSubscription(ctx, recorded.topicArn, recorded.protocol, recorded.endpoint) : undefined;
+  async find(ctx, { recorded, wanted }) {
+    if (recorded) return findSubscription(ctx, recorded.topicArn, recorded.protocol, recorded.endpoint);
+    const topicArn = knownKey(undefined, wanted?.topicArn);
+    return topicArn && wanted ? findSubscription(ctx, topicArn, wanted.protocol, wanted.endpoint) : undefined;
   },
 
   diff(spec, actual): Change[] {

@@ -9,9 +9,9 @@ import {
   UntagResourceCommand,
 } from "@aws-sdk/client-sns";
 import { orUndefined } from "../aws/errors.js";
-import { isOurs, tagList, tagRecord } from "../aws/tags.js";
+import { tagList, tagRecord } from "../aws/tags.js";
 import { partitionOf } from "./bucket.js";
-import { compareFields, compareTags, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
+import { compareFields, compareTags, knownKey, readAfterCreate, tagDelta, type Change, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface SnsTopicSpec {
   /** 1–256 of letters, digits, "-" and "_". */
@@ -41,32 +41,25 @@ export async function findTopicByArn(ctx: ResourceContext, arn: string): Promise
 }
 
 async function readBack(ctx: ResourceContext, arn: string): Promise<SnsTopicAttrs> {
-  const found = await findTopicByArn(ctx, arn);
-  if (!found) throw new Error(`reading ${KIND} (${arn}): not found right after it was written; run again`);
-  return found;
+  return readAfterCreate(ctx, `${KIND} ${arn}`, () => findTopicByArn(ctx, arn));
 }
 
 export const snsTopic: ResourceType<SnsTopicSpec, SnsTopicAttrs> = {
   type: "sns:topic",
 
-  // The name is the key: without a recorded ARN there is nothing to look up; create adopts a topic of ours it runs into.
-  async find(ctx, { recorded }) {
-    return recorded?.arn ? findTopicByArn(ctx, recorded.arn) : undefined;
+  // The name is the key (the ARN follows from it): the recorded ARN, else the one of the name create would use.
+  async find(ctx, { recorded, wanted }) {
+    const name = knownKey(undefined, wanted?.name);
+    const arn = recorded?.arn ?? (name ? topicArn(ctx, name) : undefined);
+    return arn ? findTopicByArn(ctx, arn) : undefined;
   },
 
   diff(spec, actual): Change[] {
     return [...compareFields(spec, actual, [{ field: "name", action: "replace" }, { field: "kmsMasterKeyId" }]), ...compareTags(spec.tags, actual.tags)];
   },
 
-  async create(ctx, spec, { logicalId }) {
-    const existing = await findTopicByArn(ctx, topicArn(ctx, spec.name));
-    if (existing) {
-      // CreateTopic would return this topic's ARN (it is idempotent by name): never take over someone else's.
-      if (!isOurs(existing.tags, ctx.identity, logicalId)) {
-        throw new Error(`creating ${KIND} (${spec.name}): a topic of this name exists and is not tagged as ${logicalId} of this environment; delete or rename it`);
-      }
-      return snsTopic.update!(ctx, spec, existing, snsTopic.diff(spec, existing));
-    }
+  // CreateTopic is idempotent by name and returns an existing topic's ARN: the engine refuses a result not tagged ours.
+  async create(ctx, spec) {
     const out = await sns(ctx).send(
       new CreateTopicCommand({ Name: spec.name, Attributes: spec.kmsMasterKeyId ? { KmsMasterKeyId: spec.kmsMasterKeyId } : {}, Tags: tagList(spec.tags) }),
     );

@@ -11,10 +11,10 @@ import {
 import { hasCode, orUndefined } from "../aws/errors.js";
 import { isOurs, TAG_LOGICAL_ID, tagList } from "../aws/tags.js";
 import { AwsFailure, UserError } from "../errors.js";
-import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, createOrAdopt, elbv2, type Elbv2Named, readElbv2TagsBatched } from "./elbv2-shared.js";
+import { applyElbv2Tags, assertElbv2Name, attributeList, attributeRecord, codes, elbv2, readElbv2TagsBatched } from "./elbv2-shared.js";
 import { single } from "./find.js";
 import { retryWhile } from "./retry.js";
-import { type Change, compareFields, compareTags, type ResourceContext, type ResourceType } from "./types.js";
+import { type Change, compareFields, compareTags, knownKey, type ResourceContext, type ResourceType } from "./types.js";
 
 export interface HealthCheck {
   /** The ping path, starting with "/". */
@@ -153,43 +153,19 @@ async function applyChanges(ctx: ResourceContext, spec: TargetGroupSpec, actual:
   return readBack(ctx, actual.arn);
 }
 
-const NAMED: Elbv2Named = { kind: KIND, noun: "target group", duplicateCode: "DuplicateTargetGroupName" };
-
-/** Creates the target group, or adopts the one of that name when its tags prove it ours (see createOrAdopt). */
-function createOrAdoptTargetGroup(ctx: ResourceContext, spec: TargetGroupSpec, logicalId: string): Promise<{ attrs: TargetGroupAttrs; created: boolean }> {
-  return createOrAdopt(
-    ctx,
-    NAMED,
-    spec.name,
-    logicalId,
-    async () => {
-      const out = await elbv2(ctx).send(
-        new CreateTargetGroupCommand({
-          Name: spec.name,
-          Protocol: spec.protocol,
-          Port: spec.port,
-          VpcId: spec.vpcId,
-          TargetType: spec.targetType,
-          ...healthCheckInput(spec.healthCheck),
-          Tags: tagList(spec.tags),
-        }),
-      );
-      return readBack(ctx, out.TargetGroups![0]!.TargetGroupArn!);
-    },
-    () => findTargetGroupByName(ctx, spec.name),
-  );
-}
-
 /** Listeners that forwarded to the group can take a moment to let go after they are deleted. */
 const IN_USE_BUDGET_SECONDS = 3 * 60;
 
 export const targetGroup: ResourceType<TargetGroupSpec, TargetGroupAttrs> = {
   type: "elbv2:target-group",
 
-  // The name is the key; without a recorded name there is nothing to look up (create adopts a group of ours it runs into).
-  // A group not tagged as ours is never returned: up fails on the name instead of taking it over, down leaves it alone.
-  async find(ctx, { logicalId, recorded }) {
-    if (!recorded?.name) return undefined;
+  // The name is the key. A recorded group not tagged as ours is never returned (down leaves it alone); without a record,
+  // the group that has the name create would use is returned whoever owns it, and the engine decides.
+  async find(ctx, { logicalId, recorded, wanted }) {
+    if (!recorded?.name) {
+      const name = knownKey(undefined, wanted?.name);
+      return name ? findTargetGroupByName(ctx, name) : undefined;
+    }
     const found = await findTargetGroupByName(ctx, recorded.name);
     return found && isOurs(found.tags, ctx.identity, logicalId) ? found : undefined;
   },
@@ -199,8 +175,20 @@ export const targetGroup: ResourceType<TargetGroupSpec, TargetGroupAttrs> = {
   async create(ctx, spec, { logicalId }) {
     assertElbv2Name(spec.name, "target group");
     assertHealthCheck(spec.name, spec.healthCheck);
-    const { attrs, created } = await createOrAdoptTargetGroup(ctx, spec, logicalId);
-    if (!created) return applyChanges(ctx, spec, attrs, diff(spec, attrs));
+    const out = await elbv2(ctx).send(
+      new CreateTargetGroupCommand({
+        Name: spec.name,
+        Protocol: spec.protocol,
+        Port: spec.port,
+        VpcId: spec.vpcId,
+        TargetType: spec.targetType,
+        ...healthCheckInput(spec.healthCheck),
+        Tags: tagList(spec.tags),
+      }),
+    );
+    const attrs = await readBack(ctx, out.TargetGroups![0]!.TargetGroupArn!);
+    // CreateTargetGroup hands back an existing group of that name and settings, whoever's: the engine refuses one not ours.
+    if (!isOurs(attrs.tags, ctx.identity, logicalId)) return attrs;
     // CreateTargetGroup takes no attributes; the deregistration delay (default 300 s) is set right after.
     await setDeregistrationDelay(ctx, attrs.arn, spec.deregistrationDelaySeconds);
     return readBack(ctx, attrs.arn);

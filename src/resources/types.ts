@@ -10,8 +10,28 @@ import type { StackIdentity } from "../aws/tags.js";
 export interface ResourceType<S, A> {
   /** "ec2:vpc", "iam:role", ... recorded in state so `down` can find the module without the config. */
   type: string;
-  /** Reads the resource by its recorded id, else by our tags; undefined when it does not exist. */
-  find(ctx: ResourceContext, id: Identity<A>): Promise<A | undefined>;
+  /**
+   * Reads the resource by its recorded id, else by what `create` would make it with: our tags (EC2), or the name or key in
+   * the wanted spec (`id.wanted`). Undefined when it does not exist. It returns what exists whoever owns it: the engine
+   * decides whether a found resource is ours (see `owns`), never `find` or `create`.
+   */
+  find(ctx: ResourceContext, id: Identity<A, S>): Promise<A | undefined>;
+  /**
+   * Whether a resource `find` found without a record in state is this environment's `logicalId`. Without it the engine
+   * reads the standard tags on `actual.tags`; a type without tags (an association, a bucket's setting) is vouched for by
+   * its parent, which its key names.
+   */
+  owns?(ctx: ResourceContext, actual: A, logicalId: string): boolean;
+  /**
+   * How the create survives a lost answer (the request ran, the response never came), absent meaning "key":
+   * - "token": it takes a ClientToken, so a retry returns the first result (CreateRouteTable, CreateNatGateway, ...);
+   * - "key": its name or key is unique, so a replay fails with "already exists" (a bucket, a role, a route's destination,
+   *   a subnet's association, a rule's priority, a subnet's CIDR), and the engine looks the result up by that key;
+   * - "tags": neither (CreateVpc, CreateInternetGateway, AllocateAddress, RegisterTaskDefinition). The create request is
+   *   sent once (`AwsClients.once`: no SDK retry can replay it) with the tags set atomically (TagSpecifications, tags),
+   *   and after an ambiguous failure the engine finds the result by them before any new attempt.
+   */
+  createIdempotency?: "token" | "key" | "tags";
   /** Pure: what would change to make `actual` match `spec`. */
   diff(spec: S, actual: A): Change[];
   /** Creates it, tagged; returns what the finder reads back. */
@@ -26,10 +46,22 @@ export interface ResourceType<S, A> {
   details?(ctx: ResourceContext, actual: A): Promise<string | undefined>;
 }
 
-export interface Identity<A> {
+export interface Identity<A, S = unknown> {
   logicalId: string;
   /** Attributes recorded in state by an earlier run, when there are any. */
   recorded?: A;
+  /**
+   * The spec the run wants, references resolved against what exists: what a finder looks up by when nothing is recorded
+   * (the name a create would use). A value that depends on a resource that does not exist yet is not a string or number
+   * (see `knownKey`): nothing can exist under such a key.
+   */
+  wanted?: S;
+}
+
+/** A key a finder may look up by: the recorded value, else the wanted spec's when it is known (a string or number). */
+export function knownKey<T extends string | number>(recorded: T | undefined, wanted: T | undefined): T | undefined {
+  if (recorded !== undefined && recorded !== null && recorded !== "") return recorded;
+  return typeof wanted === "string" || typeof wanted === "number" ? (wanted as T) : undefined;
 }
 
 export interface Change {
@@ -43,7 +75,7 @@ export interface Change {
 }
 
 export { REAL_AWS_WAITS, type WaitSettings } from "../run/wait-for.js";
-import type { WaitSettings } from "../run/wait-for.js";
+import { waitFor, type WaitSettings } from "../run/wait-for.js";
 
 /** What the user allowed for this run, read by the resources it concerns. */
 export interface RunFlags {
@@ -144,4 +176,16 @@ export function stableJson(value: unknown): string {
     }
     return v;
   });
+}
+
+/** How long a resource just created may stay invisible to its reads (eventual consistency), in real-world seconds. */
+export const VISIBLE_WITHIN_SECONDS = 30;
+
+/**
+ * What AWS reads back for a resource just created, retrying while it is not yet visible: `create` returns this, never
+ * the request echoed. A resource that never shows up fails the create (WaitTimeout naming it).
+ */
+export async function readAfterCreate<A>(ctx: ResourceContext, what: string, read: () => Promise<A | undefined>): Promise<A> {
+  const found = await waitFor({ what: `${what} to be readable after its create`, refresh: read, done: (v) => v !== undefined, budgetSeconds: VISIBLE_WITHIN_SECONDS, waits: ctx.waits, signal: ctx.signal });
+  return found!;
 }

@@ -62,6 +62,7 @@ async function setDns(ctx: ResourceContext, vpcId: string, spec: Pick<VpcSpec, "
 
 export const vpc: ResourceType<VpcSpec, VpcAttrs> = {
   type: "ec2:vpc",
+  createIdempotency: "tags",
 
   async find(ctx, { logicalId, recorded }: Identity<VpcAttrs>) {
     if (recorded?.vpcId) {
@@ -82,7 +83,8 @@ export const vpc: ResourceType<VpcSpec, VpcAttrs> = {
   async create(ctx, spec) {
     const ec2 = ctx.aws.get(EC2Client);
     // CreateVpc takes no ClientToken: the tags on create let a crashed run's VPC be found and adopted.
-    const out = await ec2.send(new CreateVpcCommand({ CidrBlock: spec.cidrBlock, TagSpecifications: ec2TagSpecification("vpc", spec.tags) }));
+    // Sent once (AwsClients.once): a replay after a lost answer would make a second VPC; the engine looks up by the tags.
+    const out = await ctx.aws.once(EC2Client).send(new CreateVpcCommand({ CidrBlock: spec.cidrBlock, TagSpecifications: ec2TagSpecification("vpc", spec.tags) }));
     const vpcId = out.Vpc!.VpcId!;
     await waitUntilVpcAvailable(waiterOptions(ctx, ec2, 120), { VpcIds: [vpcId] });
     // A VPC id can be briefly unknown to ModifyVpcAttribute right after creation.

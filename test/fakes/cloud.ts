@@ -49,6 +49,12 @@ export class FakeCloud {
   readonly region = "us-east-1";
   /** When set, called before each call; an error it returns is thrown instead of running the call (fault injection). */
   fault?: (call: CallRecord) => Error | undefined;
+  /**
+   * When set, called after each call took effect; returning true loses its answer: the caller gets a connection reset
+   * (no HTTP status), which the SDK's standard retry strategy retries, as a network that delivered the request and
+   * dropped the response would.
+   */
+  loseAnswer?: (call: CallRecord) => boolean;
   /** When set, called after each successful call; returning true throws SimulatedCrash (the call took effect). */
   crashAfter?: (call: CallRecord, index: number) => boolean;
   private mocks: { restore(): void }[] = [];
@@ -130,6 +136,7 @@ export class FakeCloud {
     const handler = model.handlers[command];
     if (!handler) throw new Error(`fake ${model.service}: ${command} is not modelled`);
     const out = await handler(input ?? {});
+    if (this.loseAnswer?.(call)) throw lostAnswer(`${model.service}:${command}`);
     if (this.crashAfter?.(call, index)) throw new SimulatedCrash(`simulated crash after ${model.service}:${command}`);
     // A streaming Body (S3 GetObject) has methods (transformToString) structuredClone cannot copy; handlers make a fresh one per call.
     if (out && typeof out === "object" && "Body" in out) {
@@ -207,6 +214,11 @@ export function randomFaults(rates: { throttling: number; unavailable: number },
     return undefined;
   };
   return { fault, counts };
+}
+
+/** What the SDK's Node HTTP handler throws when the connection drops before the response: ECONNRESET, no HTTP status. */
+export function lostAnswer(what: string): Error {
+  return Object.assign(new Error(`socket hang up (the answer to ${what} was lost)`), { name: "Error", code: "ECONNRESET", $metadata: {} });
 }
 
 /** An error shaped as every SDK v3 client throws it (name = AWS error code, $fault, $metadata), for any service. */

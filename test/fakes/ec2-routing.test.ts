@@ -81,7 +81,7 @@ describe("routing fake: each module's create → find → destroy", () => {
     expect(cloud.callsTo("CreateRouteTable")).toHaveLength(4);
   });
 
-  it("route, adopted by a create that finds it already there", async () => {
+  it("route: a create that finds it already there fails with RouteAlreadyExists, and find by the wanted key returns it", async () => {
     const { vpcId } = await network();
     const igw = await attachedGateway(vpcId);
     const rt = await table(vpcId);
@@ -90,23 +90,23 @@ describe("routing fake: each module's create → find → destroy", () => {
     expect(created).toEqual(spec);
     expect(await route.find(ctx, { logicalId: "network.route.public-default", recorded: created })).toEqual(spec);
 
-    // A run that stopped before recording the route creates it again: RouteAlreadyExists becomes ReplaceRoute.
-    expect(await route.create(ctx, spec, { logicalId: "network.route.public-default" })).toEqual(spec);
-    expect(cloud.callsTo("ReplaceRoute")).toHaveLength(1);
+    // A run that stopped before recording the route creates it again: the engine meets RouteAlreadyExists and looks it up.
+    await expect(route.create(ctx, spec, { logicalId: "network.route.public-default" })).rejects.toMatchObject({ name: "RouteAlreadyExists" });
+    expect(await route.find(ctx, { logicalId: "network.route.public-default", wanted: spec })).toEqual(spec);
 
     await route.destroy(ctx, created);
     expect(await route.find(ctx, { logicalId: "network.route.public-default", recorded: created })).toBeUndefined();
     await expect(route.destroy(ctx, created)).resolves.toBeUndefined();
   });
 
-  it("route table association, adopted on a retried create and moved in place", async () => {
+  it("route table association: a retried create fails with Resource.AlreadyAssociated, find by the subnet returns it, update moves it", async () => {
     const { vpcId, subnetId } = await network();
     const [publicRt, otherRt] = [await table(vpcId), await table(vpcId, "other")];
     const logicalId = "network.route-table-association.public-a";
     const assoc = await routeTableAssociation.create(ctx, { routeTableId: publicRt.routeTableId, subnetId }, { logicalId });
     expect(await routeTableAssociation.find(ctx, { logicalId, recorded: assoc })).toEqual(assoc);
-    expect(await routeTableAssociation.create(ctx, { routeTableId: publicRt.routeTableId, subnetId }, { logicalId })).toEqual(assoc);
-    await expect(routeTable.destroy({ ...ctx, waits: { ...ctx.waits, scale: 0 } }, publicRt)).rejects.toMatchObject({ name: "DependencyViolation" });
+    await expect(routeTableAssociation.create(ctx, { routeTableId: publicRt.routeTableId, subnetId }, { logicalId })).rejects.toMatchObject({ name: "Resource.AlreadyAssociated" });
+    expect(await routeTableAssociation.find(ctx, { logicalId, wanted: { routeTableId: publicRt.routeTableId, subnetId } })).toEqual(assoc);
 
     const want = { routeTableId: otherRt.routeTableId, subnetId };
     const moved = await routeTableAssociation.update!(ctx, want, assoc, routeTableAssociation.diff(want, assoc));

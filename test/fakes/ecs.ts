@@ -707,7 +707,7 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     const existing = state.services.get(key);
     if (existing?.status === "DRAINING") throw invalid("Creation of service was not idempotent.");
     if (existing?.status === "ACTIVE") {
-      const same = existing.taskDefinition === td.arn && existing.desiredCount === (input.desiredCount ?? 0) && JSON.stringify(existing.networkConfiguration) === JSON.stringify(input.networkConfiguration);
+      const same = existing.taskDefinition === td.arn && existing.desiredCount === (input.desiredCount ?? 0) && sortedJson(existing.networkConfiguration) === sortedJson(input.networkConfiguration);
       if (!same) throw invalid("Creation of service was not idempotent.");
       return { service: describeService(existing) };
     }
@@ -1049,4 +1049,9 @@ export function ecsModel(cloud: FakeCloud, deps: EcsDeps = {}, state: EcsState =
     () => [...state.taskDefinitions.values()].map((t) => ({ arn: t.arn, tags: { ...t.tags } })),
   ];
   return { ...model, model, state, taggingSources };
+}
+
+/** JSON with object keys sorted: ECS compares a replayed request's settings by value, not by the order of their keys. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
 }

@@ -73,14 +73,14 @@ describe("logs:log-group against the fake", () => {
     await expect(logGroup.destroy(ctx, unencrypted)).resolves.toBeUndefined();
   });
 
-  it("adopts its own group left by a crashed run and refuses a foreign one", async () => {
+  it("a group left by a crashed run: create meets ResourceAlreadyExistsException, find by the wanted name returns it with its tags (the engine decides)", async () => {
     const ctx = testContext();
     await logs().send(new CreateLogGroupCommand({ logGroupName: groupSpec.name, tags: groupSpec.tags }));
-    const adopted = await logGroup.create(ctx, groupSpec, { logicalId: "network.flow-logs.log-group" });
-    expect(adopted.retentionDays).toBe(30);
+    await expect(logGroup.create(ctx, groupSpec, { logicalId: "network.flow-logs.log-group" })).rejects.toMatchObject({ name: "ResourceAlreadyExistsException" });
+    expect(await logGroup.find(ctx, { logicalId: "network.flow-logs.log-group", wanted: groupSpec })).toMatchObject({ name: groupSpec.name, tags: groupSpec.tags });
 
     await logs().send(new CreateLogGroupCommand({ logGroupName: "/someone/else", tags: { Project: "other" } }));
-    await expect(logGroup.create(ctx, { ...groupSpec, name: "/someone/else" }, { logicalId: "network.flow-logs.log-group" })).rejects.toThrow(/not tagged as/);
+    expect(await logGroup.find(ctx, { logicalId: "network.flow-logs.log-group", wanted: { ...groupSpec, name: "/someone/else" } })).toMatchObject({ tags: { Project: "other" } });
   });
 
   it("pages DescribeLogGroups by prefix and finds the exact name among many", async () => {
@@ -184,9 +184,9 @@ describe("iam:role against the fake", () => {
     const principalInPermissions = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }] };
     await expect(iamRole.create(ctx, { ...roleSpec, name: "r2", inlinePolicies: { p: principalInPermissions } }, { logicalId: "r" })).rejects.toMatchObject({ name: "MalformedPolicyDocumentException" });
     await expect(iamRole.create(ctx, { ...roleSpec, name: "r3", managedPolicyArns: ["arn:aws:iam::123456789012:policy/missing"] }, { logicalId: "r" })).rejects.toMatchObject({ name: "NoSuchEntityException" });
-    // Role names are unique regardless of case: another-cased name is the same role, and not ours to adopt under another logical id.
+    // Role names are unique regardless of case: another-cased name is the same role.
     await iamRole.create(ctx, roleSpec, { logicalId: "network.flow-logs.role" });
-    await expect(iamRole.create(ctx, { ...roleSpec, name: roleSpec.name.toUpperCase() }, { logicalId: "another.role" })).rejects.toThrow(/not tagged as another.role/);
+    await expect(iamRole.create(ctx, { ...roleSpec, name: roleSpec.name.toUpperCase() }, { logicalId: "another.role" })).rejects.toMatchObject({ name: "EntityAlreadyExistsException" });
   });
 
   it("refuses DeleteRole while policies remain, with DeleteConflict", async () => {
@@ -195,12 +195,13 @@ describe("iam:role against the fake", () => {
     await expect(iam().send(new GetRoleCommand({ RoleName: "missing" }))).rejects.toBeInstanceOf(NoSuchEntityException);
   });
 
-  it("adopts its own role left by a crashed run and refuses a foreign one", async () => {
+  it("a role left by a crashed run is found by the wanted name, and what it lacks is a diff for update", async () => {
     const ctx = testContext();
     await iamRole.create(ctx, { ...roleSpec, inlinePolicies: {}, managedPolicyArns: [] }, { logicalId: "network.flow-logs.role" });
-    const adopted = await iamRole.create(ctx, roleSpec, { logicalId: "network.flow-logs.role" });
-    expect(iamRole.diff(roleSpec, adopted)).toEqual([]);
-    await expect(iamRole.create(ctx, roleSpec, { logicalId: "another.role" })).rejects.toThrow(/not tagged as another.role/);
+    const found = (await iamRole.find(ctx, { logicalId: "network.flow-logs.role", wanted: roleSpec }))!;
+    expect(found.tags).toEqual(roleSpec.tags);
+    const updated = await iamRole.update!(ctx, roleSpec, found, iamRole.diff(roleSpec, found));
+    expect(iamRole.diff(roleSpec, updated)).toEqual([]);
   });
 
   it("simulates the role's inline policies with wildcards", async () => {

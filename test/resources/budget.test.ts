@@ -121,19 +121,6 @@ describe("budgets:budget", () => {
     expect(after.tags).toEqual(tags);
   });
 
-  it("adopts a budget of that name that filters on this environment, and refuses one that does not", async () => {
-    await created();
-    state.budgets.get("clinical-platform-dev")!.budget.BudgetLimit.Amount = "10";
-    const adopted = await budget.create(testContext(), spec, { logicalId: "operations.budget" });
-    expect(mutating()).toEqual(["UpdateBudget"]);
-    expect(adopted.amountUsd).toBe(25);
-
-    state.budgets.get("clinical-platform-dev")!.budget.CostFilters = {};
-    await expect(budget.create(testContext(), spec, { logicalId: "operations.budget" })).rejects.toThrow(
-      /clinical-platform-dev already exists but does not filter on Environment=dev.*rename or delete it/,
-    );
-  });
-
   it("deletes, and treats a budget already gone as deleted", async () => {
     const attrs = await created();
     await budget.destroy(testContext(), attrs);

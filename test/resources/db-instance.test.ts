@@ -279,15 +279,6 @@ describe("rds:db-instance create", () => {
     expect(rds).not.toHaveReceivedCommand(CreateDBInstanceCommand);
   });
 
-  it("adopts an instance of ours that already exists instead of creating a second one", async () => {
-    stubSecret();
-    rds.on(CreateDBInstanceCommand).rejects(rdsError("DBInstanceAlreadyExistsFault"));
-    rds.on(DescribeDBInstancesCommand).resolves(described(instance()));
-    const adopted = await dbInstance.create(testContext(), spec, { logicalId });
-    expect(adopted).toEqual(attrsOf());
-    expect(rds).toHaveReceivedCommandTimes(CreateDBInstanceCommand, 1);
-  });
-
   it("waits out an instance of ours that is being deleted (an interrupted down), then creates it anew", async () => {
     stubSecret();
     rds.on(CreateDBInstanceCommand).rejectsOnce(rdsError("DBInstanceAlreadyExistsFault")).resolves({});
@@ -298,13 +289,6 @@ describe("rds:db-instance create", () => {
       .resolves(described(instance()));
     await dbInstance.create(testContext(), spec, { logicalId });
     expect(rds).toHaveReceivedCommandTimes(CreateDBInstanceCommand, 2);
-  });
-
-  it("refuses an existing instance of that identifier that is not ours", async () => {
-    stubSecret();
-    rds.on(CreateDBInstanceCommand).rejects(rdsError("DBInstanceAlreadyExistsFault"));
-    rds.on(DescribeDBInstancesCommand).resolves(described(instance({ TagList: [] })));
-    await expect(dbInstance.create(testContext(), spec, { logicalId })).rejects.toThrow(/not tagged as data.database.instance/);
   });
 
   it("reports the status an instance ended in when it does not become available", async () => {

@@ -68,24 +68,6 @@ describe("rds:db-subnet-group", () => {
     expect(created).toEqual(attrs);
   });
 
-  it("adopts a group of ours that already exists, fixing its subnets", async () => {
-    rds.on(CreateDBSubnetGroupCommand).rejects(rdsError("DBSubnetGroupAlreadyExistsFault"));
-    rds.on(DescribeDBSubnetGroupsCommand).resolvesOnce(group(["subnet-a", "subnet-x"])).resolves(group());
-    rds.on(ListTagsForResourceCommand).resolves({ TagList: tagList(tags) });
-    rds.on(ModifyDBSubnetGroupCommand).resolves({});
-    const adopted = await dbSubnetGroup.create(testContext(), spec, { logicalId });
-    expect(rds).toHaveReceivedCommandWith(ModifyDBSubnetGroupCommand, { DBSubnetGroupName: "clinical-platform-dev-db", SubnetIds: ["subnet-b", "subnet-a"] });
-    expect(adopted.subnetIds).toEqual(["subnet-a", "subnet-b"]);
-  });
-
-  it("refuses to adopt a group of that name that is not ours", async () => {
-    rds.on(CreateDBSubnetGroupCommand).rejects(rdsError("DBSubnetGroupAlreadyExistsFault"));
-    rds.on(DescribeDBSubnetGroupsCommand).resolves(group());
-    rds.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: "Owner", Value: "someone-else" }] });
-    await expect(dbSubnetGroup.create(testContext(), spec, { logicalId })).rejects.toThrow(/already exists and is not tagged as data.database.subnet-group/);
-    expect(rds).not.toHaveReceivedCommand(ModifyDBSubnetGroupCommand);
-  });
-
   it("diffs subnets as a set: order is no change, another subnet is an in-place update; a new name is a replacement", () => {
     expect(dbSubnetGroup.diff({ ...spec, subnetIds: ["subnet-a", "subnet-b"] }, attrs)).toEqual([]);
     const changes = dbSubnetGroup.diff({ ...spec, name: "other", subnetIds: ["subnet-a", "subnet-c"] }, attrs);

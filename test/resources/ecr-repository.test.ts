@@ -90,22 +90,6 @@ describe("ecr:repository create", () => {
     expect(ecrRepository.diff(kms, created)).toEqual([]);
   });
 
-  it("adopts an existing repository tagged as ours, correcting in-place settings", async () => {
-    ecr.on(CreateRepositoryCommand).rejects(ecrError("RepositoryAlreadyExistsException"));
-    stubRepository({ scanOnPush: false });
-    ecr.on(PutImageScanningConfigurationCommand).resolves({});
-    await ecrRepository.create(testContext(), spec, { logicalId: ID });
-    expect(ecr).toHaveReceivedCommandWith(PutImageScanningConfigurationCommand, { repositoryName: NAME, imageScanningConfiguration: { scanOnPush: true } });
-  });
-
-  it("refuses an existing repository that is not tagged as ours", async () => {
-    ecr.on(CreateRepositoryCommand).rejects(ecrError("RepositoryAlreadyExistsException"));
-    stubRepository({ tags: { Team: "someone-else" } });
-    const err = await ecrRepository.create(testContext(), spec, { logicalId: ID }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toBe(`${ID}: ECR repository ${NAME} already exists and is not tagged as this environment's ${ID}; delete or rename it, then run again`);
-    expect(ecr).not.toHaveReceivedCommand(TagResourceCommand);
-  });
 });
 
 describe("ecr:repository diff and update", () => {

@@ -87,18 +87,6 @@ describe("ecs:cluster", () => {
     expect(ecs).toHaveReceivedCommandTimes(CreateClusterCommand, 2);
   });
 
-  it("adopts a cluster of ours by name and refuses anyone else's", async () => {
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [cluster({ settings: [{ name: "containerInsights", value: "disabled" }] })] });
-    ecs.on(UpdateClusterSettingsCommand).resolves({});
-    await ecsCluster.create(testContext(), spec, { logicalId: ID });
-    expect(ecs).not.toHaveReceivedCommand(CreateClusterCommand);
-    expect(ecs).toHaveReceivedCommandWith(UpdateClusterSettingsCommand, { cluster: NAME, settings: [{ name: "containerInsights", value: "enabled" }] });
-
-    ecs.reset();
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [cluster({ tags: [{ key: "Project", value: "someone-else" }] })] });
-    await expect(ecsCluster.create(testContext(), spec, { logicalId: ID })).rejects.toThrow(/ClusterAlreadyExists: a cluster named clinical-platform-dev-cluster already exists and is not tagged/);
-  });
-
   it("turns Container Insights off in place", () => {
     expect(ecsCluster.diff({ ...spec, containerInsights: "disabled" }, attrs)).toEqual([{ field: "containerInsights", from: "enabled", to: "disabled", action: "update" }]);
   });

@@ -99,9 +99,10 @@ describe("ecs:task-definition", () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(spec, 3), tags: tagList });
     const actual = (await ecsTaskDefinition.find(testContext(), { logicalId: ID, recorded: { family: spec.family } as never }))!;
     expect(ecsTaskDefinition.diff(spec, actual)).toEqual([]);
-    // State lost: create finds the same content in the family's latest revision and uses it.
-    const adopted = await ecsTaskDefinition.create(testContext(), spec, { logicalId: ID });
+    // State lost: find looks up the family create would register into, and its latest revision is the same content.
+    const adopted = (await ecsTaskDefinition.find(testContext(), { logicalId: ID, wanted: spec }))!;
     expect(adopted.arn).toBe(ARN(3));
+    expect(ecsTaskDefinition.diff(spec, adopted)).toEqual([]);
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
@@ -196,12 +197,6 @@ describe("ecs:task-definition", () => {
     ecs.on(RegisterTaskDefinitionCommand).rejects(ecsError("ClientException", "No Fargate configuration exists for given values"));
     await expect(ecsTaskDefinition.create(testContext(), spec, { logicalId: ID })).rejects.toMatchObject({ name: "ClientException" });
     expect(ecs).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
-  });
-
-  it("refuses to add revisions to a family someone else tags", async () => {
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(spec, 7), tags: [{ key: "Project", value: "other" }] });
-    await expect(ecsTaskDefinition.create(testContext(), spec, { logicalId: ID })).rejects.toThrow(/not tagged as compute.task-definition.api/);
-    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
   it("destroy deregisters every ACTIVE revision of the family, then deletes every INACTIVE one", async () => {

@@ -136,24 +136,6 @@ describe("iam:role create", () => {
     expect(iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 2);
   });
 
-  it("adopts an existing role whose tags prove it is ours, and brings it to the spec", async () => {
-    iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: `Role with name ${NAME} already exists.`, ...meta }));
-    const oldTrust = { ...trust, Statement: [{ ...trust.Statement[0], Principal: { Service: "ec2.amazonaws.com" } }] };
-    stubRole({ trust: oldTrust });
-    iam.on(UpdateAssumeRolePolicyCommand).resolves({});
-
-    await iamRole.create(testContext(), spec, { logicalId: LOGICAL_ID });
-
-    expect(iam).toHaveReceivedCommandWith(UpdateAssumeRolePolicyCommand, { RoleName: NAME, PolicyDocument: JSON.stringify(trust) });
-    expect(iam).not.toHaveReceivedCommand(PutRolePolicyCommand);
-  });
-
-  it("refuses to adopt a role of that name that is not ours", async () => {
-    iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: "exists", ...meta }));
-    stubRole({ tags: { Project: "someone-else" } });
-    await expect(iamRole.create(testContext(), spec, { logicalId: LOGICAL_ID })).rejects.toThrow(/already exists and is not tagged as network.flow-logs.role/);
-    expect(commandNames().filter((n) => !["CreateRole", "GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies"].includes(n))).toEqual([]);
-  });
 });
 
 describe("iam:role diff and update", () => {

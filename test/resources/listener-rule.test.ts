@@ -55,17 +55,6 @@ describe("elbv2:listener-rule", () => {
     });
   });
 
-  it("adopts its own rule at a priority already in use, and refuses anyone else's", async () => {
-    elbv2.on(CreateRuleCommand).rejects(elbError("PriorityInUseException"));
-    elbv2.on(DescribeRulesCommand, { ListenerArn: LISTENER }).resolves({ Rules: [rule(), { RuleArn: `${RULE}x`, Priority: "default", IsDefault: true }] });
-    elbv2.on(DescribeRulesCommand, { RuleArns: [RULE] }).resolves({ Rules: [rule()] });
-    elbv2.on(DescribeTagsCommand).resolves(tagged());
-    await expect(listenerRule.create(testContext(), spec, { logicalId: ID })).resolves.toEqual(attrs);
-
-    elbv2.on(DescribeTagsCommand).resolves(tagged({ Project: "other" }));
-    await expect(listenerRule.create(testContext(), spec, { logicalId: ID })).rejects.toThrow(/PriorityInUse: listener .* already has a rule at priority 10 that is not tagged/);
-  });
-
   it("changes the path or target group with ModifyRule and the priority with SetRulePriorities", async () => {
     elbv2.on(ModifyRuleCommand).resolves({});
     elbv2.on(SetRulePrioritiesCommand).resolves({});

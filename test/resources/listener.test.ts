@@ -141,28 +141,6 @@ describe("elbv2:listener create", () => {
     expect(elb).not.toHaveReceivedAnyCommand();
   });
 
-  it("adopts its own listener on DuplicateListener and modifies it to the spec", async () => {
-    elb.on(CreateListenerCommand).rejects(elbError("DuplicateListenerException"));
-    elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({ Listeners: [awsHttp()] });
-    elb.on(DescribeListenersCommand, { ListenerArns: [HTTP_ARN] }).resolves({ Listeners: [awsHttp([awsRedirect])] });
-    elb.on(ModifyListenerCommand).resolves({});
-    stubCommon();
-    await listener.create(testContext(), { ...httpSpec, defaultAction: redirect }, { logicalId: "compute.listener.http" });
-    expect(elb).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: HTTP_ARN,
-      DefaultActions: [{ Type: "redirect", RedirectConfig: { Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301" } }],
-    });
-  });
-
-  it("refuses a listener on the port that platform did not make", async () => {
-    elb.on(CreateListenerCommand).rejects(elbError("DuplicateListenerException"));
-    elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({ Listeners: [awsHttp()] });
-    stubCommon({ [HTTP_ARN]: { Owner: "someone" } });
-    const err = await listener.create(testContext(), httpSpec, { logicalId: "compute.listener.http" }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AwsFailure);
-    expect((err as Error).message).toMatch(/already has a listener on port 80 that is not tagged as compute.listener.http/);
-    expect(elb).not.toHaveReceivedCommand(ModifyListenerCommand);
-  });
 });
 
 describe("elbv2:listener update and destroy", () => {

@@ -155,31 +155,6 @@ describe("elbv2:load-balancer create", () => {
     expect(err).toMatchObject({ code: "LoadBalancerFailed", message: expect.stringMatching(/clinical-platform-dev-alb.*failed: insufficient capacity/) });
   });
 
-  it("adopts its own load balancer on DuplicateLoadBalancerName and brings it to the spec", async () => {
-    elb.on(CreateLoadBalancerCommand).rejects(elbError("DuplicateLoadBalancerNameException"));
-    elb.on(DescribeLoadBalancersCommand, { Names: ["clinical-platform-dev-alb"] }).resolves({ LoadBalancers: [awsLb("active", { SecurityGroups: ["sg-old"] })] });
-    elb.on(DescribeLoadBalancersCommand, { LoadBalancerArns: [ARN] }).resolves({ LoadBalancers: [awsLb()] });
-    elb.on(SetSecurityGroupsCommand).resolves({});
-    stubReads();
-
-    const created = await loadBalancer.create(testContext(), spec, { logicalId });
-
-    expect(created.arn).toBe(ARN);
-    expect(elb).toHaveReceivedCommandWith(SetSecurityGroupsCommand, { LoadBalancerArn: ARN, SecurityGroups: ["sg-alb"] });
-    expect(elb).not.toHaveReceivedCommand(ModifyLoadBalancerAttributesCommand);
-  });
-
-  it("refuses a load balancer of the same name that is not tagged as ours", async () => {
-    elb.on(CreateLoadBalancerCommand).rejects(elbError("DuplicateLoadBalancerNameException"));
-    elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [awsLb()] });
-    stubReads({ tags: { Project: "someone-else" } });
-    const err = await loadBalancer.create(testContext(), spec, { logicalId }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AwsFailure);
-    expect((err as Error).message).toMatch(/a load balancer named clinical-platform-dev-alb already exists and is not tagged as compute.load-balancer/);
-    expect(elb).not.toHaveReceivedCommand(SetSecurityGroupsCommand);
-    expect(elb).not.toHaveReceivedCommand(ModifyLoadBalancerAttributesCommand);
-  });
-
   it.each([
     ["a name longer than 32 characters", "clinical-platform-development-alb"],
     ["a leading hyphen", "-clinical-alb"],

@@ -72,24 +72,6 @@ describe("logs:log-group", () => {
     expect(created).toEqual({ ...spec, kmsKeyArn: KMS, arn: ARN });
   });
 
-  it("adopts an existing group whose tags prove it is ours, and brings it to the spec", async () => {
-    logs.on(CreateLogGroupCommand).rejects(new ResourceAlreadyExistsException({ message: "The specified log group already exists", ...meta }));
-    stubGroup({ retentionInDays: 7 });
-    logs.on(PutRetentionPolicyCommand).resolves({});
-
-    await logGroup.create(testContext(), spec, { logicalId: "network.flow-logs.log-group" });
-
-    expect(logs).toHaveReceivedCommandWith(PutRetentionPolicyCommand, { logGroupName: NAME, retentionInDays: 30 });
-  });
-
-  it("refuses to adopt a group of that name that is not ours", async () => {
-    logs.on(CreateLogGroupCommand).rejects(new ResourceAlreadyExistsException({ message: "exists", ...meta }));
-    stubGroup({ retentionInDays: 30 }, { Project: "someone-else" });
-
-    await expect(logGroup.create(testContext(), spec, { logicalId: "network.flow-logs.log-group" })).rejects.toThrow(/already exists and is not tagged as network.flow-logs.log-group/);
-    expect(logs).not.toHaveReceivedCommand(PutRetentionPolicyCommand);
-  });
-
   it("diffs retention, KMS key (also its removal) and tags as in-place, the name as a replacement", () => {
     const have = { ...actual, kmsKeyArn: KMS, retentionDays: 7, tags: { ...tags, Extra: "x" } };
     expect(logGroup.diff({ ...spec, name: "/other" }, have).map((c) => [c.field, c.action])).toEqual([

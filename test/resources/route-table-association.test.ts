@@ -56,23 +56,6 @@ describe("ec2:route-table-association", () => {
     expect(ec2).toHaveReceivedCommandTimes(AssociateRouteTableCommand, 2);
   });
 
-  it("adopts the subnet's existing association with the same table", async () => {
-    ec2.on(AssociateRouteTableCommand).rejects(ec2Error("Resource.AlreadyAssociated"));
-    ec2.on(DescribeRouteTablesCommand, { Filters: [{ Name: "association.subnet-id", Values: ["subnet-1"] }] }).resolves(tables("rtb-1", association("rtbassoc-1", "rtb-1", "subnet-1")));
-    ec2.on(DescribeRouteTablesCommand, byAssociation("rtbassoc-1")).resolves(tables("rtb-1", association("rtbassoc-1", "rtb-1", "subnet-1")));
-    expect(await routeTableAssociation.create(testContext(), spec, { logicalId })).toEqual(attrs);
-    expect(ec2).not.toHaveReceivedCommand(ReplaceRouteTableAssociationCommand);
-  });
-
-  it("moves the subnet's existing association from another table", async () => {
-    ec2.on(AssociateRouteTableCommand).rejects(ec2Error("Resource.AlreadyAssociated"));
-    ec2.on(DescribeRouteTablesCommand, { Filters: [{ Name: "association.subnet-id", Values: ["subnet-1"] }] }).resolves(tables("rtb-other", association("rtbassoc-old", "rtb-other", "subnet-1")));
-    ec2.on(ReplaceRouteTableAssociationCommand).resolves({ NewAssociationId: "rtbassoc-1" });
-    ec2.on(DescribeRouteTablesCommand, byAssociation("rtbassoc-1")).resolves(tables("rtb-1", association("rtbassoc-1", "rtb-1", "subnet-1")));
-    expect(await routeTableAssociation.create(testContext(), spec, { logicalId })).toEqual(attrs);
-    expect(ec2.commandCalls(ReplaceRouteTableAssociationCommand)[0]!.args[0].input).toEqual({ AssociationId: "rtbassoc-old", RouteTableId: "rtb-1" });
-  });
-
   it("passes Resource.AlreadyAssociated on when no association of the subnet can be found", async () => {
     ec2.on(AssociateRouteTableCommand).rejects(ec2Error("Resource.AlreadyAssociated"));
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });

@@ -42,15 +42,6 @@ describe("ec2:route", () => {
     expect(ec2).not.toHaveReceivedCommand(ReplaceRouteCommand);
   });
 
-  it("points an existing route at the target when it already exists (a run that stopped before recording it)", async () => {
-    ec2.on(CreateRouteCommand).rejects(ec2Error("RouteAlreadyExists"));
-    ec2.on(ReplaceRouteCommand).resolves({});
-    ec2.on(DescribeRouteTablesCommand).resolves(tableWith({ DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: "nat-1", State: "active" }));
-    const created = await route.create(testContext(), toNat, { logicalId });
-    expect(created).toEqual(toNat);
-    expect(ec2.commandCalls(ReplaceRouteCommand)[0]!.args[0].input).toEqual({ RouteTableId: "rtb-1", DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: "nat-1" });
-  });
-
   it("retries while a just-created gateway is unknown", async () => {
     ec2.on(CreateRouteCommand).rejectsOnce(ec2Error("InvalidGatewayID.NotFound")).rejectsOnce(ec2Error("InvalidNatGatewayID.NotFound")).resolves({ Return: true });
     ec2.on(DescribeRouteTablesCommand).resolves(tableWith({ DestinationCidrBlock: "0.0.0.0/0", GatewayId: "igw-1" }));

@@ -118,26 +118,6 @@ describe("elbv2:target-group", () => {
     });
   });
 
-  it("adopts its own group on DuplicateTargetGroupName and applies the new health check", async () => {
-    elb.on(CreateTargetGroupCommand).rejects(elbError("DuplicateTargetGroupNameException"));
-    elb.on(DescribeTargetGroupsCommand, { Names: ["clinical-platform-dev-api"] }).resolves({ TargetGroups: [awsTg({ HealthCheckPath: "/" })] });
-    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: [ARN] }).resolves({ TargetGroups: [awsTg()] });
-    elb.on(ModifyTargetGroupCommand).resolves({});
-    stubReads();
-    await targetGroup.create(testContext(), spec, { logicalId });
-    expect(elb).toHaveReceivedCommandWith(ModifyTargetGroupCommand, { TargetGroupArn: ARN, HealthCheckPath: "/health", Matcher: { HttpCode: "200-399" } });
-    expect(elb).not.toHaveReceivedCommand(ModifyTargetGroupAttributesCommand);
-  });
-
-  it("refuses someone else's group of the same name", async () => {
-    elb.on(CreateTargetGroupCommand).rejects(elbError("DuplicateTargetGroupNameException"));
-    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [awsTg()] });
-    stubReads({ tags: {} });
-    const err = await targetGroup.create(testContext(), spec, { logicalId }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AwsFailure);
-    expect(err).toMatchObject({ code: "DuplicateTargetGroupName", message: expect.stringMatching(/clinical-platform-dev-api already exists and is not tagged as compute.target-group.api/) });
-  });
-
   it("rejects a bad name or a timeout not shorter than the interval before calling AWS", async () => {
     await expect(targetGroup.create(testContext(), { ...spec, name: "x".repeat(33) }, { logicalId })).rejects.toBeInstanceOf(UserError);
     await expect(targetGroup.create(testContext(), { ...spec, healthCheck: { ...healthCheck, timeoutSeconds: 15 } }, { logicalId })).rejects.toThrow(/timeout \(15s\) must be shorter than its interval/);
