@@ -18,14 +18,7 @@ export async function gatherFacts(ctx: ResourceContext, state: StateDocument): P
   let zones: string[];
   try {
     // Imported here, not above: a plan with zones recorded (or one refused before AWS) loads no EC2 client for this.
-    const { DescribeAvailabilityZonesCommand, EC2Client } = await import("@aws-sdk/client-ec2");
-    const out = await ctx.aws.get(EC2Client).send(
-      new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["available"] }, { Name: "opt-in-status", Values: ["opt-in-not-required"] }] }),
-    );
-    zones = (out.AvailabilityZones ?? [])
-      .filter((z) => z.State === "available" && (z.ZoneType ?? "availability-zone") === "availability-zone")
-      .map((z) => z.ZoneName!)
-      .sort();
+    zones = await (await import("./availability-zones.js")).availableZones(ctx);
   } catch (err) {
     throw awsFailure(`listing availability zones in ${ctx.region}`, err);
   }

@@ -78,7 +78,7 @@ describe("the bundle's size", () => {
       expect(size[key], `${key}: ${(size[key] / KIB).toFixed(0)} KiB, limit ${limit / KIB} KiB (see scripts/esbuild-sdk-schemas.mjs)`).toBeLessThanOrEqual(limit);
     }
     expect(size.clientBytes["client-ec2"], "client-ec2 bytes").toBeLessThan(150 * KIB);
-  });
+  }, 60_000);
 
   it("a bundle that keeps the SDK's schemas fails the check, with the figure", () => {
     const size = bundleSize(build(path.join(dir, "unshaken"), "--no-schema-shaking"));
@@ -108,7 +108,7 @@ describe("the bundle: same output as the unbundled program, and no SDK client wh
     expect(bundled.code).toBe(source.code);
     expect(bundled.loaded.length, "the trace recorded the bundle's files").toBeGreaterThan(0);
     expect(sdkClients(bundled.loaded)).toEqual([]);
-  });
+  }, 120_000);
 
   it("a command that calls AWS loads the clients it reaches, no others: plan stopped at the account lookup loads STS only", () => {
     // Nothing listens on port 9: the account lookup (STS) fails at once, before anything else is loaded.
@@ -116,5 +116,5 @@ describe("the bundle: same output as the unbundled program, and no SDK client wh
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("sts:GetCallerIdentity");
     expect(sdkClients(r.loaded)).toEqual(["client-sts"]);
-  });
+  }, 120_000);
 });

@@ -26,7 +26,7 @@ describe("the resource catalog", () => {
       expect((await t.load()).type).toBe(t.type);
     }
     expect(vpc.physicalId({ vpcId: "vpc-1", cidrBlock: "10.0.0.0/16", enableDnsSupport: true, enableDnsHostnames: true, tags: {} })).toBe("vpc-1");
-  });
+  }, 120_000);
 
   it("refuses synchronous use before its module is loaded, naming the type", async () => {
     const unloaded = catalog.lazyType<typeof import("../../src/resources/vpc.js").vpc>("ec2:vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
