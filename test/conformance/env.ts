@@ -1,6 +1,7 @@
 /** One moto + proxy per test file: started in beforeAll, stopped in afterAll. Fails (never skips) without moto. */
 import { afterAll, beforeAll } from "vitest";
-import { cliEnv, makeTls, motoImportable, runChild, startMoto, startProxy, type ChildRun, type MotoServer, type Proxy, type Tls } from "./moto.js";
+import { recordActions } from "./record.js";
+import { cliEnv, makeTls, motoImportable, runChild, seenActions, startMoto, startProxy, type ChildRun, type MotoServer, type Proxy, type Tls } from "./moto.js";
 import type { ChildProcess } from "node:child_process";
 
 export interface Conformance {
@@ -22,6 +23,7 @@ export function useMoto(): Conformance {
     c.cli = (cwd, args, options = {}) => runChild(cwd, args, cliEnv(c.tls, c.proxy.port, options.env), options.onSpawn);
   }, 60_000);
   afterAll(async () => {
+    recordActions(seenActions);
     await c.proxy?.stop();
     await c.moto?.stop();
   });

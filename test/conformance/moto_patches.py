@@ -29,6 +29,8 @@ def apply() -> None:
     _budgets_missing_calls()
     _cloudtrail_name_or_arn()
     _ec2_group_rule_descriptions()
+    _iam_simulate_principal_policy()
+    _ecr_digest_of_manifest()
 
 
 # ---- S3 ------------------------------------------------------------------------------------------------------------
@@ -358,3 +360,60 @@ def _ec2_group_rule_descriptions() -> None:
         return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
 
     SecurityGroupRule.description = property(description)
+
+
+# ---- IAM -----------------------------------------------------------------------------------------------------------
+def _iam_simulate_principal_policy() -> None:
+    """
+    AWS: SimulatePrincipalPolicy evaluates the policies attached to a user or role (inline and managed) for each action
+    and resource and answers allowed, explicitDeny or implicitDeny per action.
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+    moto 5.2.1 does not implement it. This evaluates identity policies only (no permissions boundary, SCP or resource
+    policy), which is what the tool asks about: may a role read a secret.
+    """
+    from moto.core.responses import ActionResult
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.responses import IamResponse
+
+    def documents(principal: Any) -> list[str]:
+        docs = [d if isinstance(d, str) else json.dumps(d) for d in principal.policies.values()]
+        for policy in principal.managed_policies.values():
+            for version in policy.versions:
+                if getattr(version, "version_id", None) == policy.default_version_id:
+                    docs.append(version.document if isinstance(version.document, str) else json.dumps(version.document))
+        return docs
+
+    def simulate_principal_policy(self: Any) -> Any:
+        source = self._get_param("PolicySourceArn")
+        actions = self._get_param("ActionNames", [])
+        resources = self._get_param("ResourceArns", []) or ["*"]
+        kind, name = source.split(":", 5)[5].split("/", 1)
+        principal = self.backend.get_role_by_arn(source) if kind == "role" else self.backend.get_user(name.split("/")[-1])
+        docs = documents(principal)
+        results = []
+        for action in actions:
+            for resource in resources:
+                verdicts = [IAMPolicy(d).is_action_permitted(action, resource) for d in docs]
+                decision = "explicitDeny" if PermissionResult.DENIED in verdicts else "allowed" if PermissionResult.PERMITTED in verdicts else "implicitDeny"
+                results.append({"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision, "MatchedStatements": [], "MissingContextValues": []})
+        return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy
+
+
+# ---- ECR -----------------------------------------------------------------------------------------------------------
+def _ecr_digest_of_manifest() -> None:
+    """
+    AWS: an image's digest is the sha256 of its manifest exactly as pushed, and BatchGetImage returns those bytes, so a
+    client can verify the manifest against the digest. https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageIdentifier.html
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html
+    moto 5.2.1 hashes the concatenated layer digests instead, so no manifest it returns matches its digest.
+    """
+    import hashlib
+
+    from moto.ecr.models import Image
+
+    def create_digest(self: Any) -> None:
+        self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode("utf-8")).hexdigest()
+
+    Image._create_digest = create_digest

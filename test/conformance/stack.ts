@@ -17,6 +17,7 @@ export function fullConfig(environment: string, extra: Record<string, unknown> =
     database: { instanceClass: "db.t3.micro" },
     monitoring: { prometheus: true, grafana: true, openlineage: true },
     budget: { monthlyUsd: 25, emails: ["finance@example.org"] },
+    tags: { CostCenter: "data-platform", DataClassification: "Internal" },
     services: { containerInsights: true, api: { deployment: { strategy: "blue-green", bakeMinutes: 1 } } },
     alarms: { email: ["oncall@example.org"] },
     audit: { trail: true },
@@ -96,4 +97,54 @@ export async function liveTaggedArns(tls: Tls, motoPort: number, environment: st
     }
   }
   return live;
+}
+
+/** Pushes an image manifest (no layers' bytes: moto keeps manifests only) under `tag`; returns its digest. */
+export async function putImage(tls: Tls, motoPort: number, repositoryName: string, tag: string): Promise<string> {
+  const { ECRClient, PutImageCommand } = await import("@aws-sdk/client-ecr");
+  const layer = `sha256:${Buffer.from(tag.padEnd(32, "0")).toString("hex").slice(0, 64).padEnd(64, "0")}`;
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+    config: { mediaType: "application/vnd.docker.container.image.v1+json", size: 1470, digest: layer },
+    layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", size: 3_000_000, digest: layer }],
+  };
+  const out = await new ECRClient(directClientConfig(tls, motoPort)).send(
+    new PutImageCommand({ repositoryName, imageTag: tag, imageManifest: JSON.stringify(manifest), imageManifestMediaType: manifest.mediaType }),
+  );
+  return out.image!.imageId!.imageDigest!;
+}
+
+/** The smaller stack of the crash and fault runs: the repository's own dev config (no NAT, no monitoring). */
+export function plainConfig(environment: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    project: "clinical-platform",
+    environment,
+    region: "us-east-1",
+    tags: { CostCenter: "data-platform", DataClassification: "Internal" },
+    network: { cidr: "10.0.0.0/16", natGateway: false, flowLogs: { enabled: true, trafficType: "REJECT" } },
+    database: { instanceClass: "db.t3.micro" },
+    budget: { monthlyUsd: 25, emails: [] },
+    ...extra,
+  };
+}
+
+/** Tagged live resources by their platform:logical-id tag (an ARN listed without that tag counts under "(none)"). */
+export async function liveByLogicalId(tls: Tls, motoPort: number, environment: string): Promise<Map<string, string[]>> {
+  const live = new Set(await liveTaggedArns(tls, motoPort, environment));
+  const client = new ResourceGroupsTaggingAPIClient(directClientConfig(tls, motoPort));
+  const byId = new Map<string, string[]>();
+  let PaginationToken: string | undefined;
+  do {
+    const out = await client.send(
+      new GetResourcesCommand({ TagFilters: [{ Key: "Project", Values: ["clinical-platform"] }, { Key: "Environment", Values: [environment] }], PaginationToken }),
+    );
+    for (const r of out.ResourceTagMappingList ?? []) {
+      if (!live.has(r.ResourceARN!)) continue;
+      const id = r.Tags?.find((t) => t.Key === "platform:logical-id")?.Value ?? "(none)";
+      byId.set(id, [...(byId.get(id) ?? []), r.ResourceARN!]);
+    }
+    PaginationToken = out.PaginationToken || undefined;
+  } while (PaginationToken);
+  return byId;
 }
