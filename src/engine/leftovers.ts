@@ -3,6 +3,7 @@ import { isOurs } from "../aws/tags.js";
 import type { ResourceContext } from "../resources/types.js";
 import type { ResourceRecord } from "../state/document.js";
 import type { Registry } from "./registry.js";
+import { deletedButListed } from "../aws/deleted-but-listed.js";
 
 /**
  * The checks a sweep after `down` makes with the resources' own finders, for the logical ids state recorded before it:
@@ -30,7 +31,14 @@ export function finderChecks(records: [string, ResourceRecord][], registry: Regi
   return {
     exists: async (r) => {
       const found = await find(r.logicalId);
-      return found === "unknown" ? undefined : found !== undefined;
+      if (found !== "unknown") return found !== undefined;
+      // No record to ask a finder with (an earlier or killed run of down already deleted it and its record): the ARN
+      // alone tells whether it is one of the kinds the tagging API keeps listing after deletion, already gone.
+      try {
+        return (await deletedButListed(ctx, r.arn)) ? false : undefined;
+      } catch {
+        return undefined;
+      }
     },
     unlisted: async (listed) => {
       const seen = new Set(listed.map((r) => r.logicalId));

@@ -42,3 +42,30 @@ describe("finderChecks: the sweep after down, with the resources' finders", () =
     expect(await checks.unlisted!([{ arn: "arn:aws:s3:::raw-bucket", logicalId: "data.bucket.raw" }])).toEqual([]);
   });
 });
+
+describe("finderChecks: ARNs no record describes (a second down, or one after a killed run)", () => {
+  it("drops INACTIVE ECS clusters and services and deleted NAT gateways the tagging API still lists; keeps live ones", async () => {
+    const { mockClient } = await import("aws-sdk-client-mock");
+    const { ECSClient, DescribeClustersCommand, DescribeServicesCommand } = await import("@aws-sdk/client-ecs");
+    const { EC2Client, DescribeNatGatewaysCommand } = await import("@aws-sdk/client-ec2");
+    const ecs = mockClient(ECSClient);
+    const ec2 = mockClient(EC2Client);
+    try {
+      ecs.on(DescribeClustersCommand, { clusters: ["arn:aws:ecs:us-east-1:123456789012:cluster/gone"] }).resolves({ clusters: [{ status: "INACTIVE" }] });
+      ecs.on(DescribeClustersCommand, { clusters: ["arn:aws:ecs:us-east-1:123456789012:cluster/live"] }).resolves({ clusters: [{ status: "ACTIVE" }] });
+      ecs.on(DescribeServicesCommand, { cluster: "c", services: ["arn:aws:ecs:us-east-1:123456789012:service/c/api"] }).resolves({ services: [{ status: "INACTIVE" }] });
+      ec2.on(DescribeNatGatewaysCommand, { NatGatewayIds: ["nat-1"] }).resolves({ NatGateways: [{ State: "deleted" }] });
+      ec2.on(DescribeNatGatewaysCommand, { NatGatewayIds: ["nat-2"] }).rejects(Object.assign(new Error("throttled"), { name: "Throttling" }));
+      const checks = finderChecks([], registryOf([fakeType]), testContext());
+      expect(await checks.exists!({ arn: "arn:aws:ecs:us-east-1:123456789012:cluster/gone", logicalId: "compute.cluster" })).toBe(false);
+      expect(await checks.exists!({ arn: "arn:aws:ecs:us-east-1:123456789012:cluster/live", logicalId: "compute.cluster" })).toBeUndefined();
+      expect(await checks.exists!({ arn: "arn:aws:ecs:us-east-1:123456789012:service/c/api", logicalId: "compute.service.api" })).toBe(false);
+      expect(await checks.exists!({ arn: "arn:aws:ec2:us-east-1:123456789012:natgateway/nat-1", logicalId: "network.nat-gateway" })).toBe(false);
+      expect(await checks.exists!({ arn: "arn:aws:ec2:us-east-1:123456789012:natgateway/nat-2", logicalId: "network.nat-gateway" })).toBeUndefined();
+      expect(await checks.exists!({ arn: "arn:aws:s3:::some-bucket", logicalId: "data.bucket.raw2" })).toBeUndefined();
+    } finally {
+      ecs.restore();
+      ec2.restore();
+    }
+  });
+});
