@@ -25,12 +25,13 @@ async function killAfter(c: Conformance, cwd: string, args: string[], n: number)
     const r = await c.cli(cwd, args, { onSpawn: (ch) => (child = ch) });
     expect(r.signal, show(r)).toBe("SIGKILL");
     expect(seen).toBe(n);
+    return r;
   } finally {
     c.proxy.intercept = undefined;
   }
 }
 
-async function rerun(cwd: string, args: string[]) {
+async function rerun(cwd: string, args: string[], killed: { stdout: string }) {
   const refused = await c.cli(cwd, args);
   // The killed run's lock is left behind: the rerun names it as stale, then `state unlock` breaks it.
   expect(refused.code, show(refused)).toBe(1);
@@ -38,7 +39,7 @@ async function rerun(cwd: string, args: string[]) {
   const unlock = await c.cli(cwd, ["state", "unlock", "--env", "dev", "--force"]);
   expect(unlock.code, show(unlock)).toBe(0);
   const r = await c.cli(cwd, args);
-  expect(r.code, show(r)).toBe(0);
+  expect(r.code, `${show(r)}\n--- the killed run's stdout\n${killed.stdout.slice(-4000)}`).toBe(0);
 }
 
 async function expectConverged(cwd: string) {
@@ -52,15 +53,15 @@ async function expectConverged(cwd: string) {
   expect(orphans, "every tagged resource is in state").toEqual([]);
 }
 
-describe("SIGKILL and rerun against moto", { timeout: 400_000 }, () => {
+describe("SIGKILL and rerun against moto", { timeout: 900_000 }, () => {
   it.each([3, 45])("up killed after %i mutating calls, then down killed, converge on rerun", async (n) => {
     const cwd = project({ dev: plainConfig("dev") });
-    await killAfter(c, cwd, ["up", "--env", "dev", "--yes"], n);
-    await rerun(cwd, ["up", "--env", "dev", "--yes"]);
+    const killedUp = await killAfter(c, cwd, ["up", "--env", "dev", "--yes"], n);
+    await rerun(cwd, ["up", "--env", "dev", "--yes"], killedUp);
     await expectConverged(cwd);
     const down = ["down", "--env", "dev", "--yes", "--delete-data", "--skip-final-snapshot", "--force-delete-secrets"];
-    await killAfter(c, cwd, down, n * 2);
-    await rerun(cwd, down);
+    const killedDown = await killAfter(c, cwd, down, n * 2);
+    await rerun(cwd, down, killedDown);
     expect(await liveTaggedArns(c.tls, c.moto.port, "dev")).toEqual([]);
   });
 });

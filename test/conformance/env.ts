@@ -21,7 +21,7 @@ export function useMoto(): Conformance {
     c.moto = await startMoto(c.tls);
     c.proxy = await startProxy(c.tls, c.moto.port);
     c.cli = (cwd, args, options = {}) => runChild(cwd, args, cliEnv(c.tls, c.proxy.port, options.env), options.onSpawn);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     recordActions(seenActions);
     await c.proxy?.stop();
@@ -31,4 +31,4 @@ export function useMoto(): Conformance {
 }
 
 /** A failed run's output, for assertion messages. */
-export const show = (r: ChildRun): string => `exit ${r.code} signal ${r.signal}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`;
+export const show = (r: ChildRun): string => `exit ${r.code} signal ${r.signal}\n--- stdout\n${r.stdout.length > 9000 ? `${r.stdout.slice(0, 2000)}\n[...]\n` : ""}${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`;

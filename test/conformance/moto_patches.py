@@ -36,23 +36,42 @@ def apply() -> None:
 # ---- S3 ------------------------------------------------------------------------------------------------------------
 def _s3_secure_transport() -> None:
     """
-    AWS: a bucket policy's Condition is evaluated; aws:SecureTransport is "true" for requests over TLS and "false" over
-    plain HTTP, so `Deny ... Bool {aws:SecureTransport: false}` refuses only plain-HTTP requests.
+    AWS: a bucket policy statement applies only when its Condition holds; aws:SecureTransport is "true" for requests
+    over TLS and "false" over plain HTTP, so `Deny ... Bool {aws:SecureTransport: false}` refuses only plain-HTTP requests.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Boolean
-    moto 5.2.1 passes no condition values to bucket policies and knows no Bool operator, so the Deny applied to all.
+    moto 5.2.1 passes no condition values to bucket policies, and a statement whose condition fails counts as a Deny,
+    so the TLS-only statement refused every request. Here a Bool condition on aws:SecureTransport is evaluated from
+    the request's scheme; a statement whose condition does not hold is skipped; other conditions stay as moto treats them.
     """
-    from moto.iam import policy_conditions
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.s3.models import FakeBucket
 
-    policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", lambda expected, actual: str(expected).lower() == str(actual).lower())
+    def condition_holds(condition: dict[str, Any], secure: bool) -> bool:
+        for operator, keys in condition.items():
+            for key, expected in keys.items():
+                if operator == "Bool" and key.lower() == "aws:securetransport":
+                    wanted = [str(v).lower() for v in (expected if isinstance(expected, list) else [expected])]
+                    if ("true" if secure else "false") not in wanted:
+                        return False
+        return True
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
             return PermissionResult.NEUTRAL
         secure = getattr(_request, "secure", True)
-        return IAMPolicy(self.policy.decode()).is_action_permitted(action, resource, None, {"aws:SecureTransport": "true" if secure else "false"})
+        doc = json.loads(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        permitted = False
+        for statement in statements:
+            if "Condition" in statement and not condition_holds(statement["Condition"], secure):
+                continue
+            rest = {k: v for k, v in statement.items() if k != "Condition" or any(op != "Bool" for op in v)}
+            verdict = IAMPolicyStatement(rest).is_action_permitted(action, resource)
+            if verdict == PermissionResult.DENIED:
+                return verdict
+            permitted = permitted or verdict == PermissionResult.PERMITTED
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission
 

@@ -85,7 +85,7 @@ function callDifferences(fake: Map<string, number>, moto: Map<string, number>): 
   return keys.filter((k) => (fake.get(k) ?? 0) !== (moto.get(k) ?? 0)).map((k) => `${k}: fake ${fake.get(k) ?? 0}, moto ${moto.get(k) ?? 0}`);
 }
 
-describe("the fake and moto agree", { timeout: 400_000 }, () => {
+describe("the fake and moto agree", { timeout: 900_000 }, () => {
   it("on every step of plan, up, no-op up, status, down", async () => {
     const fake = await onFake();
     const moto = await onMoto();
