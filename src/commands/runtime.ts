@@ -160,6 +160,17 @@ export interface OpenOptions {
   deploys?: boolean;
 }
 
+/**
+ * PLATFORM_WAIT_SCALE (a number above 0 and at most 1) scales every wait of a child-process run the way tests scale
+ * in-process runs: emulators (the conformance suite's moto) finish in milliseconds what AWS takes minutes for.
+ * Unset or not a number in range: AWS's real waits.
+ */
+export function waitsFromEnv(env: NodeJS.ProcessEnv): WaitSettings | undefined {
+  const scale = Number(env.PLATFORM_WAIT_SCALE);
+  if (!env.PLATFORM_WAIT_SCALE || !(scale > 0 && scale <= 1)) return undefined;
+  return { minDelay: REAL_AWS_WAITS.minDelay * scale, maxDelay: REAL_AWS_WAITS.maxDelay * scale, scale };
+}
+
 export async function openEnvironment(cc: CommandContext, options: OpenOptions): Promise<Environment> {
   const { config, file } = cc.loadConfig();
   if (options.deploys) assertProtectionSatisfied(config);
@@ -190,7 +201,7 @@ export async function openEnvironment(cc: CommandContext, options: OpenOptions):
         protectedEnvironment: isProtected(config),
       },
       identity: { project: config.project, environment: config.environment },
-      waits: cc.main.waits ?? REAL_AWS_WAITS,
+      waits: cc.main.waits ?? waitsFromEnv(cc.io.env) ?? REAL_AWS_WAITS,
       note: (logicalId, message) => options.events?.({ kind: "note", logicalId, message }),
       generation: (logicalId) => store.generation(logicalId),
       accountId,

@@ -11,6 +11,7 @@ import { findTargetGroupByName } from "../resources/target-group.js";
 import { findLogGroupByName } from "../resources/log-group.js";
 import { findRoleByName } from "../resources/iam-role.js";
 import { findVpcById } from "../resources/vpc.js";
+import { findNatGatewayById } from "../resources/nat-gateway.js";
 import type { ResourceContext } from "../resources/types.js";
 import type { ResourceRecord } from "../state/document.js";
 import type { Registry } from "./registry.js";
@@ -109,7 +110,10 @@ export async function liveByArn(ctx: ResourceContext, arn: string): Promise<bool
     }
     case "ec2": {
       const vpc = after("vpc/");
-      return vpc ? exists(await findVpcById(ctx, vpc)) : undefined;
+      if (vpc) return exists(await findVpcById(ctx, vpc));
+      // findNatGatewayById: only a pending or available gateway is there (a deleted one stays listed for about an hour).
+      const nat = after("natgateway/");
+      return nat ? exists(await findNatGatewayById(ctx, nat)) : undefined;
     }
     default:
       return undefined;
