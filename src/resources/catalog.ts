@@ -51,6 +51,13 @@ export function lazyType<T extends ResourceType<any, any>>(type: string, importe
       const t = loadedImpl();
       return t.details?.bind(t);
     },
+    get owns() {
+      const t = loadedImpl();
+      return t.owns?.bind(t);
+    },
+    get createIdempotency() {
+      return loadedImpl().createIdempotency;
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
-import { memoryIo, runCli, tempProject } from "../cli-harness.js";
+import { memoryIo, runCli, tempProject, withoutGuardNotice } from "../cli-harness.js";
 import { pushImage } from "../fakes/ecr.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { putObjectVersion } from "../fakes/s3-buckets.js";
@@ -162,7 +162,7 @@ describe("protections", () => {
       for (const s of [io.stdin, io.stdout] as { isTTY?: boolean; _isStdio?: boolean }[]) Object.assign(s, { isTTY: true, _isStdio: true });
       const running = main(["down", ...prod], io, { cwd, waits: TEST_WAITS });
       setTimeout(() => (io.stdin as unknown as NodeJS.WritableStream).write(`${answer}\n`), 50);
-      return { code: await running, stdout: io.out(), stderr: io.err() };
+      return { code: await running, stdout: io.out(), stderr: withoutGuardNotice(io.err()) };
     };
     const wrong = await typed("production");
     expect(wrong.code).toBe(1);

@@ -28,6 +28,17 @@ describe("the resource catalog", () => {
     expect(vpc.physicalId({ vpcId: "vpc-1", cidrBlock: "10.0.0.0/16", enableDnsSupport: true, enableDnsHostnames: true, tags: {} })).toBe("vpc-1");
   }, 120_000);
 
+  it("forwards every member of the contract, optional ones included (owns, createIdempotency, update, details)", async () => {
+    await loadResourceTypes(lazyTypes);
+    for (const t of lazyTypes) {
+      const impl = await t.load();
+      for (const member of ["owns", "update", "details"] as const) expect(typeof t[member], `${t.type}.${member}`).toBe(typeof impl[member]);
+      expect(t.createIdempotency, t.type).toBe(impl.createIdempotency);
+    }
+    expect(catalog.dashboard.owns).toBeTypeOf("function");
+    expect(catalog.vpc.createIdempotency).toBe("tags");
+  }, 120_000);
+
   it("refuses synchronous use before its module is loaded, naming the type", async () => {
     const unloaded = catalog.lazyType<typeof import("../../src/resources/vpc.js").vpc>("ec2:vpc", async () => (await import("../../src/resources/vpc.js")).vpc);
     expect(() => unloaded.diff({} as never, {} as never)).toThrow("internal: resource type ec2:vpc used before loadResourceTypes");
