@@ -30,6 +30,10 @@ const result = await build({
   // ES modules can be tree-shaken.
   mainFields: ["module", "main"],
   conditions: ["module", "import", "node"],
+  // pg is CommonJS that require()s pg-pool, whose "import" condition is an ES module: bundled with the conditions
+  // above, Pool became a module namespace ("Class extends value #<Object> is not a constructor"). Node loads pg (a
+  // dependency, installed beside the bundle) itself, only when the local connectivity probe runs.
+  external: ["pg"],
   legalComments: "linked",
   metafile: true,
   logLevel: "warning",

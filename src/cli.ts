@@ -285,6 +285,12 @@ export async function main(argv: string[], terminal: Io = processIo(), options: 
       return detailed ? 3 : 2; // commander printed the usage error itself
     }
     const verbose = argv.includes("--verbose") || argv.includes("-v");
+    // Ctrl-C at a confirmation (the prompt library's ExitPromptError): an interrupt, not a bug; the command's `finally`
+    // has released the lock, and what the question asked about was not done.
+    if ((err as Error)?.name === "ExitPromptError") {
+      io.stderr.write("interrupted: not confirmed, so what the question asked about was not done\n");
+      return 130;
+    }
     // Ctrl-C or SIGTERM ended a wait: expected, not a bug. The command's own `finally` has written state and released
     // the lock by now; what AWS still does (a rollout, an instance being created) goes on there.
     if (options.signal?.aborted || isAbortError(err)) {

@@ -14,10 +14,10 @@ import type { CommandContext } from "./runtime.js";
  */
 export async function initCommand(cc: CommandContext): Promise<number> {
   const env = cc.opts.env;
-  if (!env) throw new UserError("no environment given: pass --env NAME (writes config/NAME.json), e.g. platform init --env dev");
+  if (!env) throw new UserError("no environment given: pass --env with the new environment's name, e.g. platform init --env dev (writes config/dev.json)");
   assertEnvironmentName(env);
   if (cc.opts.config && readConfigFlag(cc.opts.config, cc.cwd).kind === "file") {
-    throw new UserError(`--config ${cc.opts.config}: init writes config/${env}.json in a project folder; pass the folder (--config DIR), not a file`);
+    throw new UserError(`--config ${cc.opts.config}: init writes config/${env}.json in a project folder; pass that folder to --config, not a file`);
   }
   const root = projectFolder({ cwd: cc.cwd, configFlag: cc.opts.config, home: cc.io.env[HOME_VARIABLE] || undefined }) ?? cc.cwd;
   const dir = path.join(root, "config");

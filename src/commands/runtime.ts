@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { AwsClients, type ClientSettings } from "../aws/clients.js";
 import { checkEndpoints, endpointNotice, endpointOverrides } from "../aws/endpoint.js";
 import { assertEnvironmentGiven, loadConfig, type LoadedConfig } from "../config/load.js";
-import { HOME_VARIABLE, readConfigFlag, requireProjectFolder } from "../config/project.js";
+import { HOME_VARIABLE, projectFolder, readConfigFlag, requireProjectFolder } from "../config/project.js";
 import { assertProtectionSatisfied, isProtected } from "../config/protection.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../errors.js";
@@ -85,6 +85,15 @@ export class CommandContext {
    * The project folder (holding config/, and state/ for local state): --config DIR, else PLATFORM_HOME, else the
    * nearest folder from the working directory upwards that holds config/<env>.json. A UserError when there is none.
    */
+  /** The project folder if one is found, for hints that list its environments; undefined instead of an error. */
+  private projectIfAny(): string | undefined {
+    try {
+      return projectFolder({ cwd: this.cwd, configFlag: this.opts.config, home: this.io.env[HOME_VARIABLE] || undefined });
+    } catch {
+      return undefined;
+    }
+  }
+
   get root(): string {
     this.projectRoot ??= requireProjectFolder({ cwd: this.cwd, configFlag: this.opts.config, home: this.io.env[HOME_VARIABLE] || undefined });
     return this.projectRoot;
@@ -132,7 +141,7 @@ export class CommandContext {
     const flag = this.opts.config ? readConfigFlag(this.opts.config, this.cwd) : undefined;
     const file = flag?.kind === "file" ? this.opts.config : undefined;
     // No or an invalid environment, and a missing --config FILE, are reported as such before any project is looked for.
-    assertEnvironmentGiven({ env: this.opts.env, file });
+    assertEnvironmentGiven({ env: this.opts.env, file, root: this.opts.env || file ? undefined : this.projectIfAny() });
     const root = flag?.kind === "file" && !existsSync(flag.file) ? this.cwd : this.root;
     return loadConfig({ env: this.opts.env, file, sets, region: this.opts.region, cwd: this.cwd, root });
   }

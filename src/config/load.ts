@@ -30,25 +30,29 @@ export function assertEnvironmentName(env: string): void {
   }
 }
 
-/** Checks that a source names an environment (--env NAME, valid, or --config FILE), before anything is looked up. */
-export function assertEnvironmentGiven(source: Pick<ConfigSource, "env" | "file">): void {
-  if (!source.env && !source.file) throw new UserError("no environment given: pass --env NAME (for config/NAME.json) or --config FILE");
+/**
+ * Checks that a source names an environment (--env NAME, valid, or --config FILE), before anything is looked up.
+ * `root`: the project folder, when one was found, whose environments the error lists.
+ */
+export function assertEnvironmentGiven(source: Pick<ConfigSource, "env" | "file" | "root">): void {
+  if (!source.env && !source.file) throw noEnvironmentGiven(source.root);
   if (source.env) assertEnvironmentName(source.env);
+}
+
+function noEnvironmentGiven(root: string | undefined): UserError {
+  const known = root ? listEnvironments(root) : [];
+  return new UserError(
+    known.length
+      ? `no environment given: pass --env with one of ${known.join(", ")} (the files in config/), or --config with a config file's path`
+      : "no environment given, and there is no config/ folder here: run platform in the project folder, or pass --config with a config file's path",
+  );
 }
 
 /** Reads, overrides and validates an environment's config. Every failure is a UserError naming the file and field. */
 export function loadConfig(source: ConfigSource): LoadedConfig {
   const cwd = source.cwd ?? process.cwd();
   const root = source.root ?? cwd;
-  if (!source.env && !source.file) {
-    const known = listEnvironments(root);
-    throw new UserError(
-      known.length
-        ? `no environment given: pass --env with one of ${known.join(", ")} (the files in config/), or --config with a config file's path`
-        : "no environment given, and there is no config/ folder here: run platform in the project folder, or pass --config with a config file's path",
-    );
-  }
-  if (source.env) assertEnvironmentName(source.env);
+  assertEnvironmentGiven({ ...source, root });
   const file = source.file ? path.resolve(cwd, source.file) : path.join(root, "config", `${source.env}.json`);
   const shown = path.relative(cwd, file) || file;
   if (!existsSync(file)) {
@@ -56,7 +60,7 @@ export function loadConfig(source: ConfigSource): LoadedConfig {
     const known = listEnvironments(root);
     throw new UserError(
       `unknown environment "${source.env}": ${shown} does not exist` +
-        (known.length ? ` (available: ${known.join(", ")})` : ` (create it with 'platform init --env ${source.env}', or pass --config FILE)`),
+        (known.length ? ` (available: ${known.join(", ")})` : ` (create it with 'platform init --env ${source.env}', or pass --config with a config file's path)`),
     );
   }
   let raw: unknown;

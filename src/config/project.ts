@@ -19,7 +19,7 @@ export interface ProjectLookup {
 
 export const HOME_VARIABLE = "PLATFORM_HOME";
 
-const HOW_TO_FIX = `run 'platform init --env dev' here to start one, pass --config DIR, or set ${HOME_VARIABLE}=DIR (DIR: the folder holding config/)`;
+const HOW_TO_FIX = `run 'platform init --env dev' here to start one, pass --config with the folder holding config/, or set ${HOME_VARIABLE} to that folder`;
 
 /** True when `dir` holds a config/ folder with at least one `<env>.json` (a src/config/ of code does not count). */
 export function isProjectFolder(dir: string): boolean {

@@ -291,7 +291,10 @@ export async function destroyResources(
         if (actual) {
           const tags = actual.tags as Record<string, string> | undefined;
           // A retired resource still carries the logical id it served as (see ResourceRecord.retired).
-          if (tags && !isOurs(tags, ctx.identity, store.get(id)?.retired?.from ?? id)) {
+          // One with no tags at all (created, killed before it was tagged) is ours when its type's own proof says so (a
+          // bucket of our name in us-east-1, as find adopts it).
+          const servedAs = store.get(id)?.retired?.from ?? id;
+          if (tags && !isOurs(tags, ctx.identity, servedAs) && !(Object.keys(tags).length === 0 && type.owns?.(ctx, actual, servedAs))) {
             throw new UserError(`${id} (${type.physicalId(actual)}) is not tagged as this environment's ${id}; refusing to delete it. Remove it from state with 'platform state rm ${id}' if it is not ours`);
           }
           // Untagged (an association, a route, a bucket's setting): deleted only when it hangs on a parent whose tags,

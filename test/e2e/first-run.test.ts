@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import path from "node:path";
-import { runCli, runOnTerminal, tempProject } from "../cli-harness.js";
+import { runCli, runOnTerminal, tempProject, withoutGuardNotice } from "../cli-harness.js";
 import { LocalBackend } from "../../src/state/local.js";
 import { newLockInfo } from "../../src/state/lock.js";
 import { pushImage } from "../fakes/ecr.js";
@@ -70,20 +70,20 @@ describe("declining a confirmation", () => {
     const cwd = tempProject({ dev: DEV });
     const up = await runOnTerminal(cwd, ["up", "--env", "dev"], "n");
     expect(up.stdout).toMatch(/Apply these changes to dev\?/);
-    expect([up.code, up.stderr]).toEqual([1, "error: not confirmed: nothing was changed\n"]);
+    expect([up.code, withoutGuardNotice(up.stderr)]).toEqual([1, "error: not confirmed: nothing was changed\n"]);
     expect(aws.cloud.mutatingCalls()).toEqual([]);
 
     expect((await runCli(cwd, ["up", "--env", "dev", "--yes"])).code).toBe(0);
     aws.cloud.calls.length = 0;
     const down = await runOnTerminal(cwd, ["down", "--env", "dev"], "n");
     expect(down.stdout).toMatch(/Delete \d+ resources of dev\?/);
-    expect([down.code, down.stderr]).toEqual([1, "error: not confirmed: nothing was deleted\n"]);
+    expect([down.code, withoutGuardNotice(down.stderr)]).toEqual([1, "error: not confirmed: nothing was deleted\n"]);
     expect(aws.cloud.mutatingCalls()).toEqual([]);
 
     const backend = new LocalBackend(path.join(cwd, "state/dev.json"), cwd);
     await backend.lock(newLockInfo("up --env dev"));
     const unlock = await runOnTerminal(cwd, ["state", "unlock", "--env", "dev"], "n");
-    expect([unlock.code, unlock.stderr]).toEqual([1, "error: not confirmed: the lock on state/dev.json is left in place\n"]);
+    expect([unlock.code, withoutGuardNotice(unlock.stderr)]).toEqual([1, "error: not confirmed: the lock on state/dev.json is left in place\n"]);
     expect(await backend.readLock()).toBeDefined();
   });
 });

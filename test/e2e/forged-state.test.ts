@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, tempProject } from "../cli-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
+import { optOutOfKeysIn } from "../helpers.js";
 
 /**
  * A forged state: staging's state file copied to dev's name and edited to say dev. `down --env dev` must not touch
@@ -15,6 +16,7 @@ let cwd: string;
 beforeEach(() => {
   aws = installFakeAws();
   cwd = tempProject();
+  optOutOfKeysIn(cwd, "staging");
 });
 afterEach(() => aws.restore());
 

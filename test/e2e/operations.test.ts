@@ -87,7 +87,7 @@ it("up creates alarms, topic, dashboard, trail and CI/BI roles; status shows ala
   expect(Object.keys(aws.iam.oidcProviders!.get(PROVIDER)!.Tags)).toEqual(expect.arrayContaining(["platform:used-by:clinical-platform-dev", "platform:used-by:clinical-platform-staging"]));
 
   const down = await runCli(cwd, ["down", "--env", "dev", "--yes"]);
-  expect(down.code).toBe(0);
+  expect(down.code, down.stdout + down.stderr).toBe(0);
   expect([...aws.cloudwatch.alarms.keys()].filter((n) => n.includes("-dev-"))).toEqual([]);
   expect(aws.cloudwatch.dashboards.has("clinical-platform-dev")).toBe(false);
   expect(aws.cloudtrail.trails.has("clinical-platform-dev-audit")).toBe(false);

@@ -164,7 +164,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
 
   it("blue-green bake: a rollback that redeploys the previous release, interrupted in its bake, exits 130 and says where production is; AbortError is no bug", async () => {
     aws = installFakeAws();
-    const cwd = tempProject({ dev: { ...COMPUTE, services: { api: { desiredCount: 1, deployment: { strategy: "blue-green", bakeMinutes: 1 } } } } });
+    const cwd = tempProject({ dev: { ...COMPUTE, services: { api: { desiredCount: 1, deployment: { strategy: "blue-green", bakeMinutes: 1, testListenerCidrs: ["203.0.113.0/24"] } } } } });
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     for (const tag of ["v1", "v2"]) {
       pushImage(aws.ecr, "clinical-platform-dev/api", tag);

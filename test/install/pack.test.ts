@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempProject } from "../cli-harness.js";
 
@@ -77,23 +78,45 @@ describe("the packed and installed CLI", { timeout: 60_000 }, () => {
     }
     const missing = platform(["validate", "--env", "dev"], elsewhere);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: no platform project in .*: run 'platform init --env dev' here to start one, pass --config DIR, or set PLATFORM_HOME=DIR/);
+    expect(missing.stderr).toMatch(/^error: no platform project in .*: run 'platform init --env dev' here to start one, pass --config with the folder holding config\/, or set PLATFORM_HOME to that folder/);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it("validate loads no AWS SDK module (cost, which does, shows the check works)", () => {
+  it("validate loads no AWS SDK module (plan, which does, shows the check works)", () => {
     const project = tempProject();
-    // A module resolve hook that fails any import of @aws-sdk/*.
-    const hook = 'export async function resolve(s, c, next) { if (s.startsWith("@aws-sdk/")) throw new Error("AWS SDK loaded: " + s); return next(s, c); }';
+    // The SDK is bundled into dist/bundle's chunks: a module load hook records every file the installed command loads,
+    // and the installed metafile (dist/bundle/meta.json) says which sources, @aws-sdk/* among them, each file holds.
+    const installed = realpathSync(path.join(prefix, "lib", "node_modules", pkg.name));
+    const meta = JSON.parse(readFileSync(path.join(installed, "dist", "bundle", "meta.json"), "utf8"));
+    const hook = 'import { appendFileSync } from "node:fs"; export async function load(u, c, next) { if (u.startsWith("file:")) appendFileSync(process.env.PLATFORM_TRACE_LOADS, u + "\\n"); return next(u, c); }';
     const register = `import { register } from "node:module"; register("data:text/javascript,${encodeURIComponent(hook)}");`;
-    const guarded = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args], { cwd: project, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const guarded = (args: string[]) => {
+      const trace = path.join(mkdtempSync(path.join(tmpdir(), "platform-trace-")), "loads");
+      writeFileSync(trace, "");
+      const run = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args], {
+        cwd: project,
+        encoding: "utf8",
+        // Nothing listens on port 9: a command that reaches AWS fails at once.
+        env: { ...process.env, NO_COLOR: "1", PLATFORM_TRACE_LOADS: trace, AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+        timeout: 60_000,
+      });
+      const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean).map((u) => fileURLToPath(u));
+      const sdk = new Set<string>();
+      for (const file of loaded) {
+        const output = meta.outputs[path.relative(installed, realpathSync(file)).split(path.sep).join("/")];
+        for (const input of Object.keys(output?.inputs ?? {})) if (input.includes("node_modules/@aws-sdk/")) sdk.add(input.match(/node_modules\/(@aws-sdk\/[^/]+)\//)![1]);
+      }
+      return { ...run, loaded, sdk: [...sdk] };
+    };
     const validate = guarded(["validate", "--env", "dev"]);
     expect(validate.stderr).toBe("");
     expect(validate.status).toBe(0);
-    const cost = guarded(["cost", "--env", "dev"]);
-    expect(cost.status).not.toBe(0);
-    expect(cost.stderr).toContain("AWS SDK loaded: @aws-sdk/");
+    expect(validate.loaded.filter((f) => f.startsWith(installed)).length, "the trace recorded the installed files").toBeGreaterThan(0);
+    expect(validate.sdk).toEqual([]);
+    // plan's account lookup (STS) fails at once against port 9, after its client is loaded.
+    const plan = guarded(["plan", "--env", "dev"]);
+    expect(plan.status).not.toBe(0);
+    expect(plan.sdk, plan.stdout + plan.stderr).toContain("@aws-sdk/client-sts");
   });
 
   it("init then validate in an empty folder, from a subdirectory of it", () => {

@@ -233,12 +233,13 @@ describe("secretsmanager:secret destroy", () => {
     expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input.RecoveryWindowInDays).toBeUndefined();
   });
 
-  it("refuses to force-delete in production without --force-prod, and honours it with", async () => {
+  it("refuses to force-delete in a protected environment without --force-prod, and honours it with", async () => {
     sm.on(DeleteSecretCommand).resolves({});
+    // Protection follows the config (isProtected: dataClassification or protected), passed as flags.protectedEnvironment, not the name.
     const prod = { project: "clinical-platform", environment: "prod" };
-    await expect(secret.destroy(testContext({ identity: prod, flags: { forceDeleteSecrets: true } }), attrs())).rejects.toBeInstanceOf(UserError);
+    await expect(secret.destroy(testContext({ identity: prod, flags: { forceDeleteSecrets: true, protectedEnvironment: true } }), attrs())).rejects.toBeInstanceOf(UserError);
     expect(sm).not.toHaveReceivedCommand(DeleteSecretCommand);
-    await secret.destroy(testContext({ identity: prod, flags: { forceDeleteSecrets: true, forceProd: true } }), attrs());
+    await secret.destroy(testContext({ identity: prod, flags: { forceDeleteSecrets: true, protectedEnvironment: true, forceProd: true } }), attrs());
     expect(sm).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: ARN, ForceDeleteWithoutRecovery: true });
   });
 

@@ -67,13 +67,13 @@ describe("the live terminal view keeps everything that matters in the scrollback
     const lines = scrollback("full");
     const text = lines.join("\n");
     expect(text).toMatch(/^EXIT=0$/m);
-    const plan = indexOf(lines, /^Plan: 113 to create/);
+    const plan = indexOf(lines, /^Plan: 115 to create/);
     const firstDone = indexOf(lines, /^✔ /);
     const dbNote = indexOf(lines, /^data\.database\.instance: creating PostgreSQL .*waiting until the database is available/);
     const dbDone = indexOf(lines, /^✔ data\.database\.instance created/);
     const imageHint = indexOf(lines, /^compute\.service\.api: no image pushed to clinical-platform-dev\/api yet/);
     const serviceDone = indexOf(lines, /^✔ compute\.service\.api created/);
-    const applied = indexOf(lines, /^Apply complete: 113 created/);
+    const applied = indexOf(lines, /^Apply complete: 115 created/);
     const snapshot = indexOf(lines, /^data\.database\.instance: deleting the database; final snapshot \S+/);
     const destroyed = indexOf(lines, /^Destroy complete/);
     for (const [name, at] of Object.entries({ plan, firstDone, dbNote, dbDone, imageHint, serviceDone, applied, snapshot, destroyed })) {
@@ -99,7 +99,7 @@ describe("the live terminal view keeps everything that matters in the scrollback
     const lines = scrollback("ctrlc");
     const text = lines.join("\n");
     expect(text).toMatch(/^EXIT=130$/m);
-    const plan = indexOf(lines, /^Plan: 113 to create/);
+    const plan = indexOf(lines, /^Plan: 115 to create/);
     const sigint = indexOf(lines, /^SIGINT: finishing the calls in flight and saving state/);
     const stopped = indexOf(lines, /^■ data\.database\.instance creating interrupted: AWS carries on with it/);
     const summary = indexOf(lines, /^Apply interrupted: \d+ created/);
