@@ -7,6 +7,7 @@ import type { HttpGet } from "../../src/workloads/smoke-test.js";
 import { memoryIo, runCli, tempProject, withoutGuardNotice } from "../cli-harness.js";
 import type { CallRecord } from "../fakes/cloud.js";
 import { pushImage } from "../fakes/ecr.js";
+import { ENV, expectInterrupted, firstAfter, HOUR, interruptedWhen, lockFile, stateOf } from "./signals-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 import { optOutOfKeysIn } from "../helpers.js";
 
@@ -14,47 +15,11 @@ import { optOutOfKeysIn } from "../helpers.js";
  * Ctrl-C and SIGTERM in the waits test/e2e/signals-waits.test.ts does not cover: ECS target health, the blue-green smoke
  * test, an RDS modification applied now, IAM propagation; and Ctrl-C at a confirmation prompt. As there, the signal is
  * raised in-process when the fake sees the wait's first poll, and the command runs with the waits real AWS gets, so a
- * wait that ignored the signal would poll again or sleep on past this file's timeout. (The helpers are copies of that
- * file's: importing a test file would run its tests here too.)
+ * wait that ignored the signal would poll again or sleep on past this file's timeout.
  */
 let aws: FakeAws;
 afterEach(() => aws?.restore());
 
-const ENV = ["--env", "dev"];
-const HOUR = 3_600_000;
-const stateOf = (cwd: string) => JSON.parse(readFileSync(path.join(cwd, "state/dev.json"), "utf8"));
-const lockFile = (cwd: string) => path.join(cwd, "state/dev.lock");
-
-/** Runs `args` with real-world waits, raising the signal when `when` first holds for a call (seen before the call runs). */
-async function interruptedWhen(cwd: string, args: string[], when: (call: CallRecord, before: CallRecord[]) => boolean, extra: { http?: HttpGet; interrupt?: AbortController } = {}) {
-  const interrupt = extra.interrupt ?? new AbortController();
-  const seen: CallRecord[] = [];
-  let at = -1;
-  aws.cloud.fault = (call) => {
-    if (at < 0 && (when(call, seen) || interrupt.signal.aborted)) {
-      at = seen.length;
-      interrupt.abort();
-    }
-    seen.push(call);
-    return undefined;
-  };
-  const io = memoryIo();
-  const code = await main(args, io, { cwd, waits: REAL_AWS_WAITS, signal: interrupt.signal, ...(extra.http ? { http: extra.http } : {}) });
-  aws.cloud.fault = undefined;
-  expect(at, "the signal was raised").toBeGreaterThan(-1);
-  // The call that saw the signal still runs (calls in flight finish); what came after it is the wait's reaction.
-  return { code, stdout: io.out(), stderr: withoutGuardNotice(io.err()), after: seen.slice(at + 1) };
-}
-
-/** The first `trigger` call after a `command` call: the wait's first poll. */
-const firstAfter = (command: string, trigger: string) => (call: CallRecord, before: CallRecord[]) => call.command === trigger && before.some((c) => c.command === command);
-
-function expectInterrupted(run: { code: number; stdout: string; stderr: string }, cwd: string) {
-  expect(run.code, run.stdout + run.stderr).toBe(130);
-  expect(existsSync(lockFile(cwd)), "the lock is released").toBe(false);
-  expect(run.stdout + run.stderr).not.toMatch(/this is a bug in platform|AbortError|ExitPromptError/);
-  expect(run.stdout).not.toMatch(/Apply complete|Destroy complete/);
-}
 
 /** Every registered target of the fake load balancers still in its first health checks (ELB's "initial"). */
 function targetsInitial() {
@@ -79,7 +44,7 @@ describe("more waits end at the first Ctrl-C or SIGTERM", () => {
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     pushImage(aws.ecr, "clinical-platform-dev/api", "v1");
     // The tasks start at once; the load balancer still checks them when the deploy first looks at their health.
-    const run = await interruptedWhen(cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], (call, before) => {
+    const run = await interruptedWhen(aws, cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], (call, before) => {
       if (call.command !== "DescribeTargetHealth" || !before.some((c) => c.command === "UpdateService")) return false;
       targetsInitial();
       return true;
@@ -98,6 +63,7 @@ describe("more waits end at the first Ctrl-C or SIGTERM", () => {
     pushImage(aws.ecr, "clinical-platform-dev/api", "v1");
     const production = forwardOf(80);
     const run = await interruptedWhen(
+      aws,
       cwd,
       ["deploy", ...ENV, "--service", "api", "--image", "v1"],
       (call, before) => {
@@ -131,7 +97,7 @@ describe("more waits end at the first Ctrl-C or SIGTERM", () => {
       interrupt.abort();
       return { status: 503 };
     };
-    const run = await interruptedWhen(cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], () => false, { http, interrupt });
+    const run = await interruptedWhen(aws, cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], () => false, { http, interrupt });
     expectInterrupted(run, cwd);
     expect(requests).toHaveLength(1);
     expect(run.after.filter((c) => c.command === "ModifyListener" && c.input && JSON.stringify(c.input).includes(listenerOn(80).ListenerArn))).toEqual([]);
@@ -146,6 +112,7 @@ describe("more waits end at the first Ctrl-C or SIGTERM", () => {
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsModify: HOUR } };
     const run = await interruptedWhen(
+      aws,
       cwd,
       ["up", ...ENV, "--yes", "--apply-immediately", "--set", "database.instanceClass=db.t3.small"],
       firstAfter("ModifyDBInstance", "DescribeDBInstances"),
@@ -165,7 +132,7 @@ describe("more waits end at the first Ctrl-C or SIGTERM", () => {
     aws = installFakeAws({ latencyMs: 0, provisioningMs: { iamPropagation: HOUR } });
     const cwd = tempProject({ dev: COMPUTE });
     // The first RegisterTaskDefinition fails (the role is seconds old); the signal comes with it, before the retry.
-    const run = await interruptedWhen(cwd, ["up", ...ENV, "--yes"], (call) => call.command === "RegisterTaskDefinition");
+    const run = await interruptedWhen(aws, cwd, ["up", ...ENV, "--yes"], (call) => call.command === "RegisterTaskDefinition");
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "RegisterTaskDefinition")).toEqual([]);
     expect(run.after.filter((c) => c.mutating && c.command.startsWith("Create"))).toEqual([]);

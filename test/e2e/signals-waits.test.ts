@@ -6,6 +6,7 @@ import { REAL_AWS_WAITS } from "../../src/run/wait-for.js";
 import { memoryIo, runCli, tempProject } from "../cli-harness.js";
 import type { CallRecord } from "../fakes/cloud.js";
 import { pushImage } from "../fakes/ecr.js";
+import { ENV, expectInterrupted, firstAfter, HOUR, interruptedWhen, lockFile, stateOf } from "./signals-harness.js";
 import { installFakeAws, type FakeAws } from "../fakes/index.js";
 
 /**
@@ -18,41 +19,6 @@ import { installFakeAws, type FakeAws } from "../fakes/index.js";
 let aws: FakeAws;
 afterEach(() => aws?.restore());
 
-const ENV = ["--env", "dev"];
-const HOUR = 3_600_000;
-const stateOf = (cwd: string) => JSON.parse(readFileSync(path.join(cwd, "state/dev.json"), "utf8"));
-const lockFile = (cwd: string) => path.join(cwd, "state/dev.lock");
-
-/** Runs `args` with real-world waits, raising the signal when `when` first holds for a call (seen before the call runs). */
-async function interruptedWhen(cwd: string, args: string[], when: (call: CallRecord, before: CallRecord[]) => boolean) {
-  const interrupt = new AbortController();
-  const seen: CallRecord[] = [];
-  let at = -1;
-  aws.cloud.fault = (call) => {
-    if (at < 0 && when(call, seen)) {
-      at = seen.length;
-      interrupt.abort();
-    }
-    seen.push(call);
-    return undefined;
-  };
-  const io = memoryIo();
-  const code = await main(args, io, { cwd, waits: REAL_AWS_WAITS, signal: interrupt.signal });
-  aws.cloud.fault = undefined;
-  expect(at, "the signal was raised").toBeGreaterThan(-1);
-  // The call that saw the signal still runs (calls in flight finish); what came after it is the wait's reaction.
-  return { code, stdout: io.out(), stderr: io.err(), after: seen.slice(at + 1) };
-}
-
-/** The first `trigger` call after a `command` call: the wait's first poll. */
-const firstAfter = (command: string, trigger: string) => (call: CallRecord, before: CallRecord[]) => call.command === trigger && before.some((c) => c.command === command);
-
-function expectInterrupted(run: { code: number; stdout: string; stderr: string }, cwd: string) {
-  expect(run.code, run.stdout + run.stderr).toBe(130);
-  expect(existsSync(lockFile(cwd)), "the lock is released").toBe(false);
-  expect(run.stdout + run.stderr).not.toMatch(/this is a bug in platform/);
-  expect(run.stdout).not.toMatch(/Apply complete|Destroy complete/);
-}
 
 const COMPUTE = {
   project: "clinical-platform",
@@ -65,7 +31,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
   it("RDS create: up stops waiting, summarises the run as interrupted with the instance left in flight, state and lock in order", async () => {
     aws = installFakeAws({ latencyMs: 0, provisioningMs: { rdsCreate: HOUR } });
     const cwd = tempProject();
-    const run = await interruptedWhen(cwd, ["up", ...ENV, "--yes"], firstAfter("CreateDBInstance", "DescribeDBInstances"));
+    const run = await interruptedWhen(aws, cwd, ["up", ...ENV, "--yes"], firstAfter("CreateDBInstance", "DescribeDBInstances"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeDBInstances")).toEqual([]);
     // Nothing new starts (resources in flight may finish the step they are in, as a create's attribute call).
@@ -87,7 +53,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     const cwd = tempProject();
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsDelete: HOUR } };
-    const run = await interruptedWhen(cwd, ["down", ...ENV, "--yes", "--skip-final-snapshot"], firstAfter("DeleteDBInstance", "DescribeDBInstances"));
+    const run = await interruptedWhen(aws, cwd, ["down", ...ENV, "--yes", "--skip-final-snapshot"], firstAfter("DeleteDBInstance", "DescribeDBInstances"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeDBInstances")).toEqual([]);
     expect(run.stdout).toMatch(/Destroy interrupted: \d+ deleted/);
@@ -100,7 +66,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     const cwd = tempProject();
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsDelete: HOUR } };
-    const run = await interruptedWhen(cwd, ["db", "snapshot", ...ENV, "--name", "before-migration"], firstAfter("CreateDBSnapshot", "DescribeDBSnapshots"));
+    const run = await interruptedWhen(aws, cwd, ["db", "snapshot", ...ENV, "--name", "before-migration"], firstAfter("CreateDBSnapshot", "DescribeDBSnapshots"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeDBSnapshots")).toEqual([]);
     expect(run.stderr).toMatch(/^interrupted while waiting for RDS DB snapshot \(before-migration\) to be available: what was already asked of AWS goes on there/m);
@@ -112,7 +78,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     pushImage(aws.ecr, "clinical-platform-dev/api", "v1");
     aws.cloud.timings = { latencyMs: 0, provisioningMs: { ecsSteady: HOUR } };
-    const run = await interruptedWhen(cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], firstAfter("UpdateService", "DescribeServices"));
+    const run = await interruptedWhen(aws, cwd, ["deploy", ...ENV, "--service", "api", "--image", "v1"], firstAfter("UpdateService", "DescribeServices"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeServices" || c.command === "DescribeTargetHealth")).toEqual([]);
     expect(run.stdout + run.stderr).toMatch(/interrupted: the rollout of api goes on in AWS/);
@@ -125,7 +91,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     pushImage(aws.ecr, "clinical-platform-dev/api", "v1");
     expect((await runCli(cwd, ["up", ...ENV, "--yes", "--image", "v1"])).code).toBe(0);
     // The first look at the interfaces in the way comes with the first retry of the delete.
-    const run = await interruptedWhen(cwd, ["down", ...ENV, "--yes"], firstAfter("DeleteSecurityGroup", "DescribeNetworkInterfaces"));
+    const run = await interruptedWhen(aws, cwd, ["down", ...ENV, "--yes"], firstAfter("DeleteSecurityGroup", "DescribeNetworkInterfaces"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DeleteSecurityGroup")).toEqual([]);
     expect(run.stdout).toMatch(/Destroy interrupted/);
@@ -157,7 +123,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     const cwd = tempProject({ dev: COMPUTE });
     expect((await runCli(cwd, ["up", ...ENV, "--yes"])).code).toBe(0);
     let polls = 0;
-    const run = await interruptedWhen(cwd, ["logs", ...ENV, "--service", "api", "--follow"], (call) => call.command === "FilterLogEvents" && ++polls === 2);
+    const run = await interruptedWhen(aws, cwd, ["logs", ...ENV, "--service", "api", "--follow"], (call) => call.command === "FilterLogEvents" && ++polls === 2);
     expect(run.code, run.stdout + run.stderr).toBe(130);
     expect(run.after.filter((c) => c.command === "FilterLogEvents")).toEqual([]);
   });
@@ -172,7 +138,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
       expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     }
     // After v2's bake the old slot runs nothing: rollback redeploys v1 blue-green, with a bake of its own.
-    const run = await interruptedWhen(cwd, ["rollback", ...ENV, "--service", "api"], firstAfter("ModifyListener", "DescribeTargetHealth"));
+    const run = await interruptedWhen(aws, cwd, ["rollback", ...ENV, "--service", "api"], firstAfter("ModifyListener", "DescribeTargetHealth"));
     expectInterrupted(run, cwd);
     expect(run.stderr).not.toMatch(/The operation was aborted/);
     expect(run.stdout + run.stderr).toMatch(/interrupted/);
@@ -187,7 +153,7 @@ describe("every wait ends at the first Ctrl-C or SIGTERM", () => {
     expect((await runCli(cwd, ["db", "snapshot", ...ENV, "--name", "before"])).code).toBe(0);
     const instanceBefore = stateOf(cwd).resources["data.database.instance"].physicalId;
     aws.cloud.timings = { latencyMs: 0, provisioningMs: { rdsCreate: HOUR } };
-    const run = await interruptedWhen(cwd, ["db", "restore", ...ENV, "--snapshot", "before", "--yes"], firstAfter("RestoreDBInstanceFromDBSnapshot", "DescribeDBInstances"));
+    const run = await interruptedWhen(aws, cwd, ["db", "restore", ...ENV, "--snapshot", "before", "--yes"], firstAfter("RestoreDBInstanceFromDBSnapshot", "DescribeDBInstances"));
     expectInterrupted(run, cwd);
     expect(run.after.filter((c) => c.command === "DescribeDBInstances")).toEqual([]);
     expect(run.after.filter((c) => c.mutating)).toEqual([]);
