@@ -141,6 +141,10 @@ export async function liveByLogicalId(tls: Tls, motoPort: number, environment: s
     );
     for (const r of out.ResourceTagMappingList ?? []) {
       if (!live.has(r.ResourceARN!)) continue;
+      // A database snapshot (automated or manual) carries its instance's tags, logical id included: the instance sets
+      // CopyTagsToSnapshot so backups stay classified (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags).
+      // It is a backup of the resource, not a second one.
+      if (/^arn:aws[a-z-]*:rds:[^:]*:[^:]*:snapshot:/.test(r.ResourceARN!)) continue;
       const id = r.Tags?.find((t) => t.Key === "platform:logical-id")?.Value ?? "(none)";
       byId.set(id, [...(byId.get(id) ?? []), r.ResourceARN!]);
     }
